@@ -1,0 +1,46 @@
+"""Errors that name what is wrong and how to fix it, so a user reads one line and knows what to change."""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(IngestError, ValueError):
+    """A parameter, connection or document is wrong; retrying will not help."""
+
+    def __init__(self, parameter: str, value: object, fix: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.fix = fix
+        super().__init__(f"{parameter}={value!r} is invalid: {fix}")
+
+
+class PlatformError(IngestError):
+    """A platform request that got no usable answer; ``retryable`` says whether sending it again may help."""
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
+        self.status = status
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class PlatformAuthError(PlatformError):
+    """The platform refused the credentials or the target itself: every request would fail the same way."""
+
+
+class StorageError(IngestError):
+    """A listing that cannot go on: missing bucket, refused credentials, unknown connection."""
+
+
+def validation_message(parameter: str, error: Exception) -> str:
+    """One line naming the field, the value and what pydantic wanted, from a ``ValidationError``."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return f"{parameter}: {error}"
+    parts = []
+    for entry in errors():
+        where = ".".join(str(p) for p in (parameter, *entry.get("loc", ())))
+        parts.append(f"{where}={entry.get('input')!r}: {entry.get('msg')}")
+    return "; ".join(parts)

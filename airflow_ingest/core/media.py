@@ -1,0 +1,42 @@
+"""Media kinds from file extensions.
+
+The extension tables follow darwin-py (``darwin/utils/utils.py``), because that is what V7 accepts; DICOM
+and NIfTI are kinds of their own because Encord and RedBrick treat them as such.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class MediaKind(str, Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+    PDF = "pdf"
+    DICOM = "dicom"
+    NIFTI = "nifti"
+
+
+_SUFFIXES: dict[str, MediaKind] = {
+    **dict.fromkeys(
+        (".png", ".jpeg", ".jpg", ".jfif", ".tif", ".tiff", ".qtiff", ".bmp", ".svs", ".webp"), MediaKind.IMAGE
+    ),
+    **dict.fromkeys((".avi", ".bpm", ".mov", ".mp4", ".mkv", ".hevc", ".ndpi", ".rvg"), MediaKind.VIDEO),
+    ".pdf": MediaKind.PDF,
+    ".dcm": MediaKind.DICOM,
+    ".nii": MediaKind.NIFTI,
+    ".nii.gz": MediaKind.NIFTI,
+}
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(_SUFFIXES))
+
+
+def media_kind(key: str) -> MediaKind | None:
+    """The kind of the object at ``key`` from its suffix (case-insensitive), or None when unsupported."""
+    name = key.rsplit("/", 1)[-1].lower()
+    if name.endswith(".nii.gz"):
+        return MediaKind.NIFTI
+    dot = name.rfind(".")
+    if dot <= 0:
+        return None
+    return _SUFFIXES.get(name[dot:])

@@ -1,0 +1,124 @@
+"""The plan: objects -> items -> batches -> one manifest file per batch, in a single streaming pass.
+
+Files are written through an ``opener`` the caller supplies (an Airflow ``ObjectStoragePath``, a local
+folder in tests and the CLI), so this module stays free of Airflow and of any storage SDK. Alongside each
+manifest goes an index (``batch-NNNNN.items.jsonl``) that maps every item to its objects; the report and
+the ledger read it, so the platform document never has to carry our bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from typing import IO, Protocol
+
+from airflow_ingest.core.batching import Batch, Limits, batch_items
+from airflow_ingest.core.items import Item, Skipped, file_items
+from airflow_ingest.core.objects import StoredObject
+
+Opener = Callable[[str], AbstractContextManager[IO[str]]]
+"""Opens a run-relative path such as ``manifests/batch-00001.json`` for writing text."""
+
+SKIPPED_IN_PLAN = 1000
+"""How many skipped objects ``plan.json`` lists; all of them are in ``skipped.jsonl``."""
+
+
+class ManifestBuilder(Protocol):
+    """A platform's document for one batch."""
+
+    platform: str
+    suffix: str
+
+    def render(self, batch: Batch) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInfo:
+    path: str
+    index: str
+    entries: int
+    bytes: int
+    oversize: bool = False
+
+
+@dataclass(slots=True)
+class Plan:
+    platform: str
+    objects: int = 0
+    items: int = 0
+    bytes: int = 0
+    skipped_count: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    batches: list[BatchInfo] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "platform": self.platform,
+            "objects": self.objects,
+            "items": self.items,
+            "bytes": self.bytes,
+            "skipped_count": self.skipped_count,
+            "skipped": self.skipped,
+            "batches": [asdict(b) for b in self.batches],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Plan:
+        plan = cls(platform=str(data["platform"]))
+        plan.objects = int(data["objects"])  # type: ignore[call-overload]
+        plan.items = int(data["items"])  # type: ignore[call-overload]
+        plan.bytes = int(data.get("bytes", 0))  # type: ignore[call-overload]
+        plan.skipped_count = int(data.get("skipped_count", 0))  # type: ignore[call-overload]
+        plan.skipped = list(data.get("skipped", []))  # type: ignore[call-overload]
+        plan.batches = [BatchInfo(**b) for b in data["batches"]]  # type: ignore[attr-defined]
+        return plan
+
+
+def manifest_name(number: int, suffix: str) -> str:
+    return f"manifests/batch-{number:05d}{suffix}"
+
+
+def index_line(item: Item) -> str:
+    objects = [{"url": o.url, "etag": o.etag, "size": o.size} for o in item.objects]
+    return json.dumps({"item": item.id, "objects": objects}, ensure_ascii=False) + "\n"
+
+
+def make_plan(objects: Iterable[StoredObject], builder: ManifestBuilder, limits: Limits, opener: Opener) -> Plan:
+    """Group, batch and write every manifest; return the plan (also written as ``plan.json``)."""
+    plan = Plan(platform=builder.platform)
+
+    with opener("skipped.jsonl") as skipped_out:
+
+        def items() -> Iterable[Item]:
+            for entry in file_items(_counted(objects, plan)):
+                if isinstance(entry, Skipped):
+                    record = {"url": entry.object.url, "reason": entry.reason}
+                    skipped_out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    plan.skipped_count += 1
+                    if len(plan.skipped) < SKIPPED_IN_PLAN:
+                        plan.skipped.append(record)
+                    continue
+                plan.items += 1
+                yield entry
+
+        for batch in batch_items(items(), limits):
+            path = manifest_name(batch.number, builder.suffix)
+            index = manifest_name(batch.number, ".items.jsonl")
+            with opener(path) as out:
+                out.write(builder.render(batch))
+            with opener(index) as out:
+                out.writelines(index_line(item) for item in batch.items)
+            plan.batches.append(BatchInfo(path, index, batch.entries, batch.bytes, batch.oversize))
+
+    with opener("plan.json") as out:
+        json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)
+    return plan
+
+
+def _counted(objects: Iterable[StoredObject], plan: Plan) -> Iterable[StoredObject]:
+    for obj in objects:
+        plan.objects += 1
+        plan.bytes += obj.size
+        yield obj

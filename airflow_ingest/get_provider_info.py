@@ -1,0 +1,54 @@
+"""Provider metadata: Airflow discovers this package, its hooks and its connection form through it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-ingest",
+        "name": "airflow-ingest",
+        "description": "Register data already in S3, GCS or Azure Blob into V7 Darwin, Encord and RedBrick AI.",
+        "integrations": [
+            {"integration-name": "V7 Darwin", "external-doc-url": "https://docs.v7labs.com/", "tags": ["software"]},
+        ],
+        "hooks": [
+            {"integration-name": "V7 Darwin", "python-modules": ["airflow_ingest.hooks.darwin"]},
+        ],
+        "operators": [
+            {
+                "integration-name": "V7 Darwin",
+                "python-modules": [
+                    "airflow_ingest.operators.darwin",
+                    "airflow_ingest.operators.listing",
+                    "airflow_ingest.operators.planning",
+                    "airflow_ingest.operators.reporting",
+                ],
+            },
+        ],
+        "connection-types": [
+            {
+                "connection-type": "darwin",
+                "hook-class-name": "airflow_ingest.hooks.darwin.DarwinHook",
+                "hook-name": "V7 Darwin",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "login"],
+                    "relabeling": {"host": "API base URL", "password": "API key"},
+                    "placeholders": {"host": "https://darwin.v7labs.com", "password": "your V7 API key"},
+                },
+                "conn-fields": {
+                    "team_slug": {
+                        "label": "Team slug",
+                        "description": "The team the API key belongs to, as in your V7 URLs.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "timeout": {
+                        "label": "Timeout (seconds)",
+                        "description": "Seconds to wait for each API answer before retrying.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1, "default": 60},
+                    },
+                },
+            },
+        ],
+    }

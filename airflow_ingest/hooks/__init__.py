@@ -1,0 +1,1 @@
+"""Connections to clients: the platform API hooks and the storage listers over the providers' hooks."""

@@ -1,0 +1,233 @@
+"""The V7 Darwin hook: one Airflow connection of type ``darwin`` to a requests session with retries.
+
+Connection: ``host`` is the API base URL (default ``https://darwin.v7labs.com``), ``password`` the API key,
+``extra.team_slug`` the team. Optional extras: ``timeout`` (seconds per request, default 60).
+
+Retries follow V7's guidance (retry 429 and 5xx with backoff; darwin-py does the same with tenacity) but
+honour ``Retry-After`` and always time out, which darwin-py does not. ``register_existing`` is safe to
+resend: an item that did land the first time comes back ``ALREADY_EXISTS``, which counts as a duplicate.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any
+
+import requests
+from airflow.sdk import BaseHook
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from airflow_ingest.core.errors import PlatformAuthError, PlatformError
+
+DEFAULT_HOST = "https://darwin.v7labs.com"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class _Transient(Exception):
+    """A failure worth another attempt; carries the server's Retry-After when it sent one."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, in either of its HTTP forms (seconds or a date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class DarwinHook(BaseHook):
+    """Talks to V7 Darwin's REST API on behalf of a ``darwin`` connection.
+
+    :param darwin_conn_id: the connection holding the API base URL, key and team slug.
+    :param max_attempts: attempts per request before giving up on 429, 5xx, timeouts and resets.
+    :param wait_initial: the first backoff step in seconds; later waits grow exponentially with jitter.
+    :param wait_max: the longest backoff between two attempts, and the cap on a server's Retry-After.
+    """
+
+    conn_name_attr = "darwin_conn_id"
+    default_conn_name = "darwin_default"
+    conn_type = "darwin"
+    hook_name = "V7 Darwin"
+
+    def __init__(
+        self,
+        darwin_conn_id: str = default_conn_name,
+        *,
+        max_attempts: int = 8,
+        wait_initial: float = 2.0,
+        wait_max: float = 120.0,
+    ) -> None:
+        super().__init__()
+        self.darwin_conn_id = darwin_conn_id
+        self.max_attempts = max_attempts
+        self.wait_initial = wait_initial
+        self.wait_max = wait_max
+        self._backoff = wait_random_exponential(multiplier=wait_initial, max=wait_max)
+
+    @cached_property
+    def _settings(self) -> dict[str, Any]:
+        conn = self.get_connection(self.darwin_conn_id)
+        extra = conn.extra_dejson
+        api_key = conn.password or extra.get("api_key")
+        team_slug = extra.get("team_slug")
+        if not api_key:
+            raise PlatformAuthError(f"connection {self.darwin_conn_id!r} has no API key: put it in the password field")
+        if not team_slug:
+            raise PlatformAuthError(f"connection {self.darwin_conn_id!r} has no team_slug in its extra")
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(api_key)
+        host = (conn.host or DEFAULT_HOST).rstrip("/")
+        if "://" not in host:
+            host = f"https://{host}"
+        return {
+            "base_url": host,
+            "api_key": api_key,
+            "team_slug": str(team_slug),
+            "timeout": float(extra.get("timeout", 60)),
+        }
+
+    @property
+    def team_slug(self) -> str:
+        return str(self._settings["team_slug"])
+
+    @property
+    def base_url(self) -> str:
+        return str(self._settings["base_url"])
+
+    def get_conn(self) -> requests.Session:
+        return self._session
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers.update(
+            {
+                "Authorization": f"ApiKey {self._settings['api_key']}",
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": "airflow-ingest",
+            }
+        )
+        return session
+
+    def register_existing(self, payload: dict[str, Any] | str, *, readonly: bool = False) -> dict[str, Any]:
+        """POST one registration payload and return V7's answer (``items`` and ``blocked_items``)."""
+        endpoint = "register_existing_readonly" if readonly else "register_existing"
+        body = payload if isinstance(payload, str) else None
+        return self._request(
+            "POST",
+            f"/api/v2/teams/{self.team_slug}/items/{endpoint}",
+            data=body.encode() if body is not None else None,
+            json=None if body is not None else payload,
+        )
+
+    def token_info(self) -> dict[str, Any]:
+        """Who the API key belongs to; ``selected_team.slug`` is the key's team."""
+        return self._request("GET", "/api/users/token_info")
+
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            info = self.token_info()
+        except PlatformError as error:
+            return False, str(error)
+        team = (info.get("selected_team") or {}).get("slug")
+        if team != self.team_slug:
+            return False, f"the API key belongs to team {team!r}, not {self.team_slug!r}: fix extra.team_slug"
+        return True, f"Connected to V7 Darwin team {team!r}"
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        url = self.base_url + path
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            before_sleep=self._log_retry,
+            sleep=time.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(method, url, **kwargs)
+        except _Transient as error:
+            raise PlatformError(
+                f"{method} {path} gave up after {self.max_attempts} attempts: {error}",
+                status=error.status,
+                retryable=True,
+            ) from error
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _attempt(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        timeout = self._settings["timeout"]
+        try:
+            response = self._session.request(method, url, timeout=(min(timeout, 10.0), timeout), **kwargs)
+        except requests.Timeout as error:
+            raise _Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
+        except requests.ConnectionError as error:
+            raise _Transient(f"connection failed: {type(error).__name__}") from error
+        status = response.status_code
+        if status == 200 or status == 201:
+            try:
+                answer = response.json()
+            except ValueError as error:
+                raise _Transient(f"HTTP {status} with a body that is not JSON", status=status) from error
+            if not isinstance(answer, dict):
+                raise _Transient(f"HTTP {status} with a JSON body that is not an object", status=status)
+            return answer
+        detail = _error_detail(response)
+        if status == 429 and "INSUFFICIENT_REMAINING_STORAGE" in detail:
+            raise PlatformError(f"HTTP 429: the team is out of storage ({detail})", status=status)
+        if status in RETRY_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise _Transient(f"HTTP {status}: {detail}", status=status, retry_after=retry_after)
+        if status in (401, 403):
+            raise PlatformAuthError(
+                f"V7 refused the API key of connection {self.darwin_conn_id!r} (HTTP {status}: {detail}); "
+                "check the key in the connection's password and that it belongs to the team",
+                status=status,
+            )
+        if status == 404:
+            raise PlatformAuthError(
+                f"V7 found no such team, dataset or storage (HTTP 404: {detail}); check extra.team_slug, "
+                "the dataset slug and the storage slug",
+                status=status,
+            )
+        if status == 413:
+            raise PlatformError(
+                f"HTTP 413: the request is too large ({detail}); lower max_entries", status=status, retryable=False
+            )
+        raise PlatformError(f"HTTP {status}: {detail}", status=status, retryable=False)
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Transient) and error.retry_after is not None:
+            return min(error.retry_after, self.wait_max)
+        return float(self._backoff(state))
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log.warning(
+            "V7 attempt %d/%d failed (%s); retrying in %.1f s", state.attempt_number, self.max_attempts, error, wait
+        )
+
+
+def _error_detail(response: requests.Response) -> str:
+    """A short, single-line description of an error body (V7 sends ``{"errors": {...}}``)."""
+    text = response.text.strip().replace("\n", " ")
+    return text[:500] if text else response.reason or "no body"

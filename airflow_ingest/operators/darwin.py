@@ -1,0 +1,83 @@
+"""Register one Darwin manifest and record one outcome per item beside it, in ``outcomes/``.
+
+Transient trouble that outlasts the hook's retries, and requests V7 rejects as malformed, become ``failed``
+outcomes (retryable or not) so the run's report accounts for them; refused credentials or an unknown team
+or dataset fail the task, because every other batch would fail the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context, ObjectStoragePath
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_ingest.core.darwin import darwin_failed, darwin_outcomes
+from airflow_ingest.core.errors import PlatformAuthError, PlatformError
+from airflow_ingest.core.outcomes import count_outcomes
+from airflow_ingest.hooks.darwin import DarwinHook
+from airflow_ingest.operators.outcome_files import outcome_path, write_outcomes
+
+
+class DarwinRegisterOperator(BaseOperator):
+    """POST one ``register_existing`` manifest to V7 Darwin.
+
+    :param manifest: path of a manifest written by :class:`PlanBatchesOperator`; map over the plan's
+        ``manifests`` XCom to register every batch. (templated)
+    :param darwin_conn_id: the ``darwin`` connection. (templated)
+    :param readonly: use ``register_existing_readonly`` (read-only storage).
+    :param max_attempts: attempts per request on 429, 5xx and timeouts.
+    :param wait_initial: first backoff step in seconds.
+    :param wait_max: longest wait between attempts, and the cap on Retry-After.
+    :return: the counts of each outcome for this batch.
+    """
+
+    template_fields: Sequence[str] = ("manifest", "darwin_conn_id")
+    ui_color = "#e6f7ee"
+
+    def __init__(
+        self,
+        *,
+        manifest: str,
+        darwin_conn_id: str = DarwinHook.default_conn_name,
+        readonly: bool = False,
+        max_attempts: int = 8,
+        wait_initial: float = 2.0,
+        wait_max: float = 120.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.manifest = manifest
+        self.darwin_conn_id = darwin_conn_id
+        self.readonly = readonly
+        self.max_attempts = max_attempts
+        self.wait_initial = wait_initial
+        self.wait_max = wait_max
+
+    def execute(self, context: Context) -> dict[str, int]:
+        manifest = ObjectStoragePath(self.manifest)
+        body = manifest.read_text(encoding="utf-8")
+        payload = json.loads(body)
+        hook = DarwinHook(
+            self.darwin_conn_id,
+            max_attempts=self.max_attempts,
+            wait_initial=self.wait_initial,
+            wait_max=self.wait_max,
+        )
+        self.log.info("Registering %d items from %s", len(payload["items"]), manifest)
+        try:
+            outcomes = darwin_outcomes(payload, hook.register_existing(body, readonly=self.readonly))
+        except PlatformAuthError as error:
+            raise AirflowFailException(str(error)) from None
+        except PlatformError as error:
+            self.log.error("Batch %s failed: %s", manifest.name, error)
+            outcomes = darwin_failed(payload, str(error), retryable=error.retryable)
+        write_outcomes(outcome_path(manifest), outcomes)
+        counts = count_outcomes(outcomes)
+        self.log.info("Batch %s: %s", manifest.name, counts)
+        for outcome in outcomes:
+            if outcome.outcome.value in ("blocked", "failed"):
+                self.log.warning("%s %s: %s", outcome.outcome.value, outcome.item, outcome.reason)
+        return counts

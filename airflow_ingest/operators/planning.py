@@ -1,0 +1,113 @@
+"""Plan a run: group the listed objects into items, batch them under the platform's limits, write manifests.
+
+The manifests land beside the listing. The task returns the list of manifest paths (what the register task
+maps over: Airflow maps only over a return value) and pushes ``run_dir`` and ``summary`` (counts) as XComs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context, ObjectStoragePath, conf
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_ingest.core.errors import ConfigError
+from airflow_ingest.core.objects import read_objects
+from airflow_ingest.core.plan import make_plan
+from airflow_ingest.core.platforms import limits_for, manifest_builder
+from airflow_ingest.operators.progress import logged
+from airflow_ingest.operators.workspace import opener
+
+
+class PlanBatchesOperator(BaseOperator):
+    """Write one validated platform manifest per batch, and ``plan.json``, next to ``objects_path``.
+
+    :param objects_path: the listing written by :class:`ListObjectsOperator`. (templated)
+    :param platform: ``darwin``. (templated)
+    :param target: where items go; for Darwin ``{"dataset_slug", "storage_slug"}``. (templated)
+    :param max_entries: items per batch; the platform's default when not given. (templated)
+    :param max_bytes: bytes of referenced objects per batch; the platform's default when not given. (templated)
+    """
+
+    template_fields: Sequence[str] = ("objects_path", "platform", "target", "max_entries", "max_bytes")
+    ui_color = "#fdf6e3"
+
+    def __init__(
+        self,
+        *,
+        objects_path: str,
+        platform: str,
+        target: dict[str, Any],
+        max_entries: int | None = None,
+        max_bytes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.objects_path = objects_path
+        self.platform = platform
+        self.target = target
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+
+    def execute(self, context: Context) -> list[str]:
+        try:
+            builder = manifest_builder(self.platform, self.target)
+            limits = limits_for(
+                self.platform,
+                _optional_int("max_entries", self.max_entries),
+                _optional_int("max_bytes", self.max_bytes),
+            )
+        except ConfigError as error:
+            raise AirflowFailException(str(error)) from None
+        objects_path = ObjectStoragePath(self.objects_path)
+        base = objects_path.parent
+        with objects_path.open("rb") as stream:
+            objects = logged(read_objects(stream), self.log, "planned objects")
+            plan = make_plan(objects, builder, limits, opener(base))
+
+        max_map_length = conf.getint("core", "max_map_length")
+        if len(plan.batches) > max_map_length:
+            raise AirflowFailException(
+                f"the plan has {len(plan.batches)} batches but [core] max_map_length is {max_map_length}: "
+                "raise max_entries, list a narrower prefix per run, or raise AIRFLOW__CORE__MAX_MAP_LENGTH"
+            )
+        for skipped in plan.skipped[:20]:
+            self.log.warning("Skipped %s: %s", skipped["url"], skipped["reason"])
+        oversize = [b.path for b in plan.batches if b.oversize]
+        if oversize:
+            self.log.warning("%d batches hold one item over max_bytes on its own: %s", len(oversize), oversize[:20])
+        self.log.info(
+            "Plan: %d objects -> %d items in %d batches (%d skipped); limits %s",
+            plan.objects,
+            plan.items,
+            len(plan.batches),
+            plan.skipped_count,
+            limits,
+        )
+        ti = context["ti"]
+        ti.xcom_push(key="run_dir", value=str(base))
+        ti.xcom_push(
+            key="summary",
+            value={
+                "plan_path": str(base / "plan.json"),
+                "platform": plan.platform,
+                "objects": plan.objects,
+                "items": plan.items,
+                "skipped": plan.skipped_count,
+                "batches": len(plan.batches),
+            },
+        )
+        return [str(base / b.path) for b in plan.batches]
+
+
+def _optional_int(name: str, value: object) -> int | None:
+    """Params rendered through templates arrive as text; an empty value means "the platform's default"."""
+    if value is None or value == "" or value == "None":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ConfigError(name, value, "use a whole number, or leave it empty for the platform's default") from None

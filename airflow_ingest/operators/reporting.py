@@ -1,0 +1,192 @@
+"""The run's report, the branch on it, and the failure path's task.
+
+The report reads the plan's item index and every batch's outcome file, so an item whose batch never got
+registered (a task killed, a key refused) is still in the report, as ``failed``: nothing goes missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from airflow.sdk import BaseBranchOperator, BaseOperator, Context, ObjectStoragePath
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_ingest.core.outcomes import SUCCESSFUL, Outcome, OutcomeKind, ReportRow, ReportWriter
+from airflow_ingest.core.plan import Plan
+from airflow_ingest.operators.outcome_files import outcome_path, read_outcomes
+
+FAIL_ON = ("any", "non_retryable", "never")
+
+
+class IngestReportOperator(BaseOperator):
+    """Write ``report.csv`` and ``report.json`` (one row per item, and totals) in the run folder.
+
+    Runs whatever happened upstream (``trigger_rule="all_done"``), so a partial run is reported too.
+
+    :param run_dir: the run folder from the plan's XCom. (templated)
+    :return: ``{"report_csv", "report_json", "totals", "objects", "skipped", "batches"}``.
+    """
+
+    template_fields: Sequence[str] = ("run_dir",)
+    ui_color = "#f3e8fd"
+
+    def __init__(self, *, run_dir: str, **kwargs: Any) -> None:
+        kwargs.setdefault("trigger_rule", "all_done")
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(**kwargs)
+        self.run_dir = run_dir
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        base = ObjectStoragePath(self.run_dir)
+        plan_path = base / "plan.json"
+        if not plan_path.exists():
+            raise AirflowFailException(f"no plan at {plan_path}: the plan task did not finish, so nothing to report")
+        plan = Plan.from_json(json.loads(plan_path.read_text(encoding="utf-8")))
+        csv_path, json_path = base / "report.csv", base / "report.json"
+        with csv_path.open("w", encoding="utf-8", newline="") as csv_out, json_path.open("w", encoding="utf-8") as js:
+            writer = ReportWriter(csv_out, js)
+            for row in report_rows(base, plan):
+                writer.add(row)
+            totals = writer.close(
+                dag_id=context["dag"].dag_id,
+                run_id=context["run_id"],
+                platform=plan.platform,
+                objects=plan.objects,
+                skipped=plan.skipped_count,
+                batches=len(plan.batches),
+            )
+        self.log.info(
+            "Report %s\n%s", json_path, summary_table(plan.objects, len(plan.batches), plan.skipped_count, totals)
+        )
+        return {
+            "report_csv": str(csv_path),
+            "report_json": str(json_path),
+            "totals": totals,
+            "objects": plan.objects,
+            "skipped": plan.skipped_count,
+            "batches": len(plan.batches),
+        }
+
+
+def report_rows(base: ObjectStoragePath, plan: Plan) -> Iterable[ReportRow]:
+    """Every planned item with its outcome, batch by batch; memory holds one batch's outcomes."""
+    for number, batch in enumerate(plan.batches, start=1):
+        outcomes = read_outcomes(outcome_path(base / batch.path))
+        with (base / batch.index).open("r", encoding="utf-8") as index:
+            for line in index:
+                entry = json.loads(line)
+                item = entry["item"]
+                outcome = outcomes.get(item) if outcomes is not None else None
+                if outcome is None:
+                    why = (
+                        "not registered: the register task for this batch did not finish"
+                        if outcomes is None
+                        else "the register task recorded no outcome for this item"
+                    )
+                    outcome = Outcome(item, OutcomeKind.FAILED, why, retryable=True)
+                yield ReportRow(
+                    item=item,
+                    objects=" ".join(o["url"] for o in entry["objects"]),
+                    platform=plan.platform,
+                    outcome=outcome.outcome.value,
+                    reason=outcome.reason,
+                    retryable=outcome.retryable,
+                    batch=number,
+                )
+
+
+def summary_table(objects: int, batches: int, skipped: int, totals: dict[str, int]) -> str:
+    rows = [
+        ("objects listed", objects),
+        ("skipped", skipped),
+        ("items", totals["items"]),
+        ("batches", batches),
+        *((kind.value, totals[kind.value]) for kind in OutcomeKind),
+    ]
+    return "\n".join(f"  {label:<16}{value:>12,}" for label, value in rows)
+
+
+def has_problems(report: dict[str, Any]) -> bool:
+    totals = report["totals"]
+    return bool(totals["failed"] or totals["blocked"])
+
+
+class IngestBranchOperator(BaseBranchOperator):
+    """Follow ``success_task_ids`` when every item is registered or a duplicate, else ``failure_task_ids``.
+
+    :param report: the report task's return value (pass ``report_task.output``).
+    """
+
+    template_fields: Sequence[str] = ("report",)
+
+    def __init__(
+        self,
+        *,
+        report: Any,
+        success_task_ids: str | list[str],
+        failure_task_ids: str | list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.report = report
+        self.success_task_ids = success_task_ids
+        self.failure_task_ids = failure_task_ids
+
+    def choose_branch(self, context: Context) -> str | Iterable[str]:
+        if has_problems(self.report):
+            self.log.warning("Items failed or were blocked; see %s", self.report["report_csv"])
+            return self.failure_task_ids
+        return self.success_task_ids
+
+
+class IngestFailuresOperator(BaseOperator):
+    """The failure path: log the report's path and first problems, then fail the run per ``fail_on``.
+
+    :param report: the report task's return value.
+    :param fail_on: ``any`` (default: any failed or blocked item fails the task), ``non_retryable`` (only
+        blocked items and failures that a retry cannot fix) or ``never``. (templated)
+    """
+
+    template_fields: Sequence[str] = ("report", "fail_on")
+    ui_color = "#fde8e8"
+
+    def __init__(self, *, report: Any, fail_on: str = "any", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.report = report
+        self.fail_on = fail_on
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if self.fail_on not in FAIL_ON:
+            raise AirflowFailException(f"fail_on={self.fail_on!r} is invalid: use one of {', '.join(FAIL_ON)}")
+        totals = self.report["totals"]
+        self.log.warning(
+            "%d failed (%d retryable) and %d blocked of %d items. Report: %s",
+            totals["failed"],
+            totals["retryable"],
+            totals["blocked"],
+            totals["items"],
+            self.report["report_csv"],
+        )
+        for row in first_problems(ObjectStoragePath(self.report["report_csv"])):
+            self.log.warning("  %-8s %s: %s", row["outcome"], row["item"], row["reason"])
+        non_retryable = totals["blocked"] + totals["failed"] - totals["retryable"]
+        if self.fail_on == "any" or (self.fail_on == "non_retryable" and non_retryable):
+            raise AirflowFailException(
+                f"{totals['failed'] + totals['blocked']} items were not registered; see {self.report['report_csv']}"
+            )
+        return dict(self.report)
+
+
+def first_problems(report_csv: ObjectStoragePath, limit: int = 20) -> list[dict[str, str]]:
+    successful = {kind.value for kind in SUCCESSFUL}
+    problems: list[dict[str, str]] = []
+    with report_csv.open("r", encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            if row["outcome"] not in successful:
+                problems.append(row)
+                if len(problems) >= limit:
+                    break
+    return problems

@@ -1,0 +1,47 @@
+"""Where a run keeps its artifacts: ``{workspace}/{dag_id}/{run_id}/`` on any ``ObjectStoragePath``.
+
+Tasks hand each other paths under this folder through XCom, never the data itself. The embedded default is
+a local folder under ``$AIRFLOW_HOME``; with several workers, point ``workspace`` at object storage.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+from airflow.sdk import ObjectStoragePath
+
+from airflow_ingest.core.plan import Opener
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+:=-]")
+
+
+def default_workspace() -> str:
+    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+    return f"file://{os.path.abspath(home)}/ingest-workspace"
+
+
+def safe_segment(value: str) -> str:
+    """A dag or run id as one path segment: no separators, no leading dots, nothing to climb out with."""
+    cleaned = _UNSAFE.sub("_", value).lstrip(".")
+    return cleaned or "_"
+
+
+def run_dir(workspace: str | None, dag_id: str, run_id: str) -> ObjectStoragePath:
+    return ObjectStoragePath(workspace or default_workspace()) / safe_segment(dag_id) / safe_segment(run_id)
+
+
+def opener(base: ObjectStoragePath) -> Opener:
+    """A ``core.plan.Opener`` writing text files under ``base``, creating folders as needed."""
+
+    @contextmanager
+    def open_text(relative: str) -> Iterator[IO[str]]:
+        path = base / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as stream:
+            yield stream
+
+    return open_text

@@ -1,0 +1,1 @@
+"""Tests, and the fake platforms and demo they share."""

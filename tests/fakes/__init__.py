@@ -1,0 +1,1 @@
+"""Contract-faithful fake platforms served over real HTTP."""

@@ -1,0 +1,246 @@
+"""A fake V7 Darwin as strict as the documented API, served over HTTP, with fault injection.
+
+What it enforces (from V7's registration guide and API reference):
+- ``Authorization: ApiKey <key>`` on every call; a key for another team is refused.
+- ``register_existing`` bodies: unknown or missing fields, an empty item list or more than 100 items,
+  an unknown ``type``, a ``storage_key`` starting with ``/``, ``fps`` on a non-video: 400.
+- Unknown dataset: 404. Unknown storage connection: 400.
+- More requests than ``rpm`` in a sliding minute: 429 with ``Retry-After``.
+- A (path, name) already in the dataset comes back in ``blocked_items`` with ``ALREADY_EXISTS``; names
+  matching a configured pattern are blocked with a configured reason.
+
+Control (no auth, for tests and the demo): ``POST /_fake/configure``, ``POST /_fake/reset``,
+``GET /_fake/state``. Faults are scripted per request: ``{"status": 500}``, ``{"status": 429,
+"retry_after": 1}``, ``{"delay": 3}`` (slow answer), ``{"status": 500, "after_commit": true}`` (register,
+then answer 500 as a lost response would look).
+
+Run on its own: ``python -m tests.fakes.darwin --port 8765 --api-key KEY --team demo-team``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+MAX_ITEMS = 100
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterItem(_Strict):
+    path: str = "/"
+    type: Literal["image", "video", "pdf", "dicom"]
+    storage_key: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    fps: float | None = Field(default=None, gt=0)
+    extract_views: Literal["true", "false"] | None = None
+
+
+class RegisterBody(_Strict):
+    items: list[RegisterItem] = Field(min_length=1)
+    dataset_slug: str = Field(min_length=1)
+    storage_slug: str = Field(min_length=1)
+    options: dict[str, bool] | None = None
+
+
+@dataclass
+class FakeDarwinState:
+    api_key: str = "fake-darwin-key"
+    team: str = "demo-team"
+    datasets: set[str] = field(default_factory=lambda: {"demo-dataset"})
+    storages: set[str] = field(default_factory=lambda: {"demo-storage"})
+    rpm: int | None = None
+    block: dict[str, str] = field(default_factory=dict)
+    faults: deque[dict[str, Any]] = field(default_factory=deque)
+    registered: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    window: deque[float] = field(default_factory=deque)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        with self.lock:
+            for name in ("api_key", "team", "rpm"):
+                if name in settings:
+                    setattr(self, name, settings[name])
+            for name in ("datasets", "storages"):
+                if name in settings:
+                    setattr(self, name, set(settings[name]))
+            if "block" in settings:
+                self.block = dict(settings["block"])
+            if "faults" in settings:
+                self.faults = deque(settings["faults"])
+
+    def reset(self) -> None:
+        with self.lock:
+            self.registered.clear()
+            self.requests.clear()
+            self.window.clear()
+            self.faults.clear()
+            self.block.clear()
+            self.rpm = None
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "registered": [
+                    {"dataset": d, "path": p, "name": n, **record} for (d, p, n), record in self.registered.items()
+                ],
+                "requests": list(self.requests),
+                "faults_left": len(self.faults),
+            }
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"errors": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def create_app(state: FakeDarwinState) -> FastAPI:
+    app = FastAPI(title="fake V7 Darwin")
+
+    def authorized(request: Request) -> JSONResponse | None:
+        header = request.headers.get("authorization", "")
+        if header != f"ApiKey {state.api_key}":
+            return _error(401, "UNAUTHORIZED", "invalid or missing API key")
+        return None
+
+    @app.get("/api/users/token_info")
+    def token_info(request: Request) -> Any:
+        return authorized(request) or {"selected_team": {"slug": state.team}, "teams": [{"slug": state.team}]}
+
+    @app.post("/api/v2/teams/{team}/items/register_existing")
+    async def register_existing(team: str, request: Request) -> Any:
+        raw = await request.body()
+        return _register(state, team, request, raw, authorized)
+
+    @app.post("/_fake/configure")
+    async def configure(request: Request) -> Any:
+        state.configure(await request.json())
+        return {"ok": True}
+
+    @app.post("/_fake/reset")
+    def reset() -> Any:
+        state.reset()
+        return {"ok": True}
+
+    @app.get("/_fake/state")
+    def snapshot() -> Any:
+        return state.snapshot()
+
+    return app
+
+
+def _register(state: FakeDarwinState, team: str, request: Request, raw: bytes, authorized: Any) -> Any:
+    log: dict[str, Any] = {"at": time.time(), "status": 200, "items": 0}
+    state.requests.append(log)
+
+    def answer(response: JSONResponse) -> JSONResponse:
+        log["status"] = response.status_code
+        return response
+
+    denied = authorized(request)
+    if denied is not None:
+        return answer(denied)
+    if team != state.team:
+        return answer(_error(403, "FORBIDDEN", f"the API key has no access to team {team!r}"))
+
+    with state.lock:
+        now = time.monotonic()
+        while state.window and now - state.window[0] >= 60:
+            state.window.popleft()
+        if state.rpm is not None and len(state.window) >= state.rpm:
+            wait = math.ceil(60 - (now - state.window[0]))
+            return answer(_error(429, "RATE_LIMITED", "too many requests", {"Retry-After": str(max(wait, 1))}))
+        state.window.append(now)
+        fault = state.faults.popleft() if state.faults else {}
+
+    if fault.get("delay"):
+        time.sleep(float(fault["delay"]))
+    status = fault.get("status")
+    if status and not fault.get("after_commit"):
+        headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else None
+        return answer(_error(int(status), "INJECTED", "injected fault", headers))
+
+    try:
+        body = RegisterBody.model_validate(json.loads(raw))
+    except (ValueError, ValidationError) as error:
+        detail = error.errors(include_url=False) if isinstance(error, ValidationError) else str(error)
+        return answer(JSONResponse({"errors": {"code": "VALIDATION", "detail": detail}}, status_code=400))
+    log["items"] = len(body.items)
+    if len(body.items) > MAX_ITEMS:
+        return answer(_error(400, "TOO_MANY_ITEMS", f"at most {MAX_ITEMS} items per request"))
+    for item in body.items:
+        problem = _item_problem(item)
+        if problem:
+            return answer(_error(400, "VALIDATION", f"{item.name}: {problem}"))
+    if body.dataset_slug not in state.datasets:
+        return answer(_error(404, "NOT_FOUND", f"dataset {body.dataset_slug!r} not found"))
+    if body.storage_slug not in state.storages:
+        return answer(_error(400, "STORAGE_NOT_FOUND", f"storage {body.storage_slug!r} not found"))
+
+    registered, blocked = [], []
+    with state.lock:
+        for item in body.items:
+            key = (body.dataset_slug, item.path, item.name)
+            slot = {"slot_name": "0", "file_name": item.name, "storage_key": item.storage_key, "type": item.type}
+            reason = "ALREADY_EXISTS" if key in state.registered else _blocked_reason(state.block, item.name)
+            if reason:
+                blocked.append({"name": item.name, "path": item.path, "slots": [{**slot, "reason": reason}]})
+                continue
+            ident = f"item-{next(state.ids)}"
+            state.registered[key] = {"id": ident, "storage_key": item.storage_key, "type": item.type}
+            registered.append({"id": ident, "name": item.name, "path": item.path, "slots": [slot]})
+    if status:
+        return answer(_error(int(status), "INJECTED", "injected fault after commit"))
+    return answer(JSONResponse({"items": registered, "blocked_items": blocked}))
+
+
+def _item_problem(item: RegisterItem) -> str | None:
+    if item.storage_key.startswith("/"):
+        return "storage_key cannot start with a forward slash"
+    if not item.path.startswith("/"):
+        return "path must start with /"
+    if item.fps is not None and item.type != "video":
+        return "fps is only valid for videos"
+    return None
+
+
+def _blocked_reason(block: dict[str, str], name: str) -> str | None:
+    return next((reason for pattern, reason in block.items() if re.search(pattern, name)), None)
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--api-key", default="fake-darwin-key")
+    parser.add_argument("--team", default="demo-team")
+    parser.add_argument("--dataset", action="append", default=None)
+    parser.add_argument("--storage", action="append", default=None)
+    args = parser.parse_args()
+    state = FakeDarwinState(api_key=args.api_key, team=args.team)
+    if args.dataset:
+        state.datasets = set(args.dataset)
+    if args.storage:
+        state.storages = set(args.storage)
+    uvicorn.run(create_app(state), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
