@@ -27,6 +27,24 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             },
         ],
+        "config": {
+            "airflow_ingest": {
+                "description": "Settings of the airflow-ingest provider.",
+                "options": {
+                    "workspace": {
+                        "description": (
+                            "Where runs keep their artifacts (listings, manifests, outcomes, reports): any "
+                            "ObjectStoragePath URI. With several workers it must be shared object storage. "
+                            "Empty means a local folder under $AIRFLOW_HOME."
+                        ),
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "s3://aws_default@my-bucket/airflow-ingest",
+                        "default": "",
+                    },
+                },
+            },
+        },
         "connection-types": [
             {
                 "connection-type": "darwin",

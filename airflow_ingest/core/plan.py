@@ -9,10 +9,10 @@ the ledger read it, so the platform document never has to carry our bookkeeping.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from airflow_ingest.core.batching import Batch, Limits, batch_items
 from airflow_ingest.core.items import Item, Skipped, file_items
@@ -20,6 +20,20 @@ from airflow_ingest.core.objects import StoredObject
 
 Opener = Callable[[str], AbstractContextManager[IO[str]]]
 """Opens a run-relative path such as ``manifests/batch-00001.json`` for writing text."""
+
+
+def path_opener(base: Any) -> Opener:
+    """An :data:`Opener` under any pathlib-like folder (``pathlib.Path``, Airflow's ``ObjectStoragePath``)."""
+
+    @contextmanager
+    def open_text(relative: str) -> Iterator[IO[str]]:
+        path = base / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as stream:
+            yield stream
+
+    return open_text
+
 
 SKIPPED_IN_PLAN = 1000
 """How many skipped objects ``plan.json`` lists; all of them are in ``skipped.jsonl``."""

@@ -14,10 +14,9 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.objects import read_objects
-from airflow_ingest.core.plan import make_plan
+from airflow_ingest.core.plan import make_plan, path_opener
 from airflow_ingest.core.platforms import limits_for, manifest_builder
 from airflow_ingest.operators.progress import logged
-from airflow_ingest.operators.workspace import opener
 
 
 class PlanBatchesOperator(BaseOperator):
@@ -64,7 +63,7 @@ class PlanBatchesOperator(BaseOperator):
         base = objects_path.parent
         with objects_path.open("rb") as stream:
             objects = logged(read_objects(stream), self.log, "planned objects")
-            plan = make_plan(objects, builder, limits, opener(base))
+            plan = make_plan(objects, builder, limits, path_opener(base))
 
         max_map_length = conf.getint("core", "max_map_length")
         if len(plan.batches) > max_map_length:

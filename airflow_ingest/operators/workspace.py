@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO
 
 from airflow.sdk import ObjectStoragePath
-
-from airflow_ingest.core.plan import Opener
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+:=-]")
 
 
 def default_workspace() -> str:
+    """``[airflow_ingest] workspace`` when set, else ``$AIRFLOW_HOME/ingest-workspace``."""
+    from airflow.sdk import conf
+
+    configured = conf.get("airflow_ingest", "workspace", fallback="")
+    if configured:
+        return str(configured)
     home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
     return f"file://{os.path.abspath(home)}/ingest-workspace"
 
@@ -32,16 +33,3 @@ def safe_segment(value: str) -> str:
 
 def run_dir(workspace: str | None, dag_id: str, run_id: str) -> ObjectStoragePath:
     return ObjectStoragePath(workspace or default_workspace()) / safe_segment(dag_id) / safe_segment(run_id)
-
-
-def opener(base: ObjectStoragePath) -> Opener:
-    """A ``core.plan.Opener`` writing text files under ``base``, creating folders as needed."""
-
-    @contextmanager
-    def open_text(relative: str) -> Iterator[IO[str]]:
-        path = base / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as stream:
-            yield stream
-
-    return open_text

@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated Airflow home, moto server and the fake V7 Darwin on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import REPO, AirflowHome, FakeDarwin, MotoS3
+
+OUT = REPO / ".test-output"
+
+# Before anything imports Airflow: never touch ~/airflow, never load examples, fail fast without AWS creds.
+os.environ["AIRFLOW_HOME"] = str(OUT / "airflow-home-inprocess")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[MotoS3]:
+    server = MotoS3(OUT / "logs")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def darwin_server() -> Iterator[FakeDarwin]:
+    server = FakeDarwin(OUT / "logs")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def darwin(darwin_server: FakeDarwin) -> FakeDarwin:
+    """The fake V7 Darwin, emptied and with no faults, rate limit or block rules."""
+    darwin_server.reset()
+    return darwin_server
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch, s3: MotoS3, darwin_server: FakeDarwin) -> None:
+    """``aws_default`` and ``darwin_default`` for hooks called in this process, as env connections."""
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", s3.conn())
+    monkeypatch.setenv("AIRFLOW_CONN_DARWIN_DEFAULT", darwin_server.conn())
+
+
+@pytest.fixture(scope="session")
+def airflow_home(s3: MotoS3, darwin_server: FakeDarwin, tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
+    """A migrated SQLite Airflow home whose DAGs folder is ``dags/`` and whose connections point at the fakes."""
+    home = AirflowHome(
+        Path(tmp_path_factory.mktemp("airflow-home")),
+        {"aws_default": s3.conn(), "darwin_default": darwin_server.conn()},
+    )
+    home.migrate()
+    return home

@@ -1,0 +1,92 @@
+"""The s3_to_darwin DAG run for real: `airflow dags test` on SQLite against moto server and the fake V7 Darwin."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.harness import REPO, AirflowHome, FakeDarwin, MotoS3
+
+BUCKET = "dag-bucket"
+KINDS = (".jpg", ".png", ".mp4", ".pdf", ".dcm")
+
+
+def bulk_keys(count: int) -> list[str]:
+    return [f"bulk/site{i % 7}/day{i % 3}/file_{i:05d}{KINDS[i % len(KINDS)]}" for i in range(count)]
+
+
+def test_dag_files_import_without_errors() -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    dag = bag.dags["s3_to_darwin"]
+    assert {t.task_id for t in dag.tasks} == {"list", "plan", "register", "report", "branch", "success", "failures"}
+
+
+@pytest.mark.slow
+def test_2500_objects_register_exactly_once_across_two_runs_despite_429_and_500(
+    airflow_home: AirflowHome, s3: MotoS3, darwin: FakeDarwin
+) -> None:
+    keys = bulk_keys(2500)
+    s3.seed(BUCKET, [(k, 100 + i % 50) for i, k in enumerate(keys)] + [("bulk/notes.txt", 5), ("bulk/empty/", 0)])
+    conf = {"bucket": BUCKET, "prefix": "bulk/", "max_items_per_request": 64}
+    darwin.configure(faults=[{"status": 429, "retry_after": 1}, {"status": 500}])
+
+    first = airflow_home.dags_test("s3_to_darwin", conf)
+
+    assert first.state == "success", first.output[-3000:]
+    assert first.task("success") == "success" and first.task("failures") == "skipped"
+    plan = json.loads((first.run_dir / "plan.json").read_text())
+    assert (plan["objects"], plan["items"], plan["skipped_count"]) == (2501, 2500, 1)
+    assert len(plan["batches"]) == 40 and max(b["entries"] for b in plan["batches"]) <= 64
+    assert [first.task("register", i) for i in range(40)] == ["success"] * 40
+    state = darwin.state()
+    registered = {(r["path"], r["name"]): r["storage_key"] for r in state["registered"]}
+    expected = {("/" + k.rsplit("/", 1)[0], k.rsplit("/", 1)[1]): k for k in keys}
+    assert registered == expected and len(state["registered"]) == 2500
+    statuses = [r["status"] for r in state["requests"]]
+    assert statuses.count(429) == 1 and statuses.count(500) == 1 and statuses.count(200) == 40
+    assert max(r["items"] for r in state["requests"]) <= 64
+    totals = first.report()["totals"]
+    assert (totals["registered"], totals["duplicate"], totals["failed"], totals["blocked"]) == (2500, 0, 0, 0)
+
+    second = airflow_home.dags_test("s3_to_darwin", conf)
+
+    assert second.state == "success", second.output[-3000:]
+    assert len(darwin.state()["registered"]) == 2500
+    totals = second.report()["totals"]
+    assert (totals["registered"], totals["duplicate"], totals["items"]) == (0, 2500, 2500)
+
+
+@pytest.mark.slow
+def test_a_blocked_item_takes_the_failure_path_and_the_report_names_it(
+    airflow_home: AirflowHome, s3: MotoS3, darwin: FakeDarwin
+) -> None:
+    keys = [f"mixed/cam{i}.jpg" for i in range(9)] + ["mixed/scan 7.dcm"]
+    s3.seed(BUCKET, [(k, 10) for k in keys])
+    darwin.configure(block={r"^scan 7\.dcm$": "UNSUPPORTED_DICOM: more than one volume"})
+
+    run = airflow_home.dags_test("s3_to_darwin", {"bucket": BUCKET, "prefix": "mixed/"})
+
+    assert run.state == "failed"
+    assert run.task("branch") == "success" and run.task("success") == "skipped" and run.task("failures") == "failed"
+    assert "1 items were not registered; see file://" in run.output
+    with Path(run.run_dir / "report.csv").open() as report:
+        rows = list(csv.DictReader(report))
+    blocked = [r for r in rows if r["outcome"] != "registered"]
+    assert blocked == [
+        {
+            "item": "/mixed/scan 7.dcm",
+            "objects": f"s3://{BUCKET}/mixed/scan 7.dcm",
+            "platform": "darwin",
+            "outcome": "blocked",
+            "reason": "UNSUPPORTED_DICOM: more than one volume",
+            "retryable": "False",
+            "batch": "1",
+        }
+    ]
+    assert len(rows) == 10 and len(darwin.state()["registered"]) == 9

@@ -1,0 +1,222 @@
+"""Real parts for tests and the demo: servers on free loopback ports, an Airflow home, DAG runs.
+
+Servers run as their own processes (moto server, the fake V7 Darwin) so Airflow's task processes reach
+them over HTTP exactly as they would reach the real services; each is stopped by its process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Service:
+    """A server process in its own process group, on 127.0.0.1, stopped with its children."""
+
+    def __init__(self, name: str, argv: list[str], port: int, log_dir: Path, env: Mapping[str, str] | None = None):
+        self.name = name
+        self.port = port
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
+        self._wait_listening()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wait_listening(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited early; see {self.log_path}:\n{self.log_path.read_text()[-2000:]}"
+                )
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"{self.name} did not listen on {self.port} within {timeout:g} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self._log.close()
+
+
+class MotoS3(Service):
+    """moto server: real S3 HTTP API on loopback."""
+
+    def __init__(self, log_dir: Path):
+        port = free_port()
+        super().__init__("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], port, log_dir)
+
+    def conn(self) -> str:
+        """The Airflow connection (JSON form) that points S3Hook at this server."""
+        extra = {"endpoint_url": self.url, "region_name": "us-east-1"}
+        return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra})
+
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+            config=Config(max_pool_connections=32),
+        )
+
+    def seed(self, bucket: str, objects: Iterable[tuple[str, int]]) -> int:
+        """Create ``bucket`` (if needed) and put each (key, size) object; returns the count."""
+        client = self.client()
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+            client.create_bucket(Bucket=bucket)
+        items = list(objects)
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda o: client.put_object(Bucket=bucket, Key=o[0], Body=b"x" * o[1]), items))
+        return len(items)
+
+
+class FakeDarwin(Service):
+    """The fake V7 Darwin (``tests/fakes/darwin.py``) in its own process, driven through its control API."""
+
+    API_KEY = "fake-darwin-key-0123456789"
+    TEAM = "demo-team"
+
+    def __init__(self, log_dir: Path):
+        port = free_port()
+        argv = [sys.executable, "-m", "tests.fakes.darwin", "--port", str(port), "--api-key", self.API_KEY]
+        super().__init__("fake-darwin", [*argv, "--team", self.TEAM], port, log_dir)
+
+    def conn(self, api_key: str | None = None, team: str | None = None, **extra: Any) -> str:
+        return json.dumps(
+            {
+                "conn_type": "darwin",
+                "host": self.url,
+                "password": api_key or self.API_KEY,
+                "extra": {"team_slug": team or self.TEAM, **extra},
+            }
+        )
+
+    def configure(self, **settings: Any) -> None:
+        requests.post(f"{self.url}/_fake/configure", json=settings, timeout=10).raise_for_status()
+
+    def reset(self) -> None:
+        requests.post(f"{self.url}/_fake/reset", timeout=10).raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/_fake/state", timeout=30)
+        response.raise_for_status()
+        return dict(response.json())
+
+
+@dataclass
+class DagRunResult:
+    run_id: str
+    state: str
+    tasks: dict[tuple[str, int], str]
+    run_dir: Path
+    output: str
+
+    def task(self, task_id: str, map_index: int = -1) -> str:
+        return self.tasks[(task_id, map_index)]
+
+    def report(self) -> dict[str, Any]:
+        return dict(json.loads((self.run_dir / "report.json").read_text()))
+
+
+class AirflowHome:
+    """An embedded Airflow (SQLite, LocalExecutor) whose DAGs folder is this repository's ``dags/``."""
+
+    def __init__(self, path: Path, connections: Mapping[str, str] | None = None):
+        self.path = path
+        self.connections = dict(connections or {})
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(self.path),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "PYTHONPATH": str(REPO),
+        }
+        env.update({f"AIRFLOW_CONN_{conn_id.upper()}": value for conn_id, value in self.connections.items()})
+        env.update(extra)
+        return env
+
+    def migrate(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._airflow("db", "migrate")
+
+    def dags_test(self, dag_id: str, conf: Mapping[str, Any], **env: str) -> DagRunResult:
+        """``airflow dags test`` the DAG with ``conf``, then read the run's and its tasks' states."""
+        result = self._airflow("dags", "test", dag_id, "-c", json.dumps(conf), check=False, **env)
+        with sqlite3.connect(self.path / "airflow.db") as db:
+            row = db.execute(
+                "SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+            ).fetchone()
+            if row is None:
+                raise RuntimeError(f"airflow dags test {dag_id} created no run:\n{result.stdout[-4000:]}")
+            tasks = db.execute(
+                "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = ?", (dag_id, row[0])
+            ).fetchall()
+        from airflow_ingest.operators.workspace import safe_segment
+
+        run_dir = self.path / "ingest-workspace" / dag_id / safe_segment(row[0])
+        return DagRunResult(row[0], row[1], {(t, m): s for t, m, s in tasks}, run_dir, result.stdout)
+
+    def _airflow(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(BIN / "airflow"), *args],
+            env=self.env(**env),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        result.stdout += result.stderr
+        return result

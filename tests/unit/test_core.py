@@ -1,0 +1,183 @@
+"""The pure rules: media kinds, URLs, items, batching, objects files, outcomes and reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from airflow_ingest.core.batching import Limits, batch_items
+from airflow_ingest.core.errors import ConfigError
+from airflow_ingest.core.items import Item, Skipped, file_items
+from airflow_ingest.core.media import MediaKind, media_kind
+from airflow_ingest.core.objects import StoredObject, read_objects, write_objects
+from airflow_ingest.core.outcomes import ReportRow, ReportWriter
+from airflow_ingest.core.urls import Scheme, darwin_storage_key, parse_source
+
+SEED_KEY = "darwin/sub_folder/example_image.jpg"
+WHEN = datetime(2026, 11, 1, 12, 30, tzinfo=timezone.utc)
+
+
+def obj(key: str, size: int = 10, url: str | None = None, container: str = "bucket") -> StoredObject:
+    return StoredObject(url or f"s3://{container}/{key}", container, key, size, "etag", WHEN)
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        ("a/b/car_1.png", MediaKind.IMAGE),
+        ("X.JPG", MediaKind.IMAGE),
+        ("slide.svs", MediaKind.IMAGE),
+        ("clip.MP4", MediaKind.VIDEO),
+        ("doc.pdf", MediaKind.PDF),
+        ("series/slice_1.dcm", MediaKind.DICOM),
+        ("brain.nii", MediaKind.NIFTI),
+        ("brain.NII.GZ", MediaKind.NIFTI),
+        ("notes.txt", None),
+        ("archive.gz", None),
+        ("noextension", None),
+        ("folder.png/readme", None),
+        (".png", None),
+    ],
+)
+def test_media_kind_from_suffix(key: str, kind: MediaKind | None) -> None:
+    assert media_kind(key) == kind
+
+
+@pytest.mark.parametrize(
+    ("uri", "scheme", "container", "prefix"),
+    [
+        ("s3://example-bucket/darwin/sub_folder/", Scheme.S3, "example-bucket", "darwin/sub_folder/"),
+        ("s3://example-bucket", Scheme.S3, "example-bucket", ""),
+        ("S3://my.bucket.name/x", Scheme.S3, "my.bucket.name", "x"),
+        ("gs://bucket/a", Scheme.GCS, "bucket", "a"),
+        ("az://container/a/b", Scheme.AZURE, "container", "a/b"),
+    ],
+)
+def test_parse_source(uri: str, scheme: Scheme, container: str, prefix: str) -> None:
+    source = parse_source(uri)
+    assert (source.scheme, source.container, source.prefix) == (scheme, container, prefix)
+
+
+@pytest.mark.parametrize(
+    ("uri", "fragment"),
+    [
+        ("bucket/prefix", "use a URI like s3://bucket/prefix/"),
+        ("ftp://host/x", "unknown scheme 'ftp'"),
+        ("s3://Bad_Bucket/x", "not a valid S3 bucket name"),
+        ("s3://ab/x", "not a valid S3 bucket name"),
+        ("s3:///x", "not a valid S3 bucket name"),
+        ("gs:///x", "names no bucket"),
+    ],
+)
+def test_parse_source_rejects_with_a_fix(uri: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_source(uri)
+    assert fragment in str(caught.value)
+    assert caught.value.parameter == "source"
+
+
+@pytest.mark.parametrize(
+    ("url", "container", "key", "storage_key"),
+    [
+        # The seed's own examples (V7 registration guide, storage_key rules).
+        ("s3://example-bucket/" + SEED_KEY, "example-bucket", SEED_KEY, SEED_KEY),
+        ("gs://example-bucket/" + SEED_KEY, "example-bucket", SEED_KEY, SEED_KEY),
+        ("az://mycontainer/darwin/sub_folder/myblob.jpg", "mycontainer", "darwin/sub_folder/myblob.jpg",
+         "mycontainer/darwin/sub_folder/myblob.jpg"),
+        ("s3://b/x/with space+plus#hash.png", "b", "x/with space+plus#hash.png", "x/with space+plus#hash.png"),
+    ],
+)  # fmt: skip
+def test_darwin_storage_key(url: str, container: str, key: str, storage_key: str) -> None:
+    assert darwin_storage_key(obj(key, url=url, container=container)) == storage_key
+    assert not darwin_storage_key(obj(key, url=url, container=container)).startswith("/")
+
+
+def test_file_layout_keeps_folders_and_skips_unsupported_with_a_reason() -> None:
+    entries = list(file_items([obj("a/b/x.png"), obj("readme.txt"), obj("top.mp4")]))
+    assert isinstance(entries[0], Item)
+    assert (entries[0].folder, entries[0].name, entries[0].id) == ("/a/b", "x.png", "/a/b/x.png")
+    assert isinstance(entries[1], Skipped) and "unsupported file type" in entries[1].reason
+    assert isinstance(entries[2], Item) and (entries[2].folder, entries[2].id) == ("/", "/top.mp4")
+
+
+def test_objects_file_round_trip() -> None:
+    objects = [obj(f"k/{i}.png", size=i) for i in range(5)] + [obj("ünï cødé/ x#?.png")]
+    stream = io.BytesIO()
+    summary = write_objects(objects, stream)
+    assert (summary.count, summary.bytes) == (6, 10 + 10)
+    stream.seek(0)
+    assert list(read_objects(stream)) == objects
+
+
+def items_of(sizes: list[int]) -> list[Item]:
+    return [Item(f"{i}.png", "/", MediaKind.IMAGE, (obj(f"{i}.png", size),)) for i, size in enumerate(sizes)]
+
+
+def test_batches_respect_entry_and_byte_limits() -> None:
+    batches = list(batch_items(items_of([10] * 25), Limits(max_entries=10)))
+    assert [b.entries for b in batches] == [10, 10, 5]
+    assert [b.number for b in batches] == [1, 2, 3]
+    batches = list(batch_items(items_of([40, 40, 40, 10, 10]), Limits(max_entries=10, max_bytes=100)))
+    assert [b.bytes for b in batches] == [80, 60]
+
+
+def test_an_oversize_item_gets_a_batch_of_its_own_and_is_flagged() -> None:
+    batches = list(batch_items(items_of([10, 500, 10]), Limits(max_entries=10, max_bytes=100)))
+    assert [(b.entries, b.bytes, b.oversize) for b in batches] == [(1, 10, False), (1, 500, True), (1, 10, False)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"max_entries": 0}, "max_entries"),
+        ({"max_entries": -5}, "max_entries"),
+        ({"max_entries": 10, "max_bytes": 0}, "max_bytes"),
+        ({"max_entries": True}, "max_entries"),
+    ],
+)
+def test_limits_reject_nonsense(kwargs: dict[str, int], parameter: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Limits(**kwargs)
+    assert caught.value.parameter == parameter
+
+
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=1000), max_size=300),
+    max_entries=st.integers(min_value=1, max_value=50),
+    max_bytes=st.one_of(st.none(), st.integers(min_value=1, max_value=3000)),
+)
+def test_batching_properties(sizes: list[int], max_entries: int, max_bytes: int | None) -> None:
+    items = items_of(sizes)
+    batches = list(batch_items(items, Limits(max_entries=max_entries, max_bytes=max_bytes)))
+    flattened = [item for batch in batches for item in batch.items]
+    assert flattened == items  # every item exactly once, in order
+    for batch in batches:
+        assert 1 <= batch.entries <= max_entries
+        assert batch.bytes == sum(i.size for i in batch.items)
+        if max_bytes is not None and batch.bytes > max_bytes:
+            assert batch.entries == 1 and batch.oversize
+
+
+def test_report_writer_streams_csv_and_json_with_totals() -> None:
+    csv_out, json_out = io.StringIO(), io.StringIO()
+    writer = ReportWriter(csv_out, json_out)
+    rows = [
+        ReportRow("/a.png", "s3://b/a.png", "darwin", "registered", "", False, 1),
+        ReportRow("/b.png", "s3://b/b.png", "darwin", "blocked", "UNSUPPORTED, really", False, 1),
+        ReportRow("/c.png", "s3://b/c.png", "darwin", "failed", "HTTP 503", True, 2),
+    ]
+    for row in rows:
+        writer.add(row)
+    totals = writer.close(run_id="r1")
+    assert totals == {"registered": 1, "duplicate": 0, "blocked": 1, "failed": 1, "items": 3, "retryable": 1}
+    document = json.loads(json_out.getvalue())
+    assert document["totals"] == totals and document["run_id"] == "r1"
+    assert [r["item"] for r in document["rows"]] == ["/a.png", "/b.png", "/c.png"]
+    parsed = list(csv.DictReader(io.StringIO(csv_out.getvalue())))
+    assert parsed[1]["reason"] == "UNSUPPORTED, really" and parsed[2]["retryable"] == "True"
