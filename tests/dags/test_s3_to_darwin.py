@@ -27,6 +27,29 @@ def test_dag_files_import_without_errors() -> None:
     assert {t.task_id for t in dag.tasks} == {"list", "plan", "register", "report", "branch", "success", "failures"}
 
 
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ({"bucket": "Bad_Bucket"}, "Invalid input for param bucket"),
+        ({"prefix": "/leading/slash"}, "Invalid input for param prefix"),
+        ({"dataset_slug": "My Dataset"}, "Invalid input for param dataset_slug"),
+        ({"max_items_per_request": 500}, "param max_items_per_request: 500 is greater than the maximum of 100"),
+        ({"max_items_per_request": "ten"}, "Invalid input for param max_items_per_request"),
+        ({"fail_on": "sometimes"}, "Invalid input for param fail_on"),
+    ],
+)
+def test_the_trigger_form_rejects_bad_params_naming_the_field(conf: dict[str, object], message: str) -> None:
+    import copy
+
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = copy.deepcopy(DagBag(dag_folder=str(REPO / "dags")).dags["s3_to_darwin"].params)
+    with pytest.raises(ParamValidationError, match=message):
+        params.update(conf)
+        params.validate()
+
+
 @pytest.mark.slow
 def test_2500_objects_register_exactly_once_across_two_runs_despite_429_and_500(
     airflow_home: AirflowHome, s3: MotoS3, darwin: FakeDarwin
