@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
+AZURITE := tests/azurite/node_modules/.bin/azurite-blob
+
 .PHONY: install demo test test-fast lint clean
 
 $(UV):
@@ -21,13 +23,18 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
+# Azurite (the Azure Blob emulator) for the integration tests, from npm at the locked version.
+$(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
+	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
+	touch $@
+
 demo: install
 	$(BIN)/python -m tests.demo
 
-test: install
+test: install $(AZURITE)
 	$(BIN)/python -m pytest -q
 
-test-fast: install
+test-fast: install $(AZURITE)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install
@@ -36,4 +43,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .demo .test-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) tests/azurite/node_modules .demo .test-output .pytest_cache .mypy_cache .ruff_cache

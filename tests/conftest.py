@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import REPO, AirflowHome, FakeDarwin, MotoS3
+from tests.harness import REPO, AirflowHome, Azurite, FakeDarwin, GcsEmulator, MotoS3
 
 OUT = REPO / ".test-output"
 
@@ -21,6 +21,24 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 @pytest.fixture(scope="session")
 def s3() -> Iterator[MotoS3]:
     server = MotoS3(OUT / "logs")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs() -> Iterator[GcsEmulator]:
+    server = GcsEmulator(OUT / "logs")
+    os.environ["STORAGE_EMULATOR_HOST"] = server.url
+    yield server
+    os.environ.pop("STORAGE_EMULATOR_HOST", None)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    if not Azurite.BIN.exists():
+        pytest.fail(f"Azurite is not installed at {Azurite.BIN}: run `make test` (it runs npm ci in tests/azurite)")
+    server = Azurite(OUT / "logs")
     yield server
     server.stop()
 

@@ -117,6 +117,69 @@ class MotoS3(Service):
         return len(items)
 
 
+class GcsEmulator(Service):
+    """gcp-storage-emulator (in memory). Clients find it through ``STORAGE_EMULATOR_HOST``; it does not paginate."""
+
+    def __init__(self, log_dir: Path):
+        port = free_port()
+        argv = [str(BIN / "gcp-storage-emulator"), "start", "--host", "127.0.0.1", "--port", str(port), "--in-memory"]
+        super().__init__("gcs-emulator", argv, port, log_dir)
+
+    def conn(self) -> str:
+        return json.dumps({"conn_type": "google_cloud_platform", "extra": {"is_anonymous": True, "project": "test"}})
+
+    def seed(self, bucket: str, objects: Iterable[tuple[str, int]]) -> int:
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
+        os.environ["STORAGE_EMULATOR_HOST"] = self.url
+        client = storage.Client(project="test", credentials=AnonymousCredentials())
+        target = client.bucket(bucket)
+        if not target.exists():
+            client.create_bucket(bucket)
+        items = list(objects)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda o: target.blob(o[0]).upload_from_string(b"x" * o[1]), items))
+        return len(items)
+
+
+class Azurite(Service):
+    """Azurite's blob service, installed from npm into ``tests/azurite`` (``make test`` does it)."""
+
+    ACCOUNT = "devstoreaccount1"
+    KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    BIN = REPO / "tests" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
+
+    def __init__(self, log_dir: Path):
+        port = free_port()
+        argv = [str(self.BIN), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence"]
+        # Azurite lags the SDK's API version; the check is skipped rather than pinning an old client.
+        argv += ["--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"]
+        super().__init__("azurite", argv, port, log_dir)
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={self.ACCOUNT};AccountKey={self.KEY};"
+            f"BlobEndpoint={self.url}/{self.ACCOUNT};"
+        )
+
+    def conn(self) -> str:
+        return json.dumps({"conn_type": "wasb", "extra": {"connection_string": self.connection_string}})
+
+    def seed(self, container: str, objects: Iterable[tuple[str, int]]) -> int:
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import BlobServiceClient
+
+        client = BlobServiceClient.from_connection_string(self.connection_string).get_container_client(container)
+        with contextlib.suppress(ResourceExistsError):
+            client.create_container()
+        items = list(objects)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda o: client.upload_blob(o[0], b"x" * o[1], overwrite=True), items))
+        return len(items)
+
+
 class FakeDarwin(Service):
     """The fake V7 Darwin (``tests/fakes/darwin.py``) in its own process, driven through its control API."""
 

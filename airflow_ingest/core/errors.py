@@ -44,3 +44,15 @@ def validation_message(parameter: str, error: Exception) -> str:
         where = ".".join(str(p) for p in (parameter, *entry.get("loc", ())))
         parts.append(f"{where}={entry.get('input')!r}: {entry.get('msg')}")
     return "; ".join(parts)
+
+
+def optional_int(name: str, value: object) -> int | None:
+    """A whole number from a parameter that may arrive as text (templates, forms, CLIs); empty means none."""
+    if value is None or value == "" or value == "None":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ConfigError(name, value, "use a whole number, or leave it empty for the default") from None

@@ -16,7 +16,11 @@ from typing import IO
 
 @dataclass(frozen=True, slots=True)
 class StoredObject:
-    """One object in cloud storage. ``url`` is the canonical ``scheme://container/key`` form."""
+    """One object in cloud storage. ``url`` is the canonical ``scheme://container/key`` form.
+
+    ``etag`` is the content's MD5 in hex where the backend gives one (S3 single-part uploads, GCS, Azure),
+    so the same file has the same etag on every cloud; otherwise the backend's own etag.
+    """
 
     url: str
     container: str
@@ -24,9 +28,10 @@ class StoredObject:
     size: int
     etag: str
     last_modified: datetime
+    content_type: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "url": self.url,
             "container": self.container,
             "key": self.key,
@@ -34,6 +39,9 @@ class StoredObject:
             "etag": self.etag,
             "last_modified": format_timestamp(self.last_modified),
         }
+        if self.content_type:
+            data["content_type"] = self.content_type
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> StoredObject:
@@ -44,6 +52,7 @@ class StoredObject:
             size=int(data["size"]),  # type: ignore[call-overload]
             etag=str(data["etag"]),
             last_modified=parse_timestamp(str(data["last_modified"])),
+            content_type=str(data["content_type"]) if data.get("content_type") else None,
         )
 
 

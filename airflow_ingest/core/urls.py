@@ -6,9 +6,11 @@ GCS but with the container for Azure); keeping every rule here means one table t
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from enum import Enum
+from urllib.parse import quote, unquote
 
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.objects import StoredObject
@@ -34,10 +36,14 @@ class Source:
 
     @property
     def uri(self) -> str:
+        if self.scheme is Scheme.FILE:
+            return f"file://{self.container}"
         return f"{self.scheme.value}://{self.container}/{self.prefix}"
 
     def object_url(self, key: str) -> str:
-        """The canonical URL of one object of this source, with the key kept raw."""
+        """The canonical URL of one object of this source, with the key kept raw (it is an identity, not a link)."""
+        if self.scheme is Scheme.FILE:
+            return f"file://{self.container.rstrip('/')}/{key}"
         return f"{self.scheme.value}://{self.container}/{key}"
 
 
@@ -45,13 +51,15 @@ def parse_source(uri: str) -> Source:
     """Parse ``s3://bucket[/prefix]`` (and the other schemes) into a :class:`Source`, or say what is wrong."""
     scheme_text, sep, rest = uri.strip().partition("://")
     if not sep:
-        raise ConfigError("source", uri, "use a URI like s3://bucket/prefix/")
+        raise ConfigError("source", uri, "use a URI like s3://bucket/prefix/, gs://, az://container/ or file:///dir")
     try:
         scheme = Scheme(scheme_text.lower())
     except ValueError:
         raise ConfigError(
             "source", uri, f"unknown scheme {scheme_text!r}; use one of {', '.join(s.value for s in Scheme)}"
         ) from None
+    if scheme is Scheme.FILE:
+        return _file_source(uri, rest)
     container, _, prefix = rest.partition("/")
     if scheme is Scheme.S3 and not _S3_BUCKET.match(container):
         raise ConfigError(
@@ -64,6 +72,14 @@ def parse_source(uri: str) -> Source:
     return Source(scheme=scheme, container=container, prefix=prefix)
 
 
+def _file_source(uri: str, rest: str) -> Source:
+    """``file:///abs/dir``: the folder is the container; keys are paths below it, with ``/`` separators."""
+    if not rest.startswith("/"):
+        raise ConfigError("source", uri, "a file source needs an absolute path: file:///abs/dir")
+    folder = posixpath.normpath(unquote(rest))
+    return Source(scheme=Scheme.FILE, container=folder, prefix="")
+
+
 def scheme_of(url: str) -> Scheme:
     return Scheme(url.partition("://")[0])
 
@@ -74,3 +90,48 @@ def darwin_storage_key(obj: StoredObject) -> str:
     if scheme_of(obj.url) is Scheme.AZURE:
         return f"{obj.container}/{key}"
     return key
+
+
+# Platform-facing links. Keys are percent-encoded (every byte but unreserved characters and "/"), so spaces,
+# "+", "#", "?", "%" and non-ASCII survive every platform's parser; Encord refuses whitespace outright.
+
+
+def encode_key(key: str) -> str:
+    return quote(key, safe="/~")
+
+
+def s3_virtual_hosted_url(bucket: str, key: str, region: str) -> str:
+    """``https://{bucket}.s3.{region}.amazonaws.com/{key}``, AWS's recommended form."""
+    return f"https://{bucket}.s3.{region}.amazonaws.com/{encode_key(key)}"
+
+
+def s3_path_style_url(bucket: str, key: str, region: str) -> str:
+    """``https://s3.{region}.amazonaws.com/{bucket}/{key}`` (deprecated by AWS, still accepted)."""
+    return f"https://s3.{region}.amazonaws.com/{bucket}/{encode_key(key)}"
+
+
+def s3_protocol_url(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{encode_key(key)}"
+
+
+def s3_mrap_url(access_point_arn: str, key: str) -> str:
+    """A Multi-Region Access Point ARN followed by the object name, as Encord's spec asks for MRAP buckets."""
+    if not re.match(r"^arn:aws[a-z-]*:s3::\d{12}:accesspoint/[A-Za-z0-9.-]+$", access_point_arn):
+        raise ConfigError(
+            "access_point_arn", access_point_arn, "use arn:aws:s3::<12-digit account>:accesspoint/<alias>.mrap"
+        )
+    return f"{access_point_arn}/{encode_key(key)}"
+
+
+def gcs_protocol_url(bucket: str, key: str) -> str:
+    return f"gs://{bucket}/{encode_key(key)}"
+
+
+def gcs_https_url(bucket: str, key: str) -> str:
+    """``https://storage.cloud.google.com/{bucket}/{key}``, the authenticated-browser form the seeds use."""
+    return f"https://storage.cloud.google.com/{bucket}/{encode_key(key)}"
+
+
+def azure_blob_url(account: str, container: str, blob: str) -> str:
+    """``https://{account}.blob.core.windows.net/{container}/{blob}``."""
+    return f"https://{account}.blob.core.windows.net/{container}/{encode_key(blob)}"

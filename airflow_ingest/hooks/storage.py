@@ -1,19 +1,78 @@
-"""Listing cloud storage through the Airflow providers' own hooks, streamed page by page.
+"""Listing cloud storage through the Airflow providers' own hooks, streamed page by page, in key order.
 
-Every lister yields :class:`StoredObject` in key order and never holds more than one page. Errors are
-turned into one-line :class:`StorageError` messages that name the source, the connection and the fix.
+One lister per backend (S3 via ``S3Hook``, GCS via ``GCSHook``, Azure Blob via ``WasbHook``, local folders)
+with two operations: ``walk`` (every object under a prefix, one page in memory) and ``level`` (a delimiter
+listing: the objects directly under a prefix and its sub-prefixes). Filters, the optional parallel listing
+and error messages are shared, so each backend is only the translation of its SDK's objects and errors.
 """
 
 from __future__ import annotations
 
+import base64
+import heapq
+import mimetypes
+import os
+import stat
+import tempfile
 from collections.abc import Iterator
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
 
-from airflow_ingest.core.errors import ConfigError, StorageError
-from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.errors import StorageError
+from airflow_ingest.core.filters import Filters
+from airflow_ingest.core.objects import StoredObject, read_objects, write_objects
 from airflow_ingest.core.urls import Scheme, Source
 
-DEFAULT_CONN_IDS: dict[Scheme, str] = {Scheme.S3: "aws_default"}
+DEFAULT_CONN_IDS: dict[Scheme, str] = {
+    Scheme.S3: "aws_default",
+    Scheme.GCS: "google_cloud_default",
+    Scheme.AZURE: "wasb_default",
+}
+
+
+class Lister(Protocol):
+    source: Source
+    where: str
+
+    def walk(self, prefix: str) -> Iterator[StoredObject]: ...
+
+    def level(self, prefix: str) -> Iterator[StoredObject | str]: ...
+
+
+def list_objects(
+    source: Source,
+    conn_id: str | None = None,
+    *,
+    filters: Filters | None = None,
+    page_size: int = 1000,
+    parallel: int = 1,
+    timeout: float = 60.0,
+) -> Iterator[StoredObject]:
+    """Stream the objects under ``source`` in key order, folder markers skipped and ``filters`` applied.
+
+    :param parallel: with more than 1, list the prefix's sub-prefixes concurrently on that many threads
+        (each spooled to a temporary file) and merge them back into key order; worth it on wide buckets
+        over real networks, where each page costs tens of milliseconds.
+    :param timeout: seconds before an unreachable service becomes an error instead of a hang.
+    """
+    lister = lister_for(source, conn_id, page_size=page_size, timeout=timeout)
+    objects = _parallel(lister, source.prefix, parallel) if parallel > 1 else lister.walk(source.prefix)
+    wanted = filters or Filters()
+    return (obj for obj in objects if wanted.accepts(obj))
+
+
+def lister_for(source: Source, conn_id: str | None, *, page_size: int = 1000, timeout: float = 60.0) -> Lister:
+    if source.scheme is Scheme.FILE:
+        return LocalLister(source)
+    conn_id = conn_id or DEFAULT_CONN_IDS[source.scheme]
+    require_connection(conn_id)
+    if source.scheme is Scheme.S3:
+        return S3Lister(source, conn_id, page_size, timeout)
+    if source.scheme is Scheme.GCS:
+        return GCSLister(source, conn_id, page_size, timeout)
+    return AzureLister(source, conn_id, page_size, timeout)
 
 
 def require_connection(conn_id: str) -> None:
@@ -30,50 +89,304 @@ def require_connection(conn_id: str) -> None:
         ) from None
 
 
-def list_objects(source: Source, conn_id: str | None = None, *, page_size: int = 1000) -> Iterator[StoredObject]:
-    """Stream the objects under ``source`` (folder markers skipped) through the scheme's provider hook."""
-    if source.scheme is Scheme.S3:
-        return _list_s3(source, conn_id or DEFAULT_CONN_IDS[Scheme.S3], page_size)
-    raise ConfigError("source", source.uri, "only s3:// sources can be listed in this version")
+def _parallel(lister: Lister, prefix: str, workers: int) -> Iterator[StoredObject]:
+    """List each sub-prefix on its own thread into a spool file; yield everything back in key order.
+
+    Sub-prefixes are disjoint key ranges, so their listings concatenate in order; objects directly under
+    the prefix interleave with them and are merged in. Memory stays at one page per thread.
+    """
+    with tempfile.TemporaryDirectory(prefix="airflow-ingest-list-") as tmp:
+        spool = Path(tmp)
+        subprefixes: list[str] = []
+
+        def direct() -> Iterator[StoredObject]:
+            for entry in lister.level(prefix):
+                if isinstance(entry, str):
+                    subprefixes.append(entry)
+                else:
+                    yield entry
+
+        with (spool / "direct.jsonl.gz").open("wb") as out:
+            write_objects(direct(), out)
+        subprefixes.sort()
+
+        def spool_one(index: int, sub: str) -> Path:
+            path = spool / f"{index:06d}.jsonl.gz"
+            with path.open("wb") as out:
+                write_objects(lister.walk(sub), out)
+            return path
+
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="airflow-ingest-list")
+        try:
+            futures = [pool.submit(spool_one, i, sub) for i, sub in enumerate(subprefixes)]
+            with (spool / "direct.jsonl.gz").open("rb") as direct_in:
+                yield from heapq.merge(read_objects(direct_in), _in_order(futures), key=lambda o: o.key)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _list_s3(source: Source, conn_id: str, page_size: int) -> Iterator[StoredObject]:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-    from botocore.exceptions import BotoCoreError, ClientError
+def _in_order(futures: list[Future[Path]]) -> Iterator[StoredObject]:
+    for future in futures:
+        with future.result().open("rb") as stream:
+            yield from read_objects(stream)
 
-    require_connection(conn_id)
-    hook = S3Hook(aws_conn_id=conn_id)
-    where = f"{source.uri} (connection {conn_id!r})"
-    pages = hook.iter_file_metadata(prefix=source.prefix, bucket_name=source.container, page_size=page_size)
-    try:
-        for meta in pages:
-            if meta["Size"] == 0 and meta["Key"].endswith("/"):
+
+class S3Lister:
+    def __init__(self, source: Source, conn_id: str, page_size: int, timeout: float) -> None:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        self.source = source
+        self.where = f"{source.uri} (connection {conn_id!r})"
+        self.hook = S3Hook(aws_conn_id=conn_id)
+        self.page_size = page_size
+
+    def walk(self, prefix: str) -> Iterator[StoredObject]:
+        pages = self.hook.iter_file_metadata(prefix=prefix, bucket_name=self.source.container, page_size=self.page_size)
+        with self._errors():
+            for meta in pages:
+                yield self._object(meta)
+
+    def level(self, prefix: str) -> Iterator[StoredObject | str]:
+        paginator = self.hook.get_conn().get_paginator("list_objects_v2")
+        pages = paginator.paginate(
+            Bucket=self.source.container,
+            Prefix=prefix,
+            Delimiter="/",
+            PaginationConfig={"PageSize": self.page_size},
+        )
+        with self._errors():
+            for page in pages:
+                for meta in page.get("Contents", []):
+                    yield self._object(meta)
+                for common in page.get("CommonPrefixes", []):
+                    yield str(common["Prefix"])
+
+    def _object(self, meta: dict[str, Any]) -> StoredObject:
+        key = meta["Key"]
+        return StoredObject(
+            url=self.source.object_url(key),
+            container=self.source.container,
+            key=key,
+            size=int(meta["Size"]),
+            etag=str(meta.get("ETag", "")).strip('"'),
+            last_modified=meta["LastModified"],
+        )
+
+    def _errors(self) -> _Translate:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        def advice(error: BaseException) -> str:
+            if isinstance(error, ClientError):
+                code = error.response.get("Error", {}).get("Code", "")
+                known = {
+                    "NoSuchBucket": f"bucket {self.source.container!r} does not exist; check its name and region",
+                    "AccessDenied": "access denied; the connection's credentials need s3:ListBucket on this bucket",
+                    "InvalidAccessKeyId": "the access key id is unknown; check the connection's login or key",
+                    "SignatureDoesNotMatch": "the secret key is wrong; check the connection's password",
+                    "InvalidBucketName": f"{self.source.container!r} is not a valid bucket name",
+                }
+                return known.get(code, f"S3 answered {code or 'an error'}")
+            if type(error).__name__ == "NoCredentialsError":
+                return "no credentials: give the connection a login and password (access key id and secret)"
+            return f"{type(error).__name__}: {error}"
+
+        return _Translate(self.where, (ClientError, BotoCoreError), advice)
+
+
+class GCSLister:
+    def __init__(self, source: Source, conn_id: str, page_size: int, timeout: float) -> None:
+        from airflow.providers.google.cloud.hooks.gcs import GCSHook
+        from google.api_core.retry import Retry
+
+        self.source = source
+        self.conn_id = conn_id
+        self.where = f"{source.uri} (connection {conn_id!r})"
+        self.hook = GCSHook(gcp_conn_id=conn_id)
+        self.page_size = page_size
+        self.timeout = timeout
+        self.retry = Retry(timeout=timeout)
+
+    def walk(self, prefix: str) -> Iterator[StoredObject]:
+        with self._errors():
+            blobs = self._client().list_blobs(
+                self.source.container, prefix=prefix, page_size=self.page_size, timeout=self.timeout, retry=self.retry
+            )
+            for blob in blobs:
+                yield self._object(blob)
+
+    def level(self, prefix: str) -> Iterator[StoredObject | str]:
+        with self._errors():
+            blobs = self._client().list_blobs(
+                self.source.container,
+                prefix=prefix,
+                delimiter="/",
+                page_size=self.page_size,
+                timeout=self.timeout,
+                retry=self.retry,
+            )
+            for blob in blobs:
+                yield self._object(blob)
+            yield from sorted(blobs.prefixes)
+
+    def _client(self) -> Any:
+        if not hasattr(self, "_cached_client"):
+            self._cached_client = self.hook.get_conn()
+        return self._cached_client
+
+    def _object(self, blob: Any) -> StoredObject:
+        md5 = base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else str(blob.etag or "")
+        return StoredObject(
+            url=self.source.object_url(blob.name),
+            container=self.source.container,
+            key=blob.name,
+            size=int(blob.size or 0),
+            etag=md5,
+            last_modified=blob.updated,
+            content_type=blob.content_type,
+        )
+
+    def _errors(self) -> _Translate:
+        from google.api_core import exceptions as gexc
+        from google.auth.exceptions import GoogleAuthError
+        from requests.exceptions import RequestException
+
+        def advice(error: BaseException) -> str:
+            if isinstance(error, gexc.NotFound):
+                return f"bucket {self.source.container!r} does not exist"
+            if isinstance(error, (gexc.Forbidden, gexc.Unauthorized)):
+                return "access denied; the connection's credentials need storage.objects.list on this bucket"
+            if isinstance(error, GoogleAuthError):
+                return (
+                    "no usable credentials: give the connection a key file or keyfile_dict, or set "
+                    "extra is_anonymous=true for an emulator or a public bucket"
+                )
+            emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+            target = f"the emulator at {emulator}" if emulator else "storage.googleapis.com"
+            hint = "" if emulator else "; for an emulator set STORAGE_EMULATOR_HOST in every Airflow process"
+            return f"could not reach {target} within {self.timeout:g} s ({type(error).__name__}){hint}"
+
+        return _Translate(self.where, (gexc.GoogleAPIError, gexc.RetryError, GoogleAuthError, RequestException), advice)
+
+
+class AzureLister:
+    def __init__(self, source: Source, conn_id: str, page_size: int, timeout: float) -> None:
+        from airflow.providers.microsoft.azure.hooks.wasb import WasbHook
+
+        self.source = source
+        self.where = f"{source.uri} (connection {conn_id!r})"
+        self.hook = WasbHook(wasb_conn_id=conn_id)
+        self.page_size = page_size
+        self.timeout = timeout
+
+    def _container(self) -> Any:
+        if not hasattr(self, "_cached_container"):
+            with self._errors():
+                self._cached_container = self.hook.get_conn().get_container_client(self.source.container)
+        return self._cached_container
+
+    def walk(self, prefix: str) -> Iterator[StoredObject]:
+        with self._errors():
+            pages = self._container().list_blobs(
+                name_starts_with=prefix or None, results_per_page=self.page_size, timeout=self.timeout
+            )
+            for page in pages.by_page():
+                for blob in page:
+                    yield self._object(blob)
+
+    def level(self, prefix: str) -> Iterator[StoredObject | str]:
+        from azure.storage.blob import BlobPrefix
+
+        with self._errors():
+            for entry in self._container().walk_blobs(
+                name_starts_with=prefix or None, delimiter="/", results_per_page=self.page_size, timeout=self.timeout
+            ):
+                yield str(entry.name) if isinstance(entry, BlobPrefix) else self._object(entry)
+
+    def _object(self, blob: Any) -> StoredObject:
+        settings = blob.content_settings
+        md5 = bytes(settings.content_md5).hex() if settings and settings.content_md5 else str(blob.etag).strip('"')
+        return StoredObject(
+            url=self.source.object_url(blob.name),
+            container=self.source.container,
+            key=blob.name,
+            size=int(blob.size),
+            etag=md5,
+            last_modified=blob.last_modified,
+            content_type=settings.content_type if settings else None,
+        )
+
+    def _errors(self) -> _Translate:
+        from azure.core import exceptions as aexc
+
+        def advice(error: BaseException) -> str:
+            if isinstance(error, aexc.ResourceNotFoundError):
+                return f"container {self.source.container!r} does not exist in this storage account"
+            refused = isinstance(error, aexc.ClientAuthenticationError) or (
+                isinstance(error, aexc.HttpResponseError) and error.status_code in (401, 403)
+            )
+            if refused:
+                return "the storage account refused the credentials; check the connection's key or SAS token"
+            if isinstance(error, aexc.ServiceRequestError):
+                return f"could not reach the storage account ({error}); check the connection's host or account"
+            return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+        return _Translate(self.where, (aexc.AzureError, ValueError), advice)
+
+
+class LocalLister:
+    """A folder on this machine, listed like a bucket: keys are ``/``-separated paths below it, in key order."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.where = source.uri
+        self.root = Path(source.container)
+        if not self.root.is_dir():
+            raise StorageError(f"cannot list {self.where}: {self.root} is not a folder on this machine")
+
+    def walk(self, prefix: str) -> Iterator[StoredObject]:
+        for entry in self.level(prefix):
+            if isinstance(entry, str):
+                yield from self.walk(entry)
+            else:
+                yield entry
+
+    def level(self, prefix: str) -> Iterator[StoredObject | str]:
+        folder = self.root / prefix if prefix else self.root
+        try:
+            with os.scandir(folder) as scan:
+                entries = [(e.name + ("/" if e.is_dir(follow_symlinks=False) else ""), e) for e in scan]
+        except OSError as error:
+            raise StorageError(f"cannot list {self.where}: {error.strerror} ({folder})") from error
+        for name, entry in sorted(entries, key=lambda pair: pair[0]):
+            key = prefix + name
+            if name.endswith("/"):
+                yield key
                 continue
-            yield _s3_object(source, meta)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        raise StorageError(f"cannot list {where}: {_s3_advice(code, source)}") from error
-    except BotoCoreError as error:
-        raise StorageError(f"cannot list {where}: {error}") from error
+            info = entry.stat()
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            yield StoredObject(
+                url=self.source.object_url(key),
+                container=self.source.container,
+                key=key,
+                size=info.st_size,
+                etag=f"{info.st_mtime_ns:x}-{info.st_size:x}",
+                last_modified=datetime.fromtimestamp(info.st_mtime, tz=timezone.utc),
+                content_type=mimetypes.guess_type(name)[0],
+            )
 
 
-def _s3_object(source: Source, meta: dict[str, Any]) -> StoredObject:
-    key = meta["Key"]
-    return StoredObject(
-        url=source.object_url(key),
-        container=source.container,
-        key=key,
-        size=int(meta["Size"]),
-        etag=str(meta.get("ETag", "")).strip('"'),
-        last_modified=meta["LastModified"],
-    )
+class _Translate:
+    """Turns an SDK's errors into one-line :class:`StorageError` naming the source, the connection and the fix."""
 
+    def __init__(self, where: str, errors: tuple[type[BaseException], ...], advice: Any) -> None:
+        self.where = where
+        self.errors = errors
+        self.advice = advice
 
-def _s3_advice(code: str, source: Source) -> str:
-    advice = {
-        "NoSuchBucket": f"bucket {source.container!r} does not exist; check the bucket name and the region",
-        "AccessDenied": "access denied; the connection's credentials need s3:ListBucket on this bucket",
-        "InvalidAccessKeyId": "the access key id is unknown; check the connection's login or key",
-        "SignatureDoesNotMatch": "the secret key is wrong; check the connection's password or secret",
-    }
-    return advice.get(code, f"S3 answered {code or 'an error'}")
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        if error is not None and isinstance(error, self.errors) and not isinstance(error, StorageError):
+            raise StorageError(f"cannot list {self.where}: {self.advice(error)}") from error

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_ingest.core.errors import ConfigError, StorageError
+from airflow_ingest.core.errors import ConfigError, StorageError, optional_int
+from airflow_ingest.core.filters import Filters, parse_when
 from airflow_ingest.core.objects import write_objects
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.storage import list_objects
@@ -19,15 +21,34 @@ from airflow_ingest.operators.workspace import run_dir
 class ListObjectsOperator(BaseOperator):
     """Stream every object under ``source`` into ``{workspace}/{dag_id}/{run_id}/objects.jsonl.gz``.
 
-    :param source: ``s3://bucket/prefix`` to list. (templated)
-    :param conn_id: the storage connection; defaults to the scheme's provider default (``aws_default``). (templated)
+    :param source: ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``az://container/prefix`` (the storage
+        account comes from the connection) or ``file:///abs/dir``. (templated)
+    :param conn_id: the storage connection; defaults to ``aws_default``, ``google_cloud_default`` or
+        ``wasb_default`` by scheme. (templated)
+    :param include: globs on the whole key, any of which must match (``**/*.dcm``). (templated)
+    :param exclude: globs on the whole key, none of which may match. (templated)
+    :param min_size: smallest object size in bytes. (templated)
+    :param max_size: largest object size in bytes. (templated)
+    :param modified_since: only objects modified at or after this instant (ISO 8601 with a timezone). (templated)
+    :param modified_before: only objects modified before this instant. (templated)
+    :param parallel: list the prefix's sub-prefixes on this many threads (wide buckets); 1 lists sequentially.
     :param workspace: where run artifacts go, any ``ObjectStoragePath`` URI; defaults to a folder under
         ``$AIRFLOW_HOME``. (templated)
     :param page_size: objects per listing request.
     :return: ``{"run_dir", "objects_path", "source", "objects", "bytes"}``, a few hundred bytes whatever the size.
     """
 
-    template_fields: Sequence[str] = ("source", "conn_id", "workspace")
+    template_fields: Sequence[str] = (
+        "source",
+        "conn_id",
+        "workspace",
+        "include",
+        "exclude",
+        "min_size",
+        "max_size",
+        "modified_since",
+        "modified_before",
+    )
     ui_color = "#e8f4fd"
 
     def __init__(
@@ -36,6 +57,13 @@ class ListObjectsOperator(BaseOperator):
         source: str,
         conn_id: str | None = None,
         workspace: str | None = None,
+        include: Sequence[str] | str | None = None,
+        exclude: Sequence[str] | str | None = None,
+        min_size: int | str | None = None,
+        max_size: int | str | None = None,
+        modified_since: str | datetime | None = None,
+        modified_before: str | datetime | None = None,
+        parallel: int = 1,
         page_size: int = 1000,
         **kwargs: Any,
     ) -> None:
@@ -44,11 +72,26 @@ class ListObjectsOperator(BaseOperator):
         self.source = source
         self.conn_id = conn_id
         self.workspace = workspace
+        self.include = include
+        self.exclude = exclude
+        self.min_size = min_size
+        self.max_size = max_size
+        self.modified_since = modified_since
+        self.modified_before = modified_before
+        self.parallel = parallel
         self.page_size = page_size
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
             source = parse_source(self.source)
+            filters = Filters(
+                include=_globs(self.include),
+                exclude=_globs(self.exclude),
+                min_size=optional_int("min_size", self.min_size),
+                max_size=optional_int("max_size", self.max_size),
+                modified_since=parse_when(self.modified_since, "modified_since"),
+                modified_before=parse_when(self.modified_before, "modified_before"),
+            )
         except ConfigError as error:
             raise AirflowFailException(str(error)) from None
         base = run_dir(self.workspace, context["dag"].dag_id, context["run_id"])
@@ -57,7 +100,10 @@ class ListObjectsOperator(BaseOperator):
         self.log.info("Listing %s into %s", source.uri, path)
         try:
             with path.open("wb") as stream:
-                objects = logged(list_objects(source, self.conn_id, page_size=self.page_size), self.log, "listed")
+                listing = list_objects(
+                    source, self.conn_id, filters=filters, page_size=self.page_size, parallel=self.parallel
+                )
+                objects = logged(listing, self.log, "listed")
                 summary = write_objects(objects, stream)
         except StorageError as error:
             path.unlink(missing_ok=True)
@@ -70,3 +116,12 @@ class ListObjectsOperator(BaseOperator):
             "objects": summary.count,
             "bytes": summary.bytes,
         }
+
+
+def _globs(value: Sequence[str] | str | None) -> tuple[str, ...]:
+    """One glob, a list of them, or a comma-free text from a form: always a tuple."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value if str(v))

@@ -12,7 +12,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context, ObjectStoragePath, conf
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_ingest.core.errors import ConfigError
+from airflow_ingest.core.errors import ConfigError, optional_int
 from airflow_ingest.core.objects import read_objects
 from airflow_ingest.core.plan import make_plan, path_opener
 from airflow_ingest.core.platforms import limits_for, manifest_builder
@@ -54,8 +54,8 @@ class PlanBatchesOperator(BaseOperator):
             builder = manifest_builder(self.platform, self.target)
             limits = limits_for(
                 self.platform,
-                _optional_int("max_entries", self.max_entries),
-                _optional_int("max_bytes", self.max_bytes),
+                optional_int("max_entries", self.max_entries),
+                optional_int("max_bytes", self.max_bytes),
             )
         except ConfigError as error:
             raise AirflowFailException(str(error)) from None
@@ -98,15 +98,3 @@ class PlanBatchesOperator(BaseOperator):
             },
         )
         return [str(base / b.path) for b in plan.batches]
-
-
-def _optional_int(name: str, value: object) -> int | None:
-    """Params rendered through templates arrive as text; an empty value means "the platform's default"."""
-    if value is None or value == "" or value == "None":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    try:
-        return int(str(value))
-    except ValueError:
-        raise ConfigError(name, value, "use a whole number, or leave it empty for the platform's default") from None

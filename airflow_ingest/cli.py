@@ -1,0 +1,162 @@
+"""``airflow-ingest``: the pipeline from a shell, for previews and scripts.
+
+``ls`` prints one JSON object per line on stdout, in key order. Progress and a closing summary go to
+stderr: a live counter on a terminal, a line every few seconds otherwise. Connections come from Airflow
+as usual (``AIRFLOW_CONN_*`` variables, a secrets backend, or the metadata database).
+
+Exit codes: 0 done, 1 the listing failed part-way or could not start (the last stderr line says which),
+2 bad usage (a bad URI, glob, size or time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TextIO, TypeVar
+
+from airflow_ingest.core.errors import ConfigError, IngestError
+from airflow_ingest.core.filters import Filters, parse_when
+from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.urls import parse_source
+
+T = TypeVar("T")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class Progress:
+    """Counts what streams past and reports on stderr without slowing the stream down."""
+
+    def __init__(self, what: str, stream: TextIO | None = None, every: float = 5.0) -> None:
+        self.what = what
+        self.stream = stream or sys.stderr
+        self.every = every
+        self.live = self.stream.isatty()
+        self.count = 0
+        self.bytes = 0
+        self.started = time.monotonic()
+        self._next = self.started + (0.2 if self.live else every)
+
+    def track(self, objects: Iterable[StoredObject]) -> Iterator[StoredObject]:
+        for obj in objects:
+            self.count += 1
+            self.bytes += obj.size
+            if self.count & 1023 == 0 and time.monotonic() >= self._next:
+                self._report()
+            yield obj
+
+    def _report(self) -> None:
+        now = time.monotonic()
+        rate = self.count / max(now - self.started, 1e-9)
+        text = f"{self.what}: {self.count:,} objects, {_human(self.bytes)} ({rate:,.0f}/s)"
+        if self.live:
+            self.stream.write(f"\r{text}\x1b[K")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self._next = now + (0.2 if self.live else self.every)
+
+    def finish(self, complete: bool) -> None:
+        seconds = time.monotonic() - self.started
+        if self.live:
+            self.stream.write("\r\x1b[K")
+        state = "" if complete else "INCOMPLETE, stopped by the error below: "
+        totals = f"{self.count:,} objects, {self.bytes:,} bytes ({_human(self.bytes)})"
+        self.stream.write(f"{self.what}: {state}{totals} in {seconds:.2f} s\n")
+        self.stream.flush()
+
+
+def _human(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{size:,.1f} PB"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="airflow-ingest", description=__doc__.splitlines()[0] if __doc__ else None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    ls = commands.add_parser("ls", help="list a source as JSON lines, in key order")
+    ls.add_argument("source", help="s3://bucket[/prefix], gs://bucket[/prefix], az://container[/prefix] or file:///dir")
+    add_listing_options(ls)
+    return parser
+
+
+def add_listing_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--conn-id", help="the storage connection (default: aws_default, google_cloud_default, wasb_default)"
+    )
+    parser.add_argument("--glob", action="append", default=[], metavar="PAT", help="keep keys matching (repeatable)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="PAT", help="drop keys matching (repeatable)")
+    parser.add_argument("--min-size", type=int, metavar="N", help="smallest size in bytes")
+    parser.add_argument("--max-size", type=int, metavar="N", help="largest size in bytes")
+    parser.add_argument("--modified-since", metavar="T", help="ISO 8601 with a timezone, e.g. 2026-11-01T00:00:00Z")
+    parser.add_argument("--modified-before", metavar="T", help="ISO 8601 with a timezone")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N", help="list sub-prefixes on N threads")
+
+
+def listing_from(args: argparse.Namespace) -> Iterator[StoredObject]:
+    """Validate the listing options (raising :class:`ConfigError`) and return the lazy listing."""
+    source = parse_source(args.source)
+    filters = Filters(
+        include=tuple(args.glob),
+        exclude=tuple(args.exclude),
+        min_size=args.min_size,
+        max_size=args.max_size,
+        modified_since=parse_when(args.modified_since, "--modified-since"),
+        modified_before=parse_when(args.modified_before, "--modified-before"),
+    )
+    if args.parallel < 1:
+        raise ConfigError("--parallel", args.parallel, "use 1 or more threads")
+    from airflow_ingest.hooks.storage import list_objects
+
+    return list_objects(source, args.conn_id, filters=filters, parallel=args.parallel)
+
+
+def run_ls(args: argparse.Namespace, out: TextIO) -> int:
+    objects = listing_from(args)
+    progress = Progress("ls")
+    complete = False
+    try:
+        write = out.write
+        for obj in progress.track(objects):
+            write(json.dumps(obj.to_json(), ensure_ascii=False, separators=(", ", ": ")))
+            write("\n")
+        complete = True
+    finally:
+        out.flush()
+        progress.finish(complete)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # stdout carries data only. Airflow and the SDKs log to whatever sys.stdout is when they first configure
+    # logging, so point it at stderr before anything imports Airflow, and keep the real one for the data.
+    out = sys.stdout
+    sys.stdout = sys.stderr
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    try:
+        if args.command == "ls":
+            return run_ls(args, out)
+    except ConfigError as error:
+        print(f"airflow-ingest: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except IngestError as error:
+        print(f"airflow-ingest: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        return EXIT_OK
+    finally:
+        sys.stdout = out
+    parser.error(f"unknown command {args.command!r}")
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
