@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 AZURITE := tests/azurite/node_modules/.bin/azurite-blob
 
-.PHONY: install demo test test-fast lint clean
+.PHONY: install demo test test-fast lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,10 +37,13 @@ test: install $(AZURITE)
 test-fast: install $(AZURITE)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+bench: install
+	AIRFLOW_HOME=$(CURDIR)/.bench-home $(BIN)/python -m bench
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(TOOLS) tests/azurite/node_modules .demo .test-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) tests/azurite/node_modules .demo .bench-home bench/.logs .test-output .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ import base64
 import heapq
 import mimetypes
 import os
+import pickle
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 
 from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.filters import Filters
-from airflow_ingest.core.objects import StoredObject, read_objects, write_objects
+from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import Scheme, Source
 
 DEFAULT_CONN_IDS: dict[Scheme, str] = {
@@ -57,19 +58,21 @@ def list_objects(
         over real networks, where each page costs tens of milliseconds.
     :param timeout: seconds before an unreachable service becomes an error instead of a hang.
     """
-    lister = lister_for(source, conn_id, page_size=page_size, timeout=timeout)
+    lister = lister_for(source, conn_id, page_size=page_size, timeout=timeout, threads=parallel)
     objects = _parallel(lister, source.prefix, parallel) if parallel > 1 else lister.walk(source.prefix)
     wanted = filters or Filters()
     return (obj for obj in objects if wanted.accepts(obj))
 
 
-def lister_for(source: Source, conn_id: str | None, *, page_size: int = 1000, timeout: float = 60.0) -> Lister:
+def lister_for(
+    source: Source, conn_id: str | None, *, page_size: int = 1000, timeout: float = 60.0, threads: int = 1
+) -> Lister:
     if source.scheme is Scheme.FILE:
         return LocalLister(source)
     conn_id = conn_id or DEFAULT_CONN_IDS[source.scheme]
     require_connection(conn_id)
     if source.scheme is Scheme.S3:
-        return S3Lister(source, conn_id, page_size, timeout)
+        return S3Lister(source, conn_id, page_size, timeout, threads)
     if source.scheme is Scheme.GCS:
         return GCSLister(source, conn_id, page_size, timeout)
     return AzureLister(source, conn_id, page_size, timeout)
@@ -106,39 +109,66 @@ def _parallel(lister: Lister, prefix: str, workers: int) -> Iterator[StoredObjec
                 else:
                     yield entry
 
-        with (spool / "direct.jsonl.gz").open("wb") as out:
-            write_objects(direct(), out)
+        write_spool(direct(), spool / "direct.spool")
         subprefixes.sort()
 
         def spool_one(index: int, sub: str) -> Path:
-            path = spool / f"{index:06d}.jsonl.gz"
-            with path.open("wb") as out:
-                write_objects(lister.walk(sub), out)
-            return path
+            return write_spool(lister.walk(sub), spool / f"{index:06d}.spool")
 
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="airflow-ingest-list")
         try:
             futures = [pool.submit(spool_one, i, sub) for i, sub in enumerate(subprefixes)]
-            with (spool / "direct.jsonl.gz").open("rb") as direct_in:
-                yield from heapq.merge(read_objects(direct_in), _in_order(futures), key=lambda o: o.key)
+            yield from heapq.merge(read_spool(spool / "direct.spool"), _in_order(futures), key=lambda o: o.key)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_order(futures: list[Future[Path]]) -> Iterator[StoredObject]:
     for future in futures:
-        with future.result().open("rb") as stream:
-            yield from read_objects(stream)
+        yield from read_spool(future.result())
+
+
+SPOOL_CHUNK = 1000
+
+
+def write_spool(objects: Iterator[StoredObject], path: Path) -> Path:
+    """Pickle objects in chunks to a private temporary file: the cheapest way to park them on disk."""
+    with path.open("wb") as out:
+        chunk: list[StoredObject] = []
+        for obj in objects:
+            chunk.append(obj)
+            if len(chunk) == SPOOL_CHUNK:
+                pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
+                chunk = []
+        if chunk:
+            pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def read_spool(path: Path) -> Iterator[StoredObject]:
+    with path.open("rb") as stream:
+        while True:
+            try:
+                chunk = pickle.load(stream)
+            except EOFError:
+                return
+            yield from chunk
 
 
 class S3Lister:
-    def __init__(self, source: Source, conn_id: str, page_size: int, timeout: float) -> None:
+    def __init__(self, source: Source, conn_id: str, page_size: int, timeout: float, threads: int = 1) -> None:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from botocore.config import Config
 
         self.source = source
         self.where = f"{source.uri} (connection {conn_id!r})"
         self.hook = S3Hook(aws_conn_id=conn_id)
+        if threads > 10:  # botocore keeps 10 connections by default; give every listing thread its own
+            pool = Config(max_pool_connections=threads)
+            base = self.hook.conn_config.botocore_config
+            self.hook = S3Hook(aws_conn_id=conn_id, config=base.merge(pool) if base else pool)
         self.page_size = page_size
+        fast_timestamps(self.hook.get_conn())
 
     def walk(self, prefix: str) -> Iterator[StoredObject]:
         pages = self.hook.iter_file_metadata(prefix=prefix, bucket_name=self.source.container, page_size=self.page_size)
@@ -191,6 +221,61 @@ class S3Lister:
             return f"{type(error).__name__}: {error}"
 
         return _Translate(self.where, (ClientError, BotoCoreError), advice)
+
+
+def s3_bucket_region(bucket: str, conn_id: str = "aws_default") -> str:
+    """The region for virtual-hosted URLs: the bucket's location, else the connection's region.
+
+    ``GetBucketLocation`` answers ``None`` for us-east-1; a refused call (the key may list but not read
+    bucket settings) falls back to the connection's ``region_name``.
+    """
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    require_connection(conn_id)
+    hook = S3Hook(aws_conn_id=conn_id)
+    try:
+        location = hook.get_conn().get_bucket_location(Bucket=bucket).get("LocationConstraint")
+    except (ClientError, BotoCoreError):
+        location = hook.conn_region_name
+        if not location:
+            raise StorageError(
+                f"cannot tell the region of bucket {bucket!r} (connection {conn_id!r}): allow "
+                "s3:GetBucketLocation or set region_name in the connection's extra"
+            ) from None
+    return str(location or "us-east-1")
+
+
+def azure_account_name(conn_id: str = "wasb_default") -> str:
+    """The storage account a ``wasb`` connection points at, for ``https://{account}.blob.core.windows.net``."""
+    from airflow.providers.microsoft.azure.hooks.wasb import WasbHook
+
+    require_connection(conn_id)
+    return str(WasbHook(wasb_conn_id=conn_id).get_conn().account_name)
+
+
+def fast_timestamps(client: Any) -> None:
+    """Parse ``LastModified`` with ``datetime.fromisoformat`` instead of dateutil.
+
+    botocore's default timestamp parser is most of the CPU of a listing (46 of 59 ms per 1,000-key page
+    here); the AWS CLI swaps it out the same way. Values are identical; only the speed changes. If
+    botocore's internals move, the client keeps its default parser.
+    """
+    factory = getattr(getattr(client, "_endpoint", None), "_response_parser_factory", None)
+    if factory is not None and hasattr(factory, "set_parser_defaults"):
+        factory.set_parser_defaults(timestamp_parser=parse_aws_timestamp)
+
+
+def parse_aws_timestamp(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is not None:
+            return parsed
+    except (ValueError, AttributeError):
+        pass
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)  # type: ignore[no-any-return]
 
 
 class GCSLister:

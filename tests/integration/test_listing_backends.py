@@ -180,3 +180,15 @@ def test_gcs_without_the_emulator_fails_fast_and_says_why(tree: Tree, monkeypatc
     ):
         list(list_objects(parse_source(f"gs://{CONTAINER}/"), timeout=3))
     assert time.monotonic() - started < 30
+
+
+def test_region_and_account_for_platform_urls(tree: Tree, s3: MotoS3, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_ingest.hooks.storage import azure_account_name, s3_bucket_region
+
+    client = s3.client()
+    client.create_bucket(Bucket="eu-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    assert s3_bucket_region("eu-bucket") == "eu-west-2"
+    assert s3_bucket_region(CONTAINER) == "us-east-1"
+    assert azure_account_name() == "devstoreaccount1"
+    with pytest.raises(StorageError, match="connection 'aws_none' is not defined"):
+        s3_bucket_region("eu-bucket", "aws_none")

@@ -170,3 +170,16 @@ def test_the_modified_window_is_half_open() -> None:
     assert not Filters(modified_before=at).accepts(obj("a.png"))
     assert Filters(modified_before=at + timedelta(microseconds=1)).accepts(obj("a.png"))
     assert not Filters(modified_since=at + timedelta(microseconds=1)).accepts(obj("a.png"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-21T08:30:26.000Z", "2026-11-21T08:30:26Z", "2009-10-12T17:50:30.000Z", "Tue, 21 Nov 2026 08:30:26 GMT"],
+)
+def test_the_fast_s3_timestamp_parser_agrees_with_botocores(text: str) -> None:
+    from botocore.utils import parse_timestamp
+
+    from airflow_ingest.hooks.storage import parse_aws_timestamp
+
+    assert parse_aws_timestamp(text) == parse_timestamp(text)
+    assert parse_aws_timestamp(text).tzinfo is not None
