@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tests.harness import REPO, Service, free_port
+from tests.harness import REPO, Service, free_port, s3_client
 
 BUCKET = "bench-bucket"
 LOGS = REPO / "bench" / ".logs"
@@ -40,20 +40,6 @@ def slow_s3(latency_ms: float, prefixes: int, per_prefix: int, other: int = 0) -
         yield server
     finally:
         server.stop()
-
-
-def raw_client(server: Service) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        endpoint_url=server.url,
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-        region_name="us-east-1",
-        config=Config(max_pool_connections=32),
-    )
 
 
 def raw_paginator(client: Any, prefix: str) -> int:
@@ -105,7 +91,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     per_prefix = 500 if quick else 1000
     total = 16 * per_prefix
     with slow_s3(0, 16, per_prefix) as server:
-        client = raw_client(server)
+        client = s3_client(server.url)
         listing = ours("wide/")
         raw_paginator(client, "wide/")  # warm both paths: connection pools, moto's lazy imports
         listing()

@@ -81,6 +81,21 @@ class Service:
         self._log.close()
 
 
+def s3_client(endpoint: str) -> Any:
+    """A plain boto3 S3 client for seeding and for the raw side of benchmarks (moto takes any keys)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+        config=Config(max_pool_connections=32),
+    )
+
+
 class MotoS3(Service):
     """moto server: real S3 HTTP API on loopback."""
 
@@ -94,17 +109,7 @@ class MotoS3(Service):
         return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra})
 
     def client(self) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
-            config=Config(max_pool_connections=32),
-        )
+        return s3_client(self.url)
 
     def seed(self, bucket: str, objects: Iterable[tuple[str, int]]) -> int:
         """Create ``bucket`` (if needed) and put each (key, size) object; returns the count."""
