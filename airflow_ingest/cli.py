@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     ls = commands.add_parser("ls", help="list a source as JSON lines, in key order")
     ls.add_argument("source", help="s3://bucket[/prefix], gs://bucket[/prefix], az://container[/prefix] or file:///dir")
     add_listing_options(ls)
+
+    plan = commands.add_parser("plan", help="write the platform's manifests for a source; nothing is sent")
+    plan.add_argument("source", help="s3://bucket[/prefix], gs://bucket[/prefix] or az://container[/prefix]")
+    plan.add_argument("--platform", required=True, choices=["darwin", "encord", "redbrick"])
+    plan.add_argument("--out", required=True, help="folder for batch-00001.json (or .csv) ... and plan.json")
+    add_listing_options(plan)
+    add_plan_options(plan)
     return parser
 
 
@@ -97,6 +104,90 @@ def add_listing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--modified-since", metavar="T", help="ISO 8601 with a timezone, e.g. 2026-11-01T00:00:00Z")
     parser.add_argument("--modified-before", metavar="T", help="ISO 8601 with a timezone")
     parser.add_argument("--parallel", type=int, default=1, metavar="N", help="list sub-prefixes on N threads")
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--layout", default="file", choices=["file", "folder", "study"], help="how files group into items"
+    )
+    parser.add_argument("--max-entries", type=int, metavar="N", help="entries per batch (platform default)")
+    parser.add_argument("--max-bytes", type=int, metavar="N", help="bytes of referenced files per batch")
+    darwin = parser.add_argument_group("V7 Darwin")
+    darwin.add_argument("--dataset", help="dataset slug")
+    darwin.add_argument("--storage", help="name of V7's external storage connection")
+    darwin.add_argument("--fps", type=float, help="frames per second to sample videos at")
+    darwin.add_argument("--ignore-dicom-layout", action="store_true", help="keep DICOM slices in the order sent")
+    encord = parser.add_argument_group("Encord")
+    encord.add_argument("--format", choices=["json", "csv"], default="json")
+    encord.add_argument("--skip-duplicate-urls", action=argparse.BooleanOptionalAction, default=True)
+    encord.add_argument("--create-video", action="store_true", help="image folders become image sequences")
+    encord.add_argument("--url-style", choices=["virtual-hosted", "path", "protocol", "mrap", "https"])
+    encord.add_argument("--region", help="S3 region for URLs (default: the bucket's location)")
+    encord.add_argument("--access-point-arn", help="S3 Multi-Region Access Point ARN, with --url-style mrap")
+    redbrick = parser.add_argument_group("RedBrick AI")
+    redbrick.add_argument("--storage-id", help="the storage method's id (11111111-... for public URLs)")
+    redbrick.add_argument("--form", choices=["series", "flat"], default="series", help="items-list form")
+
+
+def target_from(args: argparse.Namespace) -> dict[str, object]:
+    """The platform's target from the command line; the platform's own model validates it."""
+    if args.platform == "darwin":
+        target = {"dataset_slug": args.dataset, "storage_slug": args.storage, "fps": args.fps}
+        target["ignore_dicom_layout"] = args.ignore_dicom_layout
+    elif args.platform == "encord":
+        target = {
+            "format": args.format,
+            "skip_duplicate_urls": args.skip_duplicate_urls,
+            "create_video": args.create_video,
+            "url_style": args.url_style,
+            "region": args.region,
+            "access_point_arn": args.access_point_arn,
+        }
+    else:
+        target = {"storage_id": args.storage_id, "form": args.form, "url_style": args.url_style, "region": args.region}
+    return {key: value for key, value in target.items() if value is not None}
+
+
+def run_plan(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from airflow_ingest.core.items import parse_layout
+    from airflow_ingest.core.plan import make_plan, path_opener
+    from airflow_ingest.core.platforms import limits_for, manifest_builder
+    from airflow_ingest.hooks.storage import complete_target
+
+    source = parse_source(args.source)
+    layout = parse_layout(args.layout)
+    limits = limits_for(args.platform, args.max_entries, args.max_bytes)
+    objects = listing_from(args)
+    target = complete_target(args.platform, target_from(args), source, args.conn_id)
+    builder = manifest_builder(args.platform, target)
+    folder = Path(args.out)
+    progress = Progress("plan")
+    complete = False
+    try:
+        plan = make_plan(
+            progress.track(objects),
+            builder,
+            limits,
+            path_opener(folder),
+            layout=layout,
+            prefix=source.prefix,
+            manifest_dir="",
+        )
+        complete = True
+    finally:
+        progress.finish(complete)
+    summary = {
+        "platform": plan.platform,
+        "objects": plan.objects,
+        "items": plan.items,
+        "skipped": plan.skipped_count,
+        "batches": len(plan.batches),
+        "plan": str(folder / "plan.json"),
+    }
+    out.write(json.dumps(summary) + "\n")
+    return EXIT_OK
 
 
 def listing_from(args: argparse.Namespace) -> Iterator[StoredObject]:
@@ -144,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "ls":
             return run_ls(args, out)
+        if args.command == "plan":
+            return run_plan(args, out)
     except ConfigError as error:
         print(f"airflow-ingest: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,7 +6,7 @@ in a batch of its own, flagged ``oversize`` so the plan can say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from airflow_ingest.core.errors import ConfigError
@@ -34,25 +34,34 @@ class Batch:
     number: int
     items: list[Item] = field(default_factory=list)
     bytes: int = 0
+    entries: int = 0
     oversize: bool = False
 
-    @property
-    def entries(self) -> int:
-        return len(self.items)
+
+def one_entry(item: Item) -> int:
+    return 1
 
 
-def batch_items(items: Iterable[Item], limits: Limits) -> Iterator[Batch]:
-    """Yield numbered batches (from 1) in input order, each within ``limits`` unless it holds one oversize item."""
+def batch_items(
+    items: Iterable[Item], limits: Limits, entries_of: Callable[[Item], int] = one_entry
+) -> Iterator[Batch]:
+    """Yield numbered batches (from 1) in input order, each within ``limits`` unless it holds one oversize item.
+
+    ``entries_of`` says how many of the platform's entries an item takes (an Encord DICOM study is one
+    ``dicom_series`` entry per series); an item over a limit on its own gets a batch of its own, flagged.
+    """
     current = Batch(number=1)
     for item in items:
         size = item.size
+        entries = entries_of(item)
         over_bytes = limits.max_bytes is not None and current.bytes + size > limits.max_bytes
-        if current.items and (current.entries >= limits.max_entries or over_bytes):
+        if current.items and (current.entries + entries > limits.max_entries or over_bytes):
             yield current
             current = Batch(number=current.number + 1)
         current.items.append(item)
         current.bytes += size
-        if limits.max_bytes is not None and size > limits.max_bytes:
+        current.entries += entries
+        if (limits.max_bytes is not None and size > limits.max_bytes) or entries > limits.max_entries:
             current.oversize = True
             yield current
             current = Batch(number=current.number + 1)

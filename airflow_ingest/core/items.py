@@ -1,30 +1,66 @@
 """Items: what the platform sees as one unit of annotation work, made of one or more stored objects.
 
-Layouts decide how objects become items. This module holds the ``file`` layout (one object, one item);
-objects of unsupported kinds become :class:`Skipped` entries with a reason so nothing is dropped silently.
+Layouts decide how objects become items:
+
+- ``file``: every supported object is one item, named after its file.
+- ``folder``: the files directly in one folder are one item (a DICOM series, an image group or sequence,
+  video frames, a multi-slot item), in natural order (``2.png`` before ``10.png``); a file at the bucket
+  root, with no folder to group by, is an item of its own.
+- ``study``: every first-level folder under the prefix is one item; each of its sub-folders is a series
+  (with every file below it) and each file directly in it is a series of its own.
+
+The listing arrives in key order, so the layouts group in one pass: a folder's item is emitted as soon as
+the listing has left that folder, and memory holds only the items still open. Objects of unsupported
+types, and objects a layout cannot place, become :class:`Skipped` entries with a reason: nothing is
+dropped silently. Item identities (``folder`` + ``name``) come from the keys, so they are unique within a
+run and stable across runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 
+from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.media import SUPPORTED_SUFFIXES, MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
+
+
+class Layout(str, Enum):
+    FILE = "file"
+    FOLDER = "folder"
+    STUDY = "study"
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """An ordered run of files inside an item: a DICOM series, a video's frames, one NIfTI volume."""
+
+    name: str
+    objects: tuple[StoredObject, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Item:
     """One platform item.
 
-    ``folder`` is where it goes in the platform's tree (always starts with ``/``) and ``name`` its name
-    there; the pair is unique within a run and stable across runs because both come from the object keys.
+    ``folder`` is where it sits in the platform's tree (always starts with ``/``) and ``name`` its name
+    there. ``kinds`` holds the media kinds of its files; most items have one, and each platform decides
+    what a mix means (V7 puts each file in a slot of its own; Encord and RedBrick refuse a mix).
     """
 
     name: str
     folder: str
-    kind: MediaKind
-    objects: tuple[StoredObject, ...]
+    kinds: frozenset[MediaKind]
+    series: tuple[Series, ...]
+    layout: Layout = Layout.FILE
+
+    @property
+    def single(self) -> bool:
+        """A lone file (the ``file`` layout), as opposed to a group that happens to hold one file."""
+        return self.layout is Layout.FILE
 
     @property
     def id(self) -> str:
@@ -32,8 +68,19 @@ class Item:
         return f"{self.folder.rstrip('/')}/{self.name}"
 
     @property
+    def objects(self) -> tuple[StoredObject, ...]:
+        return tuple(obj for series in self.series for obj in series.objects)
+
+    @property
+    def kind(self) -> MediaKind:
+        """The single kind of a uniform item; a mixed one raises, so callers must ask ``kinds`` first."""
+        if len(self.kinds) != 1:
+            raise ValueError(f"item {self.id} mixes {sorted(k.value for k in self.kinds)}")
+        return next(iter(self.kinds))
+
+    @property
     def size(self) -> int:
-        return sum(obj.size for obj in self.objects)
+        return sum(obj.size for series in self.series for obj in series.objects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +91,133 @@ class Skipped:
     reason: str
 
 
+UNSUPPORTED = f"unsupported file type; supported suffixes: {' '.join(SUPPORTED_SUFFIXES)}"
+
+
+def natural_key(text: str) -> tuple[object, ...]:
+    """Sort ``2.png`` before ``10.png``: digit runs compare as numbers, the rest case-insensitively."""
+    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text))
+
+
+def parse_layout(value: str) -> Layout:
+    try:
+        return Layout(value)
+    except ValueError:
+        raise ConfigError("layout", value, f"use one of {', '.join(layout.value for layout in Layout)}") from None
+
+
+def make_items(objects: Iterable[StoredObject], layout: Layout | str, prefix: str = "") -> Iterator[Item | Skipped]:
+    """Group ``objects`` (in key order) into items with ``layout``; ``prefix`` is the listing's prefix."""
+    chosen = parse_layout(layout) if isinstance(layout, str) else layout
+    supported = _supported(objects)
+    if chosen is Layout.FILE:
+        return _file_items(supported)
+    if chosen is Layout.FOLDER:
+        return _grouped(supported, _parent_folder, _folder_item, None)
+    outside = "not inside a study folder: with the study layout every file needs one under the prefix"
+    return _grouped(supported, lambda obj: _study_folder(obj, prefix), _study_item, outside)
+
+
 def file_items(objects: Iterable[StoredObject]) -> Iterator[Item | Skipped]:
-    """The ``file`` layout: every supported object is one item named after its file, in its key's folder."""
+    """The ``file`` layout (kept as a name of its own: most callers want exactly this)."""
+    return make_items(objects, Layout.FILE)
+
+
+def _supported(objects: Iterable[StoredObject]) -> Iterator[tuple[StoredObject, MediaKind] | Skipped]:
     for obj in objects:
         kind = media_kind(obj.key)
-        if kind is None:
-            yield Skipped(obj, f"unsupported file type; supported suffixes: {' '.join(SUPPORTED_SUFFIXES)}")
+        yield Skipped(obj, UNSUPPORTED) if kind is None else (obj, kind)
+
+
+def _file_items(entries: Iterable[tuple[StoredObject, MediaKind] | Skipped]) -> Iterator[Item | Skipped]:
+    for entry in entries:
+        if isinstance(entry, Skipped):
+            yield entry
             continue
+        obj, kind = entry
         folder, _, name = obj.key.rpartition("/")
-        yield Item(name=name, folder="/" + folder, kind=kind, objects=(obj,))
+        yield Item(name=name, folder="/" + folder, kinds=frozenset({kind}), series=(Series(name, (obj,)),))
+
+
+Group = list[tuple[StoredObject, MediaKind]]
+
+
+def _grouped(
+    entries: Iterable[tuple[StoredObject, MediaKind] | Skipped],
+    group_of: Callable[[StoredObject], str | None],
+    build: Callable[[str, Group], Item],
+    homeless: str | None,
+) -> Iterator[Item | Skipped]:
+    """Group entries by a folder path, closing a group when the key-ordered stream leaves its folder.
+
+    Open groups always form a chain of nested folders (a stack): a folder's own files can be interleaved
+    with its sub-folders' in key order, so a group closes only when the stream moves outside it.
+    """
+    stack: list[tuple[str, Group]] = []
+    for entry in entries:
+        if isinstance(entry, Skipped):
+            yield entry
+            continue
+        folder = group_of(entry[0])
+        if folder is None:
+            # A file with no folder to group by: one item of its own (folder layout) or a reason (study).
+            yield from _file_items([entry]) if homeless is None else [Skipped(entry[0], homeless)]
+            continue
+        while stack and not _within(folder, stack[-1][0]):
+            yield build(*stack.pop())
+        if stack and stack[-1][0] == folder:
+            stack[-1][1].append(entry)
+        else:
+            stack.append((folder, [entry]))
+    while stack:
+        yield build(*stack.pop())
+
+
+def _within(folder: str, ancestor: str) -> bool:
+    return folder == ancestor or folder.startswith(ancestor + "/")
+
+
+def _parent_folder(obj: StoredObject) -> str | None:
+    parent, slash, _ = obj.key.rpartition("/")
+    return parent if slash and parent else None
+
+
+def _study_folder(obj: StoredObject, prefix: str) -> str | None:
+    base = prefix if prefix.endswith("/") or not prefix else prefix.rpartition("/")[0] + "/"
+    if base == "/":
+        base = ""
+    rest = obj.key[len(base) :] if obj.key.startswith(base) else obj.key
+    first, slash, _ = rest.partition("/")
+    return base + first if slash else None
+
+
+def _split(path: str) -> tuple[str, str]:
+    parent, _, name = path.rpartition("/")
+    return "/" + parent, name
+
+
+def _folder_item(folder: str, group: Group) -> Item:
+    parent, name = _split(folder)
+    ordered = sorted(group, key=lambda entry: natural_key(entry[0].key.rpartition("/")[2]))
+    return Item(
+        name=name,
+        folder=parent,
+        kinds=frozenset(kind for _, kind in ordered),
+        series=(Series(name, tuple(obj for obj, _ in ordered)),),
+        layout=Layout.FOLDER,
+    )
+
+
+def _study_item(study: str, group: Group) -> Item:
+    parent, name = _split(study)
+    series: dict[str, Group] = {}
+    for obj, kind in group:
+        rest = obj.key[len(study) + 1 :]
+        head, slash, _ = rest.partition("/")
+        series.setdefault(head if slash else rest, []).append((obj, kind))
+    built = []
+    for series_name in sorted(series, key=natural_key):
+        members = sorted(series[series_name], key=lambda entry: natural_key(entry[0].key[len(study) + 1 :]))
+        built.append(Series(series_name, tuple(obj for obj, _ in members)))
+    kinds = frozenset(kind for _, kind in group)
+    return Item(name=name, folder=parent, kinds=kinds, series=tuple(built), layout=Layout.STUDY)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Protocol
 
 from airflow_ingest.core.batching import Batch, Limits, batch_items
-from airflow_ingest.core.items import Item, Skipped, file_items
+from airflow_ingest.core.items import Item, Layout, Skipped, make_items
 from airflow_ingest.core.objects import StoredObject
 
 Opener = Callable[[str], AbstractContextManager[IO[str]]]
@@ -40,10 +40,14 @@ SKIPPED_IN_PLAN = 1000
 
 
 class ManifestBuilder(Protocol):
-    """A platform's document for one batch."""
+    """A platform's documents: which items it takes, how many entries each counts as, one text per batch."""
 
     platform: str
     suffix: str
+
+    def refuse(self, item: Item) -> str | None: ...
+
+    def entries_of(self, item: Item) -> int: ...
 
     def render(self, batch: Batch) -> str: ...
 
@@ -90,8 +94,8 @@ class Plan:
         return plan
 
 
-def manifest_name(number: int, suffix: str) -> str:
-    return f"manifests/batch-{number:05d}{suffix}"
+def manifest_name(number: int, suffix: str, folder: str = "manifests") -> str:
+    return f"{folder}/batch-{number:05d}{suffix}" if folder else f"batch-{number:05d}{suffix}"
 
 
 def index_line(item: Item) -> str:
@@ -99,27 +103,48 @@ def index_line(item: Item) -> str:
     return json.dumps({"item": item.id, "objects": objects}, ensure_ascii=False) + "\n"
 
 
-def make_plan(objects: Iterable[StoredObject], builder: ManifestBuilder, limits: Limits, opener: Opener) -> Plan:
-    """Group, batch and write every manifest; return the plan (also written as ``plan.json``)."""
+def make_plan(
+    objects: Iterable[StoredObject],
+    builder: ManifestBuilder,
+    limits: Limits,
+    opener: Opener,
+    *,
+    layout: Layout | str = Layout.FILE,
+    prefix: str = "",
+    manifest_dir: str = "manifests",
+) -> Plan:
+    """Group with ``layout``, batch under ``limits``, write every manifest; return the plan (also ``plan.json``).
+
+    One pass over ``objects``: memory holds the open items and one batch. Objects that become no item,
+    and items the platform refuses, are written to ``skipped.jsonl`` with the reason.
+    """
     plan = Plan(platform=builder.platform)
 
     with opener("skipped.jsonl") as skipped_out:
 
+        def skip(obj: StoredObject, reason: str) -> None:
+            record = {"url": obj.url, "reason": reason}
+            skipped_out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            plan.skipped_count += 1
+            if len(plan.skipped) < SKIPPED_IN_PLAN:
+                plan.skipped.append(record)
+
         def items() -> Iterable[Item]:
-            for entry in file_items(_counted(objects, plan)):
+            for entry in make_items(_counted(objects, plan), layout, prefix):
                 if isinstance(entry, Skipped):
-                    record = {"url": entry.object.url, "reason": entry.reason}
-                    skipped_out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    plan.skipped_count += 1
-                    if len(plan.skipped) < SKIPPED_IN_PLAN:
-                        plan.skipped.append(record)
+                    skip(entry.object, entry.reason)
+                    continue
+                refused = builder.refuse(entry)
+                if refused:
+                    for obj in entry.objects:
+                        skip(obj, f"item {entry.id} {refused}")
                     continue
                 plan.items += 1
                 yield entry
 
-        for batch in batch_items(items(), limits):
-            path = manifest_name(batch.number, builder.suffix)
-            index = manifest_name(batch.number, ".items.jsonl")
+        for batch in batch_items(items(), limits, builder.entries_of):
+            path = manifest_name(batch.number, builder.suffix, manifest_dir)
+            index = manifest_name(batch.number, ".items.jsonl", manifest_dir)
             with opener(path) as out:
                 out.write(builder.render(batch))
             with opener(index) as out:

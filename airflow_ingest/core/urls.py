@@ -135,3 +135,73 @@ def gcs_https_url(bucket: str, key: str) -> str:
 def azure_blob_url(account: str, container: str, blob: str) -> str:
     """``https://{account}.blob.core.windows.net/{container}/{blob}``."""
     return f"https://{account}.blob.core.windows.net/{container}/{encode_key(blob)}"
+
+
+class UrlStyle(str, Enum):
+    """How a platform document spells an object's location."""
+
+    VIRTUAL_HOSTED = "virtual-hosted"
+    PATH = "path"
+    PROTOCOL = "protocol"
+    MRAP = "mrap"
+    HTTPS = "https"
+
+
+DEFAULT_STYLES: dict[Scheme, UrlStyle] = {
+    Scheme.S3: UrlStyle.VIRTUAL_HOSTED,
+    Scheme.GCS: UrlStyle.HTTPS,
+    Scheme.AZURE: UrlStyle.HTTPS,
+}
+
+_STYLES_BY_SCHEME: dict[Scheme, frozenset[UrlStyle]] = {
+    Scheme.S3: frozenset({UrlStyle.VIRTUAL_HOSTED, UrlStyle.PATH, UrlStyle.PROTOCOL, UrlStyle.MRAP}),
+    Scheme.GCS: frozenset({UrlStyle.HTTPS, UrlStyle.PROTOCOL}),
+    Scheme.AZURE: frozenset({UrlStyle.HTTPS}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Linker:
+    """Builds the platform-facing URL of an object in one style; the region, account or ARN it needs."""
+
+    style: UrlStyle | None = None
+    region: str | None = None
+    account: str | None = None
+    access_point_arn: str | None = None
+
+    def needs(self, scheme: Scheme) -> str | None:
+        """What this linker still lacks for ``scheme`` ("region", "account", ...), or None."""
+        style = self.style or DEFAULT_STYLES.get(scheme)
+        if style in (UrlStyle.VIRTUAL_HOSTED, UrlStyle.PATH) and not self.region:
+            return "region"
+        if style is UrlStyle.MRAP and not self.access_point_arn:
+            return "access_point_arn"
+        if scheme is Scheme.AZURE and not self.account:
+            return "account"
+        return None
+
+    def link(self, obj: StoredObject) -> str:
+        scheme = scheme_of(obj.url)
+        if scheme is Scheme.FILE:
+            raise ConfigError(
+                "source", obj.url, "platforms read from cloud storage; file:// sources can only be listed"
+            )
+        style = self.style or DEFAULT_STYLES[scheme]
+        if style not in _STYLES_BY_SCHEME[scheme]:
+            allowed = ", ".join(sorted(s.value for s in _STYLES_BY_SCHEME[scheme]))
+            raise ConfigError("url_style", style.value, f"{scheme.value}:// objects take one of: {allowed}")
+        missing = self.needs(scheme)
+        if missing:
+            raise ConfigError(missing, None, f"the {style.value} URL style needs {missing}; give it in the target")
+        bucket, key = obj.container, obj.key
+        if scheme is Scheme.S3:
+            if style is UrlStyle.VIRTUAL_HOSTED:
+                return s3_virtual_hosted_url(bucket, key, str(self.region))
+            if style is UrlStyle.PATH:
+                return s3_path_style_url(bucket, key, str(self.region))
+            if style is UrlStyle.MRAP:
+                return s3_mrap_url(str(self.access_point_arn), key)
+            return s3_protocol_url(bucket, key)
+        if scheme is Scheme.GCS:
+            return gcs_https_url(bucket, key) if style is UrlStyle.HTTPS else gcs_protocol_url(bucket, key)
+        return azure_blob_url(str(self.account), bucket, key)

@@ -254,6 +254,26 @@ def azure_account_name(conn_id: str = "wasb_default") -> str:
     return str(WasbHook(wasb_conn_id=conn_id).get_conn().account_name)
 
 
+def complete_target(platform: str, target: dict[str, Any], source: Source, conn_id: str | None) -> dict[str, Any]:
+    """Add what the platform's URLs need and the target left out: the S3 region, the Azure account.
+
+    Darwin takes storage keys and RedBrick external storage takes keys, so only Encord and RedBrick's
+    public storage build URLs; each asks the storage only when it must.
+    """
+    from airflow_ingest.core.redbrick import PUBLIC_STORAGE
+
+    builds_urls = platform == "encord" or (platform == "redbrick" and target.get("storage_id") == PUBLIC_STORAGE)
+    if not builds_urls:
+        return target
+    completed = dict(target)
+    style = completed.get("url_style")
+    if source.scheme is Scheme.S3 and not completed.get("region") and style in (None, "virtual-hosted", "path"):
+        completed["region"] = s3_bucket_region(source.container, conn_id or DEFAULT_CONN_IDS[Scheme.S3])
+    if source.scheme is Scheme.AZURE and not completed.get("account"):
+        completed["account"] = azure_account_name(conn_id or DEFAULT_CONN_IDS[Scheme.AZURE])
+    return completed
+
+
 def fast_timestamps(client: Any) -> None:
     """Parse ``LastModified`` with ``datetime.fromisoformat`` instead of dateutil.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -109,6 +110,8 @@ class ListObjectsOperator(BaseOperator):
             path.unlink(missing_ok=True)
             raise AirflowFailException(str(error)) from None
         self.log.info("Listed %d objects, %d bytes, under %s", summary.count, summary.bytes, source.uri)
+        record = {"source": source.uri, "conn_id": self.conn_id, "objects": summary.count, "bytes": summary.bytes}
+        (base / "listing.json").write_text(json.dumps(record), encoding="utf-8")
         return {
             "run_dir": str(base),
             "objects_path": str(path),

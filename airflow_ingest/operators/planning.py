@@ -6,16 +6,20 @@ maps over: Airflow maps only over a return value) and pushes ``run_dir`` and ``s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context, ObjectStoragePath, conf
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_ingest.core.errors import ConfigError, optional_int
+from airflow_ingest.core.errors import ConfigError, StorageError, optional_int
+from airflow_ingest.core.items import parse_layout
 from airflow_ingest.core.objects import read_objects
 from airflow_ingest.core.plan import make_plan, path_opener
 from airflow_ingest.core.platforms import limits_for, manifest_builder
+from airflow_ingest.core.urls import parse_source
+from airflow_ingest.hooks.storage import complete_target
 from airflow_ingest.operators.progress import logged
 
 
@@ -23,13 +27,16 @@ class PlanBatchesOperator(BaseOperator):
     """Write one validated platform manifest per batch, and ``plan.json``, next to ``objects_path``.
 
     :param objects_path: the listing written by :class:`ListObjectsOperator`. (templated)
-    :param platform: ``darwin``. (templated)
-    :param target: where items go; for Darwin ``{"dataset_slug", "storage_slug"}``. (templated)
+    :param platform: ``darwin``, ``encord`` or ``redbrick``. (templated)
+    :param target: how the platform's documents are written: for Darwin ``{"dataset_slug", "storage_slug"}``,
+        for Encord ``{"format", "skip_duplicate_urls", "create_video", "url_style", ...}``, for RedBrick
+        ``{"storage_id", "form"}``. (templated)
+    :param layout: ``file``, ``folder`` or ``study``: how objects group into items. (templated)
     :param max_entries: items per batch; the platform's default when not given. (templated)
     :param max_bytes: bytes of referenced objects per batch; the platform's default when not given. (templated)
     """
 
-    template_fields: Sequence[str] = ("objects_path", "platform", "target", "max_entries", "max_bytes")
+    template_fields: Sequence[str] = ("objects_path", "platform", "target", "layout", "max_entries", "max_bytes")
     ui_color = "#fdf6e3"
 
     def __init__(
@@ -38,6 +45,7 @@ class PlanBatchesOperator(BaseOperator):
         objects_path: str,
         platform: str,
         target: dict[str, Any],
+        layout: str = "file",
         max_entries: int | None = None,
         max_bytes: int | None = None,
         **kwargs: Any,
@@ -46,24 +54,29 @@ class PlanBatchesOperator(BaseOperator):
         self.objects_path = objects_path
         self.platform = platform
         self.target = target
+        self.layout = layout
         self.max_entries = max_entries
         self.max_bytes = max_bytes
 
     def execute(self, context: Context) -> list[str]:
+        objects_path = ObjectStoragePath(self.objects_path)
+        base = objects_path.parent
+        listing = json.loads((base / "listing.json").read_text(encoding="utf-8"))
+        source = parse_source(listing["source"])
         try:
-            builder = manifest_builder(self.platform, self.target)
+            layout = parse_layout(self.layout)
+            target = complete_target(self.platform, dict(self.target), source, listing.get("conn_id"))
+            builder = manifest_builder(self.platform, target)
             limits = limits_for(
                 self.platform,
                 optional_int("max_entries", self.max_entries),
                 optional_int("max_bytes", self.max_bytes),
             )
-        except ConfigError as error:
+        except (ConfigError, StorageError) as error:
             raise AirflowFailException(str(error)) from None
-        objects_path = ObjectStoragePath(self.objects_path)
-        base = objects_path.parent
         with objects_path.open("rb") as stream:
             objects = logged(read_objects(stream), self.log, "planned objects")
-            plan = make_plan(objects, builder, limits, path_opener(base))
+            plan = make_plan(objects, builder, limits, path_opener(base), layout=layout, prefix=source.prefix)
 
         max_map_length = conf.getint("core", "max_map_length")
         if len(plan.batches) > max_map_length:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from airflow_ingest.core.batching import Limits, batch_items
 from airflow_ingest.core.errors import ConfigError
-from airflow_ingest.core.items import Item, Skipped, file_items
+from airflow_ingest.core.items import Item, Series, Skipped, file_items
 from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject, read_objects, write_objects
 from airflow_ingest.core.outcomes import ReportRow, ReportWriter
@@ -116,7 +116,10 @@ def test_objects_file_round_trip() -> None:
 
 
 def items_of(sizes: list[int]) -> list[Item]:
-    return [Item(f"{i}.png", "/", MediaKind.IMAGE, (obj(f"{i}.png", size),)) for i, size in enumerate(sizes)]
+    return [
+        Item(f"{i}.png", "/", frozenset({MediaKind.IMAGE}), (Series(f"{i}.png", (obj(f"{i}.png", size),)),))
+        for i, size in enumerate(sizes)
+    ]
 
 
 def test_batches_respect_entry_and_byte_limits() -> None:

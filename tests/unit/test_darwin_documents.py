@@ -79,7 +79,7 @@ def test_bad_targets_and_limits_name_the_field() -> None:
         manifest_builder("darwin", {"dataset_slug": "d"})
     with pytest.raises(ConfigError, match="platform='labelbox'"):
         manifest_builder("labelbox", {})
-    with pytest.raises(ConfigError, match="at most 100 items"):
+    with pytest.raises(ConfigError, match="at most 100 entries per batch"):
         limits_for("darwin", max_entries=101)
     assert limits_for("darwin") == Limits(max_entries=100, max_bytes=None)
 

@@ -1,0 +1,116 @@
+"""RedBrick AI items lists, exactly as RedBrick documents them (``shared/seeds``).
+
+A task is ``{"name", "series": [{"items": [...]}]}`` (or the legacy flat ``{"name", "items": [...]}``,
+which RedBrick splits into series itself). ``items`` lists a series' files in order (DICOM instances,
+video frames), and is a single string when the series is one file (a NIfTI volume, one scan), as every
+one-file example in RedBrick's guide writes it. The items path follows the storage method: the
+key relative to the bucket (or container) for an external S3, GCS or Azure storage method, the full URL
+for public storage. Task names must be unique in a project: they are the item's path, so they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from airflow_ingest.core.batching import Batch
+from airflow_ingest.core.items import Item
+from airflow_ingest.core.media import MediaKind
+from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.urls import Linker, UrlStyle
+
+PUBLIC_STORAGE = "11111111-1111-1111-1111-111111111111"
+DIRECT_UPLOAD = "22222222-2222-2222-2222-222222222222"
+TASKS_PER_BATCH = 50
+"""redbrick-sdk validates in chunks of 50 tasks and drops the whole input if any chunk fails: a batch of 50
+keeps one bad task from taking more than its own batch down."""
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RedBrickTarget(_Strict):
+    """Which storage method holds the files, and which items-list form to write."""
+
+    storage_id: str = Field(description="The storage method's id from RedBrick's Storage tab.")
+    form: Literal["series", "flat"] = "series"
+    url_style: UrlStyle | None = None
+    region: str | None = None
+    account: str | None = None
+
+    @field_validator("storage_id")
+    @classmethod
+    def _storage_id(cls, value: str) -> str:
+        if not _UUID.match(value):
+            raise ValueError("use the storage method's UUID from RedBrick's Storage tab")
+        if value == DIRECT_UPLOAD:
+            raise ValueError("the RedBrick direct-upload storage reads local files; use an external storage method")
+        return value
+
+    @property
+    def public(self) -> bool:
+        return self.storage_id == PUBLIC_STORAGE
+
+
+class RedBrickSeries(_Strict):
+    items: str | list[str]
+    name: str | None = None
+
+    @field_validator("items")
+    @classmethod
+    def _not_empty(cls, value: str | list[str]) -> str | list[str]:
+        if not value:
+            raise ValueError("a series needs at least one item")
+        return value
+
+
+class RedBrickTask(_Strict):
+    name: str = Field(min_length=1)
+    series: list[RedBrickSeries] | None = None
+    items: list[str] | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return self.model_dump(exclude_none=True)
+
+
+class RedBrickManifests:
+    """Builds one items list per batch (see :func:`make_plan`)."""
+
+    platform = "redbrick"
+    suffix = ".json"
+
+    def __init__(self, target: RedBrickTarget) -> None:
+        self.target = target
+        self.linker = Linker(target.url_style, target.region, target.account)
+
+    def refuse(self, item: Item) -> str | None:
+        if len(item.kinds) != 1:
+            return f"mixes {', '.join(sorted(k.value for k in item.kinds))}; a RedBrick task holds one data type"
+        if item.kind is MediaKind.PDF:
+            return "PDF: RedBrick tasks hold images, videos, DICOM or NIfTI"
+        return None
+
+    def entries_of(self, item: Item) -> int:
+        return 1
+
+    def path(self, obj: StoredObject) -> str:
+        return self.linker.link(obj) if self.target.public else obj.key
+
+    def task(self, item: Item) -> RedBrickTask:
+        name = item.id.lstrip("/")
+        if self.target.form == "flat":
+            return RedBrickTask(name=name, items=[self.path(o) for o in item.objects])
+        series = []
+        for part in item.series:
+            paths = [self.path(o) for o in part.objects]
+            series.append(RedBrickSeries(items=paths[0] if len(paths) == 1 else paths))
+        return RedBrickTask(name=name, series=series)
+
+    def render(self, batch: Batch) -> str:
+        return json.dumps([self.task(item).to_json() for item in batch.items], ensure_ascii=False)
