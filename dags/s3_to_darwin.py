@@ -42,6 +42,18 @@ with DAG(
             section="Source",
         ),
         "aws_conn_id": Param("aws_default", type="string", title="AWS connection", minLength=1, section="Source"),
+        "layout": Param(
+            "file",
+            type="string",
+            enum=["file", "folder", "study"],
+            title="Items",
+            values_display={
+                "file": "one file, one item",
+                "folder": "one folder, one item (slots; DICOM slices share one)",
+                "study": "one first-level folder, one item; its sub-folders are series",
+            },
+            section="Source",
+        ),
         "dataset_slug": Param(
             "demo-dataset",
             type="string",
@@ -102,6 +114,7 @@ with DAG(
         objects_path=listing.output["objects_path"],
         platform="darwin",
         target={"dataset_slug": "{{ params.dataset_slug }}", "storage_slug": "{{ params.storage_slug }}"},
+        layout="{{ params.layout }}",
         max_entries="{{ params.max_items_per_request }}",
         max_bytes="{{ params.max_bytes_per_batch }}",
     )

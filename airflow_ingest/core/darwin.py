@@ -8,7 +8,7 @@ taken, which a re-run treats as a duplicate, not a failure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from airflow_ingest.core.batching import Batch
 from airflow_ingest.core.items import Item
 from airflow_ingest.core.media import MediaKind, media_kind
+from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.urls import darwin_storage_key
 
@@ -42,6 +43,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class KeyTemplates(_Strict):
+    """Where the files that read-only registration references live, as templates over the object's key.
+
+    Fields: ``{key}`` (the whole key), ``{base}`` (the key without its extension), ``{dir}``, ``{name}``,
+    ``{stem}``, ``{ext}``, and for frames ``{n}`` (1-based). Generating the files is issue 7's work.
+    """
+
+    thumbnail: str = "thumbnails/{key}.jpg"
+    frame_hq: str = "{base}/frame_{n}_hq.png"
+    frame_lq: str = "{base}/frame_{n}_lq.png"
+
+    def render(self, template: str, key: str, n: int | None = None) -> str:
+        folder, _, name = key.rpartition("/")
+        stem, dot, ext = name.rpartition(".")
+        stem, ext = (stem, ext) if dot else (name, "")
+        base = key[: -len(ext) - 1] if ext else key
+        return template.format(key=key, base=base, dir=folder, name=name, stem=stem, ext=ext, n=n).lstrip("/")
+
+
 class DarwinTarget(_Strict):
     """Where items go and how V7 should treat them."""
 
@@ -50,6 +70,8 @@ class DarwinTarget(_Strict):
     fps: float | None = Field(default=None, gt=0, description="Frames per second to sample videos at.")
     ignore_dicom_layout: bool = Field(default=False, description="Keep slices in the order sent, one series each.")
     extract_views: bool = Field(default=False, description="Extract axial, sagittal and coronal views (DICOM).")
+    readonly: bool = Field(default=False, description="Register through register_existing_readonly.")
+    keys: KeyTemplates = Field(default_factory=KeyTemplates, description="Thumbnail and frame key templates.")
 
 
 class _Located(_Strict):
@@ -61,6 +83,14 @@ class _Located(_Strict):
         return value
 
 
+class DarwinSection(_Strict):
+    section_index: int = Field(ge=1)
+    height: int = Field(gt=0)
+    width: int = Field(gt=0)
+    storage_hq_key: str = Field(min_length=1)
+    storage_lq_key: str = Field(min_length=1)
+
+
 class DarwinSlot(_Located):
     slot_name: str = Field(min_length=1)
     type: DarwinType
@@ -68,6 +98,10 @@ class DarwinSlot(_Located):
     file_name: str = Field(min_length=1)
     fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true"] | None = None
+    storage_thumbnail_key: str | None = None
+    height: int | None = Field(default=None, gt=0)
+    width: int | None = Field(default=None, gt=0)
+    sections: list[DarwinSection] | None = None
 
 
 class DarwinItem(_Located):
@@ -79,6 +113,10 @@ class DarwinItem(_Located):
     storage_key: str | None = None
     fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true"] | None = None
+    storage_thumbnail_key: str | None = None
+    height: int | None = Field(default=None, gt=0)
+    width: int | None = Field(default=None, gt=0)
+    sections: list[DarwinSection] | None = None
     slots: list[DarwinSlot] | None = None
 
     @field_validator("path")
@@ -110,21 +148,58 @@ class DarwinPayload(_Strict):
         return self.model_dump_json(exclude_none=True)
 
 
-def darwin_item(item: Item, target: DarwinTarget) -> DarwinItem:
+MediaFacts = Callable[[StoredObject], Mapping[str, Any] | None]
+"""What is known about a file beyond the listing (``width``, ``height``, ``frames``): issue 7 probes it."""
+
+
+def no_facts(obj: StoredObject) -> Mapping[str, Any] | None:
+    return None
+
+
+def readonly_fields(obj: StoredObject, kind: DarwinType, target: DarwinTarget, facts: MediaFacts) -> dict[str, Any]:
+    """The read-only extras of one file: its thumbnail key, its size, and for videos its frame sections."""
+    known = facts(obj) or {}
+    if "width" not in known or "height" not in known:
+        raise ValueError(f"{obj.key}: read-only registration needs the width and height; probe the files first")
+    key = darwin_storage_key(obj)
+    fields: dict[str, Any] = {"storage_thumbnail_key": target.keys.render(target.keys.thumbnail, key)}
+    if kind == "video":
+        frames = int(known.get("frames") or 0)
+        if frames < 1:
+            raise ValueError(f"{obj.key}: read-only videos need their extracted frames; probe the video first")
+        fields["sections"] = [
+            DarwinSection(
+                section_index=n,
+                height=int(known["height"]),
+                width=int(known["width"]),
+                storage_hq_key=target.keys.render(target.keys.frame_hq, key, n),
+                storage_lq_key=target.keys.render(target.keys.frame_lq, key, n),
+            )
+            for n in range(1, frames + 1)
+        ]
+    else:
+        fields.update(height=int(known["height"]), width=int(known["width"]))
+    return fields
+
+
+def darwin_item(item: Item, target: DarwinTarget, facts: MediaFacts = no_facts) -> DarwinItem:
     """One item: a single file keeps V7's basic shape; several files become slots.
 
     DICOM slices of one series share a slot (V7 stacks them); every other file gets a slot of its own.
+    Read-only items carry a thumbnail key and their size (videos: frame sections) and never ``fps``.
     """
     if item.single:
         obj = item.series[0].objects[0]
         kind = _DARWIN_TYPES[item.kind]
+        extras = readonly_fields(obj, kind, target, facts) if target.readonly else {}
         return DarwinItem(
             path=item.folder,
             name=item.name,
             type=kind,
             storage_key=darwin_storage_key(obj),
-            fps=target.fps if kind == "video" else None,
+            fps=target.fps if kind == "video" and not target.readonly else None,
             extract_views="true" if kind == "dicom" and target.extract_views else None,
+            **extras,
         )
     slots: list[DarwinSlot] = []
     next_slot = 0
@@ -140,17 +215,18 @@ def darwin_item(item: Item, target: DarwinTarget) -> DarwinItem:
                     type=kind,
                     storage_key=darwin_storage_key(obj),
                     file_name=obj.key.rpartition("/")[2],
-                    fps=target.fps if kind == "video" else None,
+                    fps=target.fps if kind == "video" and not target.readonly else None,
                     extract_views="true" if dicom and name == "0" and target.extract_views else None,
+                    **(readonly_fields(obj, kind, target, facts) if target.readonly else {}),
                 )
             )
     return DarwinItem(path=item.folder, name=item.name, slots=slots)
 
 
-def darwin_payload(items: Sequence[Item], target: DarwinTarget) -> DarwinPayload:
-    """The read-write ``register_existing`` payload for a batch."""
+def darwin_payload(items: Sequence[Item], target: DarwinTarget, facts: MediaFacts = no_facts) -> DarwinPayload:
+    """The ``register_existing`` (or ``register_existing_readonly``) payload for a batch."""
     return DarwinPayload(
-        items=[darwin_item(item, target) for item in items],
+        items=[darwin_item(item, target, facts) for item in items],
         dataset_slug=target.dataset_slug,
         storage_slug=target.storage_slug,
         options=DarwinOptions(ignore_dicom_layout=True) if target.ignore_dicom_layout else None,
@@ -200,19 +276,29 @@ def darwin_failed(payload: dict[str, Any], reason: str, *, retryable: bool) -> l
 
 
 class DarwinManifests:
-    """Builds one read-write ``register_existing`` payload per batch (see :func:`make_plan`)."""
+    """Builds one ``register_existing`` (or read-only) payload per batch (see :func:`make_plan`)."""
 
     platform = "darwin"
     suffix = ".json"
 
-    def __init__(self, target: DarwinTarget) -> None:
+    def __init__(self, target: DarwinTarget, facts: MediaFacts = no_facts) -> None:
         self.target = target
+        self.facts = facts
 
     def refuse(self, item: Item) -> str | None:
-        return None  # V7 takes every supported type, and mixed items as multi-slot items
+        """V7 takes every supported type, mixed items as multi-slot items; read-only needs more."""
+        if not self.target.readonly:
+            return None
+        if MediaKind.DICOM in item.kinds or MediaKind.NIFTI in item.kinds:
+            return "is DICOM or NIfTI, which V7 cannot register read-only (convert it to images first)"
+        try:
+            darwin_item(item, self.target, self.facts)
+        except ValueError as error:
+            return str(error).splitlines()[0]
+        return None
 
     def entries_of(self, item: Item) -> int:
         return 1
 
     def render(self, batch: Batch) -> str:
-        return darwin_payload(batch.items, self.target).to_json()
+        return darwin_payload(batch.items, self.target, self.facts).to_json()

@@ -284,3 +284,66 @@ def test_darwin_dicom_slices_share_one_slot_with_options(s3: MotoS3, tmp_path: P
     assert single["items"] == [
         {"path": "/dicom_folder", "type": "dicom", "storage_key": key, "name": "my_dicom_series.dcm"}
     ]
+
+
+# Read-only registration: sizes and frame counts come from probing (issue 7); here a stand-in supplies them.
+HD = {"width": 1920, "height": 1080}
+FACTS = {"car_folder/car_1.png": HD, "car_folder/car_2.png": HD, "video_folder/car_video.mp4": {**HD, "frames": 2}}
+
+
+def readonly(s3: MotoS3, keys: list[str], layout: str, **templates: str) -> dict[str, Any]:
+    from airflow_ingest.core.batching import Batch
+    from airflow_ingest.core.darwin import DarwinManifests, DarwinTarget, KeyTemplates
+    from airflow_ingest.core.items import Item, make_items
+
+    bucket = f"seed-{next(counter):03d}"
+    s3.seed(bucket, [(k, 10) for k in keys])
+    source = parse_source(f"s3://{bucket}/")
+    target = DarwinTarget(
+        dataset_slug="my-dataset", storage_slug="my-storage", readonly=True, keys=KeyTemplates(**templates)
+    )
+    builder = DarwinManifests(target, lambda obj: FACTS.get(obj.key))
+    items = [i for i in make_items(list_objects(source), layout) if isinstance(i, Item)]
+    assert all(builder.refuse(i) is None for i in items)
+    return dict(json.loads(builder.render(Batch(1, items))))
+
+
+def test_darwin_readonly_image(s3: MotoS3) -> None:
+    payload = readonly(s3, ["car_folder/car_1.png"], "file", thumbnail="thumbnails/{stem}_thumbnail.png")
+    assert payload["items"] == [
+        {"path": "/car_folder", "type": "image", "storage_key": "car_folder/car_1.png",
+         "storage_thumbnail_key": "thumbnails/car_1_thumbnail.png", "height": 1080, "width": 1920, "name": "car_1.png"}
+    ]  # fmt: skip
+
+
+def test_darwin_readonly_video_sections(s3: MotoS3) -> None:
+    payload = readonly(s3, ["video_folder/car_video.mp4"], "file", thumbnail="thumbnails/{stem}_thumbnail.png")
+    assert payload["items"] == [{
+        "path": "/video_folder", "type": "video", "storage_key": "video_folder/car_video.mp4",
+        "storage_thumbnail_key": "thumbnails/car_video_thumbnail.png", "name": "car_video.mp4",
+        "sections": [
+            {"section_index": n, "height": 1080, "width": 1920,
+             "storage_hq_key": f"video_folder/car_video/frame_{n}_hq.png",
+             "storage_lq_key": f"video_folder/car_video/frame_{n}_lq.png"} for n in (1, 2)],
+    }]  # fmt: skip
+
+
+def test_darwin_readonly_multi_slot(s3: MotoS3) -> None:
+    keys = ["car_folder/car_1.png", "car_folder/car_2.png"]
+    slots = readonly(s3, keys, "folder", thumbnail="thumbnails/{stem}_thumbnail.png")["items"][0]["slots"]
+    assert slots == [
+        {"slot_name": str(n - 1), "type": "image", "storage_key": f"car_folder/car_{n}.png",
+         "file_name": f"car_{n}.png",
+         "storage_thumbnail_key": f"thumbnails/car_{n}_thumbnail.png", "height": 1080, "width": 1920} for n in (1, 2)
+    ]  # fmt: skip
+
+
+def test_darwin_readonly_refuses_what_it_cannot_register() -> None:
+    from airflow_ingest.core.darwin import DarwinManifests, DarwinTarget
+    from airflow_ingest.core.items import Item, make_items
+    from tests.unit.test_core import obj
+
+    builder = DarwinManifests(DarwinTarget(dataset_slug="d", storage_slug="s", readonly=True))
+    dicom, image = [i for i in make_items([obj("a.dcm"), obj("b.png")], "file") if isinstance(i, Item)]
+    assert "cannot register read-only" in (builder.refuse(dicom) or "")
+    assert "needs the width and height" in (builder.refuse(image) or "")
