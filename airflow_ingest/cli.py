@@ -4,8 +4,9 @@
 stderr: a live counter on a terminal, a line every few seconds otherwise. Connections come from Airflow
 as usual (``AIRFLOW_CONN_*`` variables, a secrets backend, or the metadata database).
 
-Exit codes: 0 done, 1 the listing failed part-way or could not start (the last stderr line says which),
-2 bad usage (a bad URI, glob, size or time).
+Exit codes: 0 done (for ``sync``: every item registered or already there), 1 a failure that stopped the
+run (the last stderr line says which), 2 bad usage (a bad URI, glob, size, time or target), 3 ``sync``
+finished but some items failed or were blocked (the report's path is printed).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import parse_source
 
 T = TypeVar("T")
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROBLEMS = 0, 1, 2, 3
 
 
 class Progress:
@@ -90,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", required=True, help="folder for batch-00001.json (or .csv) ... and plan.json")
     add_listing_options(plan)
     add_plan_options(plan)
+
+    sync = commands.add_parser("sync", help="list, select what is new, plan, register, report, commit the ledger")
+    sync.add_argument("source", help="s3://bucket[/prefix], gs://bucket[/prefix] or az://container[/prefix]")
+    sync.add_argument("--platform", required=True, choices=["darwin", "encord", "redbrick"])
+    sync.add_argument("--platform-conn-id", required=True, help="the platform's Airflow connection")
+    sync.add_argument("--state", required=True, help="where ledgers live: a folder or an object-storage URI")
+    sync.add_argument("--sync-name", help="the ledger's name (default: platform, target and bucket)")
+    sync.add_argument("--runs", default="airflow-ingest-runs", help="folder for each run's manifests and report")
+    sync.add_argument("--on-change", choices=["report", "resend"], default="report", help="objects with a new etag")
+    add_listing_options(sync)
+    add_plan_options(sync)
     return parser
 
 
@@ -190,6 +202,84 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def run_sync(args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from airflow_ingest.core.items import parse_layout
+    from airflow_ingest.core.ledger import Entry, OnChange, select, sorted_entries
+    from airflow_ingest.core.outcomes import SUCCESSFUL, ReportWriter
+    from airflow_ingest.core.plan import make_plan, path_opener
+    from airflow_ingest.core.platforms import limits_for, manifest_builder
+    from airflow_ingest.core.report import outcome_path, report_rows, write_outcomes
+    from airflow_ingest.hooks.darwin import DarwinHook, register_batch
+    from airflow_ingest.hooks.ledger import LedgerStore
+    from airflow_ingest.hooks.storage import complete_target
+
+    if args.platform != "darwin":
+        raise ConfigError(
+            "--platform", args.platform, "sync registers into darwin in this version; use plan for others"
+        )
+    source = parse_source(args.source)
+    layout = parse_layout(args.layout)
+    limits = limits_for(args.platform, args.max_entries, args.max_bytes)
+    target = complete_target(args.platform, target_from(args), source, args.conn_id)
+    builder = manifest_builder(args.platform, target)
+    objects = listing_from(args)
+    sync_name = args.sync_name or f"{args.platform}-{target.get('dataset_slug')}-{source.container}"
+    store = LedgerStore(args.state, sync_name)
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    run = Path(args.runs) / run_id
+    run.mkdir(parents=True, exist_ok=True)
+    hook = DarwinHook(args.platform_conn_id)
+
+    progress = Progress("sync")
+    complete = False
+    try:
+        wanted, selection = select(
+            progress.track(objects),
+            store.entries(),
+            scope=source.object_url(source.prefix),
+            exhaustive=not (args.glob or args.exclude or args.min_size or args.max_size or args.modified_since
+                            or args.modified_before),
+            on_change=OnChange(args.on_change),
+        )  # fmt: skip
+        plan = make_plan(wanted, builder, limits, path_opener(run), layout=layout, prefix=source.prefix)
+        for number, batch in enumerate(plan.batches, start=1):
+            body = (run / batch.path).read_text(encoding="utf-8")
+            write_outcomes(outcome_path(run / batch.path), register_batch(hook, body))
+            print(f"sync: batch {number}/{len(plan.batches)} registered", file=sys.stderr)
+        complete = True
+    finally:
+        progress.finish(complete)
+
+    successful = {kind.value for kind in SUCCESSFUL}
+    kept: list[Entry] = []
+    with (
+        (run / "report.csv").open("w", encoding="utf-8", newline="") as csv_out,
+        (run / "report.json").open("w", encoding="utf-8") as json_out,
+    ):
+        writer = ReportWriter(csv_out, json_out)
+        for row, members in report_rows(run, plan):
+            writer.add(row)
+            if row.outcome in successful:
+                kept.extend(Entry(m["url"], m["etag"], row.item) for m in members)
+        totals = writer.close(run_id=run_id, platform=plan.platform, selection=selection.counts)
+    head = store.commit(run_id, sorted_entries(kept))
+    summary = {
+        "listed": progress.count,
+        **selection.counts,
+        "items": plan.items,
+        "skipped": plan.skipped_count,
+        "batches": len(plan.batches),
+        **{k: v for k, v in totals.items() if k != "items"},
+        "ledger_entries": head["entries"],
+        "report": str(run / "report.csv"),
+    }
+    out.write(json.dumps(summary) + "\n")
+    return EXIT_PROBLEMS if totals["failed"] or totals["blocked"] else EXIT_OK
+
+
 def listing_from(args: argparse.Namespace) -> Iterator[StoredObject]:
     """Validate the listing options (raising :class:`ConfigError`) and return the lazy listing."""
     source = parse_source(args.source)
@@ -237,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_ls(args, out)
         if args.command == "plan":
             return run_plan(args, out)
+        if args.command == "sync":
+            return run_sync(args, out)
     except ConfigError as error:
         print(f"airflow-ingest: error: {error}", file=sys.stderr)
         return EXIT_USAGE

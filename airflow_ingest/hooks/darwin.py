@@ -11,6 +11,7 @@ resend: an item that did land the first time comes back ``ALREADY_EXISTS``, whic
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from datetime import datetime, timezone
 from functools import cached_property
@@ -20,7 +21,9 @@ import requests
 from airflow.sdk import BaseHook
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from airflow_ingest.core.darwin import darwin_failed, darwin_outcomes
 from airflow_ingest.core.errors import PlatformAuthError, PlatformError
+from airflow_ingest.core.outcomes import Outcome
 
 DEFAULT_HOST = "https://darwin.v7labs.com"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -231,3 +234,19 @@ def _error_detail(response: requests.Response) -> str:
     """A short, single-line description of an error body (V7 sends ``{"errors": {...}}``)."""
     text = response.text.strip().replace("\n", " ")
     return text[:500] if text else response.reason or "no body"
+
+
+def register_batch(hook: DarwinHook, body: str, *, readonly: bool = False) -> list[Outcome]:
+    """One manifest's outcomes: V7's answer per item, or the same failure for every item of the batch.
+
+    Refused credentials or an unknown team or dataset raise :class:`PlatformAuthError`: every other batch
+    would fail the same way, so the caller should stop rather than record thousands of failures.
+    """
+    payload = json.loads(body)
+    try:
+        return darwin_outcomes(payload, hook.register_existing(body, readonly=readonly))
+    except PlatformAuthError:
+        raise
+    except PlatformError as error:
+        hook.log.error("Batch of %d items failed: %s", len(payload["items"]), error)
+        return darwin_failed(payload, str(error), retryable=error.retryable)

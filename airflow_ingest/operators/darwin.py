@@ -7,18 +7,16 @@ or dataset fail the task, because every other batch would fail the same way.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_ingest.core.darwin import darwin_failed, darwin_outcomes
-from airflow_ingest.core.errors import PlatformAuthError, PlatformError
+from airflow_ingest.core.errors import PlatformAuthError
 from airflow_ingest.core.outcomes import count_outcomes
-from airflow_ingest.hooks.darwin import DarwinHook
-from airflow_ingest.operators.outcome_files import outcome_path, write_outcomes
+from airflow_ingest.core.report import outcome_path, write_outcomes
+from airflow_ingest.hooks.darwin import DarwinHook, register_batch
 
 
 class DarwinRegisterOperator(BaseOperator):
@@ -59,21 +57,17 @@ class DarwinRegisterOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, int]:
         manifest = ObjectStoragePath(self.manifest)
         body = manifest.read_text(encoding="utf-8")
-        payload = json.loads(body)
         hook = DarwinHook(
             self.darwin_conn_id,
             max_attempts=self.max_attempts,
             wait_initial=self.wait_initial,
             wait_max=self.wait_max,
         )
-        self.log.info("Registering %d items from %s", len(payload["items"]), manifest)
+        self.log.info("Registering %s", manifest)
         try:
-            outcomes = darwin_outcomes(payload, hook.register_existing(body, readonly=self.readonly))
+            outcomes = register_batch(hook, body, readonly=self.readonly)
         except PlatformAuthError as error:
             raise AirflowFailException(str(error)) from None
-        except PlatformError as error:
-            self.log.error("Batch %s failed: %s", manifest.name, error)
-            outcomes = darwin_failed(payload, str(error), retryable=error.retryable)
         write_outcomes(outcome_path(manifest), outcomes)
         counts = count_outcomes(outcomes)
         self.log.info("Batch %s: %s", manifest.name, counts)

@@ -1,7 +1,7 @@
 """The run's report, the branch on it, and the failure path's task.
 
-The report reads the plan's item index and every batch's outcome file, so an item whose batch never got
-registered (a task killed, a key refused) is still in the report, as ``failed``: nothing goes missing.
+The rows come from ``core.report``: every planned item, with its outcome, or ``failed`` when its batch
+left no outcome file (a task killed, a key refused), so nothing goes missing.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 from airflow.sdk import BaseBranchOperator, BaseOperator, Context, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_ingest.core.outcomes import SUCCESSFUL, Outcome, OutcomeKind, ReportRow, ReportWriter
+from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind, ReportWriter
 from airflow_ingest.core.plan import Plan
-from airflow_ingest.operators.outcome_files import outcome_path, read_outcomes
+from airflow_ingest.core.report import report_rows
 
 FAIL_ON = ("any", "non_retryable", "never")
 
@@ -48,7 +48,7 @@ class IngestReportOperator(BaseOperator):
         csv_path, json_path = base / "report.csv", base / "report.json"
         with csv_path.open("w", encoding="utf-8", newline="") as csv_out, json_path.open("w", encoding="utf-8") as js:
             writer = ReportWriter(csv_out, js)
-            for row in report_rows(base, plan):
+            for row, _ in report_rows(base, plan):
                 writer.add(row)
             totals = writer.close(
                 dag_id=context["dag"].dag_id,
@@ -69,33 +69,6 @@ class IngestReportOperator(BaseOperator):
             "skipped": plan.skipped_count,
             "batches": len(plan.batches),
         }
-
-
-def report_rows(base: ObjectStoragePath, plan: Plan) -> Iterable[ReportRow]:
-    """Every planned item with its outcome, batch by batch; memory holds one batch's outcomes."""
-    for number, batch in enumerate(plan.batches, start=1):
-        outcomes = read_outcomes(outcome_path(base / batch.path))
-        with (base / batch.index).open("r", encoding="utf-8") as index:
-            for line in index:
-                entry = json.loads(line)
-                item = entry["item"]
-                outcome = outcomes.get(item) if outcomes is not None else None
-                if outcome is None:
-                    why = (
-                        "not registered: the register task for this batch did not finish"
-                        if outcomes is None
-                        else "the register task recorded no outcome for this item"
-                    )
-                    outcome = Outcome(item, OutcomeKind.FAILED, why, retryable=True)
-                yield ReportRow(
-                    item=item,
-                    objects=" ".join(o["url"] for o in entry["objects"]),
-                    platform=plan.platform,
-                    outcome=outcome.outcome.value,
-                    reason=outcome.reason,
-                    retryable=outcome.retryable,
-                    batch=number,
-                )
 
 
 def summary_table(objects: int, batches: int, skipped: int, totals: dict[str, int]) -> str:

@@ -1,0 +1,68 @@
+"""The run report's rows and the outcome files they come from, for any pathlib-like run folder.
+
+Each registered batch leaves ``outcomes/batch-NNNNN.json`` beside ``manifests/``; the report walks the
+plan's item index batch by batch, so an item whose batch never got an outcome file (a task killed, a key
+refused) is still reported, as ``failed``: nothing goes missing. Paths may be ``pathlib.Path`` (the CLI)
+or Airflow's ``ObjectStoragePath`` (the operators): only ``/``, ``open``, ``exists`` and ``parent`` are used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from airflow_ingest.core.outcomes import Outcome, OutcomeKind, ReportRow
+from airflow_ingest.core.plan import Plan
+
+
+def outcome_path(manifest: Any) -> Any:
+    """``.../manifests/batch-00001.json`` -> ``.../outcomes/batch-00001.json`` (whatever the manifest suffix)."""
+    stem = manifest.name.split(".", 1)[0]
+    return (
+        manifest.parent.parent / "outcomes" / f"{stem}.json"
+        if manifest.parent.name == "manifests"
+        else (manifest.parent / "outcomes" / f"{stem}.json")
+    )
+
+
+def write_outcomes(path: Any, outcomes: Iterable[Outcome]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        json.dump([o.to_json() for o in outcomes], out, ensure_ascii=False)
+
+
+def read_outcomes(path: Any) -> dict[str, Outcome] | None:
+    """The outcomes of one batch by item id, or None when the batch was never registered."""
+    if not path.exists():
+        return None
+    with path.open("r", encoding="utf-8") as stream:
+        return {o.item: o for o in map(Outcome.from_json, json.load(stream))}
+
+
+def report_rows(base: Any, plan: Plan) -> Iterator[tuple[ReportRow, list[dict[str, Any]]]]:
+    """Every planned item with its outcome and its objects, batch by batch; memory holds one batch."""
+    for number, batch in enumerate(plan.batches, start=1):
+        outcomes = read_outcomes(outcome_path(base / batch.path))
+        with (base / batch.index).open("r", encoding="utf-8") as index:
+            for line in index:
+                entry = json.loads(line)
+                item = entry["item"]
+                outcome = outcomes.get(item) if outcomes is not None else None
+                if outcome is None:
+                    why = (
+                        "not registered: the register task for this batch did not finish"
+                        if outcomes is None
+                        else "the register task recorded no outcome for this item"
+                    )
+                    outcome = Outcome(item, OutcomeKind.FAILED, why, retryable=True)
+                row = ReportRow(
+                    item=item,
+                    objects=" ".join(o["url"] for o in entry["objects"]),
+                    platform=plan.platform,
+                    outcome=outcome.outcome.value,
+                    reason=outcome.reason,
+                    retryable=outcome.retryable,
+                    batch=number,
+                )
+                yield row, entry["objects"]

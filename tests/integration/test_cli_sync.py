@@ -1,0 +1,104 @@
+"""`airflow-ingest sync` against moto server and the fake V7 Darwin: exactly once, across runs and crashes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.harness import BIN, FakeDarwin, MotoS3
+
+
+def sync(
+    s3: MotoS3, darwin: FakeDarwin, bucket: str, tmp: Path, *extra: str, wait: bool = True
+) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+    env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn(), "AIRFLOW_CONN_DARWIN_TEST": darwin.conn()}
+    argv = [str(BIN / "airflow-ingest"), "sync", f"s3://{bucket}/", "--platform", "darwin",
+            "--platform-conn-id", "darwin_test", "--dataset", "demo-dataset", "--storage", "demo-storage",
+            "--state", str(tmp / "state"), "--runs", str(tmp / "runs"), *extra]  # fmt: skip
+    if not wait:
+        return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+
+
+def summary(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    assert result.stdout, result.stderr
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_a_second_sync_sends_nothing_and_changes_are_told_apart(s3: MotoS3, darwin: FakeDarwin, tmp_path: Path) -> None:
+    bucket = "sync-bucket"
+    s3.seed(bucket, [(f"img/{i:04d}.png", 10) for i in range(300)])
+
+    first = sync(s3, darwin, bucket, tmp_path)
+    assert first.returncode == 0, first.stderr
+    totals = summary(first)
+    assert Path(str(totals.pop("report"))).exists()
+    assert totals == {
+        "listed": 300, "new": 300, "changed": 0, "unchanged": 0, "vanished": 0, "items": 300, "skipped": 0,
+        "batches": 3, "registered": 300, "duplicate": 0, "blocked": 0, "failed": 0, "retryable": 0,
+        "ledger_entries": 300,
+    }  # fmt: skip
+    requests_after_first = len(darwin.state()["requests"])
+
+    second = sync(s3, darwin, bucket, tmp_path)
+    assert second.returncode == 0 and summary(second)["unchanged"] == 300 and summary(second)["batches"] == 0
+    assert len(darwin.state()["requests"]) == requests_after_first  # no registration request at all
+
+    client = s3.client()
+    client.put_object(Bucket=bucket, Key="img/0001.png", Body=b"replaced")
+    client.delete_object(Bucket=bucket, Key="img/0002.png")
+    s3.seed(bucket, [("img/new.png", 5)])
+    third = summary(sync(s3, darwin, bucket, tmp_path))  # type: ignore[arg-type]
+    assert (third["new"], third["changed"], third["vanished"], third["registered"]) == (1, 1, 1, 1)
+    assert len(darwin.state()["registered"]) == 301
+
+
+def test_a_blocked_item_exits_3_with_the_report(s3: MotoS3, darwin: FakeDarwin, tmp_path: Path) -> None:
+    s3.seed("sync-blocked", [("a.png", 1), ("b.png", 1)])
+    darwin.configure(block={r"^b\.png$": "UNSUPPORTED_FILE"})
+    result = sync(s3, darwin, "sync-blocked", tmp_path)
+    assert result.returncode == 3
+    report = Path(str(summary(result)["report"]))
+    assert "UNSUPPORTED_FILE" in report.read_text() and summary(result)["ledger_entries"] == 1
+    assert FakeDarwin.API_KEY not in result.stdout + result.stderr + report.read_text()
+
+
+def test_a_sync_killed_mid_run_then_rerun_registers_every_object_exactly_once(
+    s3: MotoS3, darwin: FakeDarwin, tmp_path: Path
+) -> None:
+    bucket = "sync-crash"
+    keys = [f"c/{i:04d}.jpg" for i in range(250)]
+    s3.seed(bucket, [(k, 10) for k in keys])
+    darwin.configure(faults=[{"delay": 1.0}] * 5)
+    process = sync(s3, darwin, bucket, tmp_path, "--max-entries", "50", wait=False)
+    assert isinstance(process, subprocess.Popen)
+    deadline = time.monotonic() + 120
+    while len(darwin.state()["registered"]) < 100 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    partial = len(darwin.state()["registered"])
+    assert 100 <= partial < 250  # killed part-way, before its ledger commit
+
+    rerun = sync(s3, darwin, bucket, tmp_path, "--max-entries", "50")
+    assert rerun.returncode == 0, rerun.stderr
+    result = summary(rerun)  # type: ignore[arg-type]
+    assert (result["registered"], result["duplicate"], result["failed"]) == (250 - partial, partial, 0)
+    registered = darwin.state()["registered"]
+    assert sorted(r["storage_key"] for r in registered) == keys  # every object once, none twice
+    assert result["ledger_entries"] == 250
+    again = summary(sync(s3, darwin, bucket, tmp_path))  # type: ignore[arg-type]
+    assert again["batches"] == 0 and again["unchanged"] == 250
+
+
+def test_sync_refuses_platforms_it_cannot_register_yet(s3: MotoS3, darwin: FakeDarwin, tmp_path: Path) -> None:
+    env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn()}
+    result = subprocess.run(
+        [str(BIN / "airflow-ingest"), "sync", "s3://sync-bucket/", "--platform", "encord", "--platform-conn-id", "x",
+         "--state", str(tmp_path)], capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2 and "sync registers into darwin in this version" in result.stderr
