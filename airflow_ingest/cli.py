@@ -211,7 +211,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.outcomes import SUCCESSFUL, ReportWriter
     from airflow_ingest.core.plan import make_plan, path_opener
     from airflow_ingest.core.platforms import limits_for, manifest_builder
-    from airflow_ingest.core.report import outcome_path, report_rows, write_outcomes
+    from airflow_ingest.core.report import outcome_path, report_rows, write_outcomes, write_retry_manifests
     from airflow_ingest.hooks.darwin import DarwinHook, register_batch
     from airflow_ingest.hooks.ledger import LedgerStore
     from airflow_ingest.hooks.storage import complete_target
@@ -260,11 +260,15 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
         (run / "report.json").open("w", encoding="utf-8") as json_out,
     ):
         writer = ReportWriter(csv_out, json_out)
+        retryable: dict[int, set[str]] = {}
         for row, members in report_rows(run, plan):
             writer.add(row)
             if row.outcome in successful:
                 kept.extend(Entry(m["url"], m["etag"], row.item) for m in members)
+            elif row.retryable:
+                retryable.setdefault(row.batch, set()).add(row.item)
         totals = writer.close(run_id=run_id, platform=plan.platform, selection=selection.counts)
+    retry = write_retry_manifests(run, plan, retryable)
     head = store.commit(run_id, sorted_entries(kept))
     summary = {
         "listed": progress.count,
@@ -275,6 +279,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
         **{k: v for k, v in totals.items() if k != "items"},
         "ledger_entries": head["entries"],
         "report": str(run / "report.csv"),
+        "retry_manifests": retry,
     }
     out.write(json.dumps(summary) + "\n")
     return EXIT_PROBLEMS if totals["failed"] or totals["blocked"] else EXIT_OK

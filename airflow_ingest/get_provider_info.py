@@ -61,6 +61,11 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "The team the API key belongs to, as in your V7 URLs.",
                         "schema": {"type": ["string", "null"]},
                     },
+                    "requests_per_minute": {
+                        "label": "Requests per minute",
+                        "description": "Client-side pace per worker (V7 documents 100); 0 turns it off.",
+                        "schema": {"type": ["number", "null"], "minimum": 0, "default": 100},
+                    },
                     "timeout": {
                         "label": "Timeout (seconds)",
                         "description": "Seconds to wait for each API answer before retrying.",

@@ -8,6 +8,7 @@ taken, which a re-run treats as a duplicate, not a failure.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -268,6 +269,13 @@ def darwin_outcomes(payload: dict[str, Any], answer: dict[str, Any]) -> list[Out
             found[ident] = Outcome(ident, OutcomeKind.BLOCKED, "; ".join(reasons) or "blocked without a reason")
     unmentioned = "V7 answered 200 but did not mention this item"
     return [found.get(ident) or Outcome(ident, OutcomeKind.FAILED, unmentioned, retryable=True) for ident in sent]
+
+
+def darwin_retry(body: str, retry: set[str]) -> str | None:
+    """The same payload holding only the items in ``retry`` (by item id), or None when none are left."""
+    payload = json.loads(body)
+    payload["items"] = [i for i in payload["items"] if item_id(i["path"], i["name"]) in retry]
+    return json.dumps(payload, ensure_ascii=False) if payload["items"] else None
 
 
 def darwin_failed(payload: dict[str, Any], reason: str, *, retryable: bool) -> list[Outcome]:

@@ -66,3 +66,28 @@ def report_rows(base: Any, plan: Plan) -> Iterator[tuple[ReportRow, list[dict[st
                     batch=number,
                 )
                 yield row, entry["objects"]
+
+
+def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]]) -> list[str]:
+    """For each batch with retryable failures, its manifest cut down to those items, under ``retry/``.
+
+    The files are in the platform's own format, so the register operator (or a person) can resend exactly
+    them. Only V7 manifests can be cut down yet; other platforms get none, and their report lists the items.
+    """
+    from airflow_ingest.core.darwin import darwin_retry
+
+    if plan.platform != "darwin":
+        return []
+    written = []
+    for number, items in sorted(retryable.items()):
+        batch = plan.batches[number - 1]
+        with (base / batch.path).open("r", encoding="utf-8") as stream:
+            body = darwin_retry(stream.read(), items)
+        if body is None:
+            continue
+        path = base / "retry" / batch.path.rpartition("/")[2]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            out.write(body)
+        written.append(str(path))
+    return written

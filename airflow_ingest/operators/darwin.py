@@ -26,9 +26,9 @@ class DarwinRegisterOperator(BaseOperator):
         ``manifests`` XCom to register every batch. (templated)
     :param darwin_conn_id: the ``darwin`` connection. (templated)
     :param readonly: use ``register_existing_readonly`` (read-only storage).
-    :param max_attempts: attempts per request on 429, 5xx and timeouts.
-    :param wait_initial: first backoff step in seconds.
-    :param wait_max: longest wait between attempts, and the cap on Retry-After.
+    :param max_attempts: attempts per request on 429, 5xx and timeouts (default: the connection's, else 8).
+    :param wait_initial: first backoff step in seconds (default: the connection's, else 2).
+    :param wait_max: longest wait between attempts and cap on Retry-After (default: the connection's, else 120).
     :return: the counts of each outcome for this batch.
     """
 
@@ -41,9 +41,9 @@ class DarwinRegisterOperator(BaseOperator):
         manifest: str,
         darwin_conn_id: str = DarwinHook.default_conn_name,
         readonly: bool = False,
-        max_attempts: int = 8,
-        wait_initial: float = 2.0,
-        wait_max: float = 120.0,
+        max_attempts: int | None = None,
+        wait_initial: float | None = None,
+        wait_max: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind, ReportWriter
 from airflow_ingest.core.plan import Plan
-from airflow_ingest.core.report import report_rows
+from airflow_ingest.core.report import report_rows, write_retry_manifests
 
 FAIL_ON = ("any", "non_retryable", "never")
 
@@ -27,7 +27,8 @@ class IngestReportOperator(BaseOperator):
     Runs whatever happened upstream (``trigger_rule="all_done"``), so a partial run is reported too.
 
     :param run_dir: the run folder from the plan's XCom. (templated)
-    :return: ``{"report_csv", "report_json", "totals", "objects", "skipped", "batches"}``.
+    :return: ``{"report_csv", "report_json", "totals", "objects", "skipped", "batches", "retry_manifests"}``;
+        ``retry_manifests`` are the batches' manifests cut down to their retryable failures, ready to resend.
     """
 
     template_fields: Sequence[str] = ("run_dir",)
@@ -48,8 +49,11 @@ class IngestReportOperator(BaseOperator):
         csv_path, json_path = base / "report.csv", base / "report.json"
         with csv_path.open("w", encoding="utf-8", newline="") as csv_out, json_path.open("w", encoding="utf-8") as js:
             writer = ReportWriter(csv_out, js)
+            retryable: dict[int, set[str]] = {}
             for row, _ in report_rows(base, plan):
                 writer.add(row)
+                if row.outcome == OutcomeKind.FAILED.value and row.retryable:
+                    retryable.setdefault(row.batch, set()).add(row.item)
             totals = writer.close(
                 dag_id=context["dag"].dag_id,
                 run_id=context["run_id"],
@@ -58,9 +62,12 @@ class IngestReportOperator(BaseOperator):
                 skipped=plan.skipped_count,
                 batches=len(plan.batches),
             )
+        retry = write_retry_manifests(base, plan, retryable)
         self.log.info(
             "Report %s\n%s", json_path, summary_table(plan.objects, len(plan.batches), plan.skipped_count, totals)
         )
+        if retry:
+            self.log.warning("%d retry manifests hold the retryable failures: %s", len(retry), retry[:10])
         return {
             "report_csv": str(csv_path),
             "report_json": str(json_path),
@@ -68,6 +75,7 @@ class IngestReportOperator(BaseOperator):
             "objects": plan.objects,
             "skipped": plan.skipped_count,
             "batches": len(plan.batches),
+            "retry_manifests": retry,
         }
 
 
@@ -143,6 +151,8 @@ class IngestFailuresOperator(BaseOperator):
             totals["items"],
             self.report["report_csv"],
         )
+        for path in self.report.get("retry_manifests", [])[:20]:
+            self.log.warning("  resend the retryable failures with: %s", path)
         for row in first_problems(ObjectStoragePath(self.report["report_csv"])):
             self.log.warning("  %-8s %s: %s", row["outcome"], row["item"], row["reason"])
         non_retryable = totals["blocked"] + totals["failed"] - totals["retryable"]

@@ -9,13 +9,15 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.harness import BIN, FakeDarwin, MotoS3
 
 
 def sync(
-    s3: MotoS3, darwin: FakeDarwin, bucket: str, tmp: Path, *extra: str, wait: bool = True
+    s3: MotoS3, darwin: FakeDarwin, bucket: str, tmp: Path, *extra: str, wait: bool = True, conn: str | None = None
 ) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
-    env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn(), "AIRFLOW_CONN_DARWIN_TEST": darwin.conn()}
+    env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn(), "AIRFLOW_CONN_DARWIN_TEST": conn or darwin.conn()}
     argv = [str(BIN / "airflow-ingest"), "sync", f"s3://{bucket}/", "--platform", "darwin",
             "--platform-conn-id", "darwin_test", "--dataset", "demo-dataset", "--storage", "demo-storage",
             "--state", str(tmp / "state"), "--runs", str(tmp / "runs"), *extra]  # fmt: skip
@@ -40,7 +42,7 @@ def test_a_second_sync_sends_nothing_and_changes_are_told_apart(s3: MotoS3, darw
     assert totals == {
         "listed": 300, "new": 300, "changed": 0, "unchanged": 0, "vanished": 0, "items": 300, "skipped": 0,
         "batches": 3, "registered": 300, "duplicate": 0, "blocked": 0, "failed": 0, "retryable": 0,
-        "ledger_entries": 300,
+        "ledger_entries": 300, "retry_manifests": [],
     }  # fmt: skip
     requests_after_first = len(darwin.state()["requests"])
 
@@ -102,3 +104,23 @@ def test_sync_refuses_platforms_it_cannot_register_yet(s3: MotoS3, darwin: FakeD
          "--state", str(tmp_path)], capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2 and "sync registers into darwin in this version" in result.stderr
+
+
+def test_retryable_failures_get_a_retry_manifest_that_resends_exactly_them(
+    s3: MotoS3, darwin: FakeDarwin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3.seed("sync-retry", [(f"r/{i:03d}.png", 1) for i in range(30)])
+    darwin.configure(faults=[{}, {"status": 503}, {"status": 503}])  # batch 2 fails twice: out of attempts
+    conn = darwin.conn(max_attempts=2, wait_initial=0.05)
+    result = sync(s3, darwin, "sync-retry", tmp_path, "--max-entries", "10", conn=conn)
+    assert result.returncode == 3
+    totals = summary(result)  # type: ignore[arg-type]
+    assert (totals["registered"], totals["failed"], totals["retryable"]) == (20, 10, 10)
+    (retry,) = totals["retry_manifests"]  # type: ignore[misc]
+    payload = json.loads(Path(retry).read_text())
+    assert [i["name"] for i in payload["items"]] == [f"{i:03d}.png" for i in range(10, 20)]
+    from airflow_ingest.hooks.darwin import DarwinHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_DARWIN_TEST", conn)
+    answer = DarwinHook("darwin_test").register_existing(Path(retry).read_text())
+    assert len(answer["items"]) == 10 and len(darwin.state()["registered"]) == 30

@@ -71,7 +71,7 @@ def test_the_rate_limit_answers_429_with_retry_after(monkeypatch: pytest.MonkeyP
     client = hook(monkeypatch, darwin)
     client.register_existing(payload("a.png"))
     client.register_existing(payload("b.png"))
-    client.max_attempts = 1
+    client = DarwinHook("darwin_test", max_attempts=1)
     with pytest.raises(PlatformError) as caught:
         client.register_existing(payload("c.png"))
     assert caught.value.status == 429 and caught.value.retryable
