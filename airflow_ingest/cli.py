@@ -213,7 +213,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.platforms import limits_for, manifest_builder
     from airflow_ingest.core.report import outcome_path, report_rows, write_outcomes, write_retry_manifests
     from airflow_ingest.hooks.darwin import DarwinHook, register_batch
-    from airflow_ingest.hooks.ledger import LedgerStore
+    from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
     from airflow_ingest.hooks.storage import complete_target
 
     if args.platform != "darwin":
@@ -226,7 +226,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     target = complete_target(args.platform, target_from(args), source, args.conn_id)
     builder = manifest_builder(args.platform, target)
     objects = listing_from(args)
-    sync_name = args.sync_name or f"{args.platform}-{target.get('dataset_slug')}-{source.container}"
+    sync_name = args.sync_name or default_sync_name(args.platform, target, source)
     store = LedgerStore(args.state, sync_name)
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id

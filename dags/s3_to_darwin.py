@@ -1,7 +1,8 @@
 """Register the objects under an S3 prefix as items of a V7 Darwin dataset.
 
-list -> plan (batches and manifests written to the run's workspace) -> register (one mapped task per
-batch) -> report -> branch to ``success`` or ``failures``. XCom carries paths and counts only.
+list -> plan (batches and manifests written to the run's workspace; with a ledger, only what is new) ->
+register (one mapped task per batch) -> report -> commit to the ledger, and branch to ``success`` or
+``failures``. XCom carries paths and counts only.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Param
 
 from airflow_ingest.operators.darwin import DarwinRegisterOperator
+from airflow_ingest.operators.ledger import LedgerCommitOperator
 from airflow_ingest.operators.listing import ListObjectsOperator
 from airflow_ingest.operators.planning import PlanBatchesOperator
 from airflow_ingest.operators.reporting import IngestBranchOperator, IngestFailuresOperator, IngestReportOperator
@@ -90,6 +92,24 @@ with DAG(
             minimum=1,
             section="Limits",
         ),
+        "state": Param(
+            None,
+            type=["null", "string"],
+            title="Ledger folder",
+            description=(
+                "Where to keep what was registered (a folder or object-storage URI, e.g. "
+                "s3://aws_default@bucket/state). With it, a run sends only new objects. "
+                "Empty: every object is sent, and V7 reports duplicates."
+            ),
+            section="Sync",
+        ),
+        "sync_name": Param(
+            None,
+            type=["null", "string"],
+            title="Ledger name",
+            description="One ledger per V7 dataset and bucket; empty derives it from them.",
+            section="Sync",
+        ),
         "fail_on": Param(
             "any",
             type="string",
@@ -117,6 +137,8 @@ with DAG(
         layout="{{ params.layout }}",
         max_entries="{{ params.max_items_per_request }}",
         max_bytes="{{ params.max_bytes_per_batch }}",
+        state="{{ params.state or '' }}",
+        sync_name="{{ params.sync_name or '' }}",
     )
     register = DarwinRegisterOperator.partial(
         task_id="register",
@@ -124,10 +146,19 @@ with DAG(
         map_index_template="{{ task.manifest.rsplit('/', 1)[-1] }}",
     ).expand(manifest=plan.output)
     report = IngestReportOperator(task_id="report", run_dir=plan.output["run_dir"])
+    commit = LedgerCommitOperator(
+        task_id="commit",
+        run_dir=plan.output["run_dir"],
+        state="{{ params.state or '' }}",
+        sync_name="{{ params.sync_name or '' }}",
+        platform="darwin",
+        target={"dataset_slug": "{{ params.dataset_slug }}", "storage_slug": "{{ params.storage_slug }}"},
+    )
     branch = IngestBranchOperator(
         task_id="branch", report=report.output, success_task_ids="success", failure_task_ids="failures"
     )
     success = EmptyOperator(task_id="success")
     failures = IngestFailuresOperator(task_id="failures", report=report.output, fail_on="{{ params.fail_on }}")
 
-    register >> report >> branch >> [success, failures]
+    register >> report >> [commit, branch]
+    branch >> [success, failures]

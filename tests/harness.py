@@ -275,6 +275,20 @@ class AirflowHome:
         run_dir = self.path / "ingest-workspace" / dag_id / safe_segment(row[0])
         return DagRunResult(row[0], row[1], {(t, m): s for t, m, s in tasks}, run_dir, result.stdout)
 
+    def leaks(self, secret: str, run: DagRunResult) -> list[str]:
+        """Every place the secret shows up: task logs, the metadata DB (XCom, rendered fields), the run's files."""
+        found = [
+            str(p) for p in (self.path / "logs").rglob("*") if p.is_file() and secret in p.read_text(errors="replace")
+        ]
+        found += [str(p) for p in run.run_dir.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+        with sqlite3.connect(self.path / "airflow.db") as db:
+            for table in ("xcom", "rendered_task_instance_fields", "task_instance", "dag_run"):
+                rows = db.execute(f"SELECT * FROM {table}").fetchall()
+                found += [f"{table} row" for row in rows if secret in repr(row)]
+        if secret in run.output:
+            found.append("airflow dags test output")
+        return found
+
     def _airflow(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [str(BIN / "airflow"), *args],

@@ -19,6 +19,12 @@ from typing import Any
 from airflow_ingest.core.ledger import Entry, LedgerError, head_document, merge_entries, read_entries, write_entries
 
 
+def default_sync_name(platform: str, target: dict[str, Any], source: Any) -> str:
+    """One ledger per platform target and bucket, unless a name is given."""
+    where = target.get("dataset_slug") or target.get("storage_id") or "target"
+    return f"{platform}-{where}-{source.container}"
+
+
 class LedgerStore:
     def __init__(self, state: str, sync_name: str) -> None:
         from airflow.sdk import ObjectStoragePath

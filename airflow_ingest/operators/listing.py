@@ -110,7 +110,13 @@ class ListObjectsOperator(BaseOperator):
             path.unlink(missing_ok=True)
             raise AirflowFailException(str(error)) from None
         self.log.info("Listed %d objects, %d bytes, under %s", summary.count, summary.bytes, source.uri)
-        record = {"source": source.uri, "conn_id": self.conn_id, "objects": summary.count, "bytes": summary.bytes}
+        record = {
+            "source": source.uri,
+            "conn_id": self.conn_id,
+            "objects": summary.count,
+            "bytes": summary.bytes,
+            "filtered": filters.active,
+        }
         (base / "listing.json").write_text(json.dumps(record), encoding="utf-8")
         return {
             "run_dir": str(base),

@@ -7,7 +7,7 @@ maps over: Airflow maps only over a return value) and pushes ``run_dir`` and ``s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context, ObjectStoragePath, conf
@@ -15,10 +15,12 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_ingest.core.errors import ConfigError, StorageError, optional_int
 from airflow_ingest.core.items import parse_layout
-from airflow_ingest.core.objects import read_objects
+from airflow_ingest.core.ledger import LedgerError, OnChange, Selection, select
+from airflow_ingest.core.objects import StoredObject, read_objects
 from airflow_ingest.core.plan import make_plan, path_opener
 from airflow_ingest.core.platforms import limits_for, manifest_builder
 from airflow_ingest.core.urls import parse_source
+from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
 from airflow_ingest.hooks.storage import complete_target
 from airflow_ingest.operators.progress import logged
 
@@ -32,11 +34,25 @@ class PlanBatchesOperator(BaseOperator):
         for Encord ``{"format", "skip_duplicate_urls", "create_video", "url_style", ...}``, for RedBrick
         ``{"storage_id", "form"}``. (templated)
     :param layout: ``file``, ``folder`` or ``study``: how objects group into items. (templated)
+    :param state: where sync ledgers live (any ``ObjectStoragePath`` URI); with it, only objects the ledger
+        does not hold are planned, and :class:`LedgerCommitOperator` records what got registered. (templated)
+    :param sync_name: the ledger's name under ``state``: one per platform target. (templated)
+    :param on_change: ``report`` (default) or ``resend`` objects whose etag changed since they were registered.
     :param max_entries: items per batch; the platform's default when not given. (templated)
     :param max_bytes: bytes of referenced objects per batch; the platform's default when not given. (templated)
     """
 
-    template_fields: Sequence[str] = ("objects_path", "platform", "target", "layout", "max_entries", "max_bytes")
+    template_fields: Sequence[str] = (
+        "objects_path",
+        "platform",
+        "target",
+        "layout",
+        "max_entries",
+        "max_bytes",
+        "state",
+        "sync_name",
+        "on_change",
+    )
     ui_color = "#fdf6e3"
 
     def __init__(
@@ -48,6 +64,9 @@ class PlanBatchesOperator(BaseOperator):
         layout: str = "file",
         max_entries: int | None = None,
         max_bytes: int | None = None,
+        state: str | None = None,
+        sync_name: str | None = None,
+        on_change: str = "report",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -57,6 +76,9 @@ class PlanBatchesOperator(BaseOperator):
         self.layout = layout
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        self.state = state
+        self.sync_name = sync_name
+        self.on_change = on_change
 
     def execute(self, context: Context) -> list[str]:
         objects_path = ObjectStoragePath(self.objects_path)
@@ -74,9 +96,29 @@ class PlanBatchesOperator(BaseOperator):
             )
         except (ConfigError, StorageError) as error:
             raise AirflowFailException(str(error)) from None
+        selection: Selection | None = None
         with objects_path.open("rb") as stream:
-            objects = logged(read_objects(stream), self.log, "planned objects")
+            objects: Iterator[StoredObject] = logged(read_objects(stream), self.log, "planned objects")
+            if self.state:
+                try:
+                    name = self.sync_name or default_sync_name(self.platform, target, source)
+                    store = LedgerStore(self.state, name)
+                    objects, selection = select(
+                        objects,
+                        store.entries(),
+                        scope=source.object_url(source.prefix),
+                        exhaustive=not listing.get("filtered", False),
+                        on_change=OnChange(self.on_change),
+                    )
+                except (LedgerError, ValueError) as error:
+                    raise AirflowFailException(f"ledger: {error}") from None
             plan = make_plan(objects, builder, limits, path_opener(base), layout=layout, prefix=source.prefix)
+        if selection is not None:
+            self.log.info("Ledger selection: %s", selection.counts)
+            for url in selection.changed[:20]:
+                self.log.warning("Changed since registered (%s): %s", self.on_change, url)
+            for url in selection.vanished[:20]:
+                self.log.warning("Registered but no longer in the bucket: %s", url)
 
         max_map_length = conf.getint("core", "max_map_length")
         if len(plan.batches) > max_map_length:
@@ -108,6 +150,7 @@ class PlanBatchesOperator(BaseOperator):
                 "items": plan.items,
                 "skipped": plan.skipped_count,
                 "batches": len(plan.batches),
+                "selection": selection.counts if selection else None,
             },
         )
         return [str(base / b.path) for b in plan.batches]

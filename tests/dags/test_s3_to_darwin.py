@@ -24,7 +24,8 @@ def test_dag_files_import_without_errors() -> None:
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
     dag = bag.dags["s3_to_darwin"]
-    assert {t.task_id for t in dag.tasks} == {"list", "plan", "register", "report", "branch", "success", "failures"}
+    assert {t.task_id for t in dag.tasks} == {
+        "list", "plan", "register", "report", "commit", "branch", "success", "failures"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -113,3 +114,24 @@ def test_a_blocked_item_takes_the_failure_path_and_the_report_names_it(
         }
     ]
     assert len(rows) == 10 and len(darwin.state()["registered"]) == 9
+    assert airflow_home.leaks(FakeDarwin.API_KEY, run) == []
+    assert any("manifests" in place for place in airflow_home.leaks("demo-dataset", run))  # the scan does look
+
+
+@pytest.mark.slow
+def test_with_a_ledger_the_second_run_sends_nothing(
+    airflow_home: AirflowHome, s3: MotoS3, darwin: FakeDarwin, tmp_path: Path
+) -> None:
+    s3.seed(BUCKET, [(f"ledgered/{i:03d}.jpg", 10) for i in range(120)])
+    conf = {"bucket": BUCKET, "prefix": "ledgered/", "state": f"file://{tmp_path}/state"}
+
+    first = airflow_home.dags_test("s3_to_darwin", conf)
+    assert first.state == "success" and first.task("commit") == "success", first.output[-3000:]
+    assert first.report()["totals"]["registered"] == 120
+    requests = len(darwin.state()["requests"])
+
+    second = airflow_home.dags_test("s3_to_darwin", conf)
+    assert second.state == "success", second.output[-3000:]
+    assert json.loads((second.run_dir / "plan.json").read_text())["batches"] == []
+    assert second.report()["totals"]["items"] == 0 and second.task("success") == "success"
+    assert len(darwin.state()["requests"]) == requests  # not a single registration request
