@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from airflow_ingest.core.batching import Batch
 from airflow_ingest.core.items import Item
@@ -75,13 +75,8 @@ class DarwinTarget(_Strict):
     keys: KeyTemplates = Field(default_factory=KeyTemplates, description="Thumbnail and frame key templates.")
 
 
-class _Located(_Strict):
-    @field_validator("storage_key", check_fields=False)
-    @classmethod
-    def _key_is_relative(cls, value: str) -> str:
-        if not value or value.startswith("/"):
-            raise ValueError(f"storage_key {value!r} must be non-empty and must not start with '/'")
-        return value
+_RELATIVE_KEY = r"^[^/]"  # V7: "cannot start with a forward slash"; checked by pydantic-core, not in Python
+_FOLDER = r"^/"
 
 
 class DarwinSection(_Strict):
@@ -92,10 +87,10 @@ class DarwinSection(_Strict):
     storage_lq_key: str = Field(min_length=1)
 
 
-class DarwinSlot(_Located):
+class DarwinSlot(_Strict):
     slot_name: str = Field(min_length=1)
     type: DarwinType
-    storage_key: str
+    storage_key: str = Field(pattern=_RELATIVE_KEY)
     file_name: str = Field(min_length=1)
     fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true"] | None = None
@@ -105,13 +100,13 @@ class DarwinSlot(_Located):
     sections: list[DarwinSection] | None = None
 
 
-class DarwinItem(_Located):
+class DarwinItem(_Strict):
     """A single-file item (``type`` + ``storage_key``) or a multi-slot one (``slots``), never both."""
 
-    path: str
+    path: str = Field(pattern=_FOLDER)
     name: str = Field(min_length=1)
     type: DarwinType | None = None
-    storage_key: str | None = None
+    storage_key: str | None = Field(default=None, pattern=_RELATIVE_KEY)
     fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true"] | None = None
     storage_thumbnail_key: str | None = None
@@ -119,13 +114,6 @@ class DarwinItem(_Located):
     width: int | None = Field(default=None, gt=0)
     sections: list[DarwinSection] | None = None
     slots: list[DarwinSlot] | None = None
-
-    @field_validator("path")
-    @classmethod
-    def _path_is_absolute(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"path {value!r} must start with '/'")
-        return value
 
     @model_validator(mode="after")
     def _one_shape(self) -> DarwinItem:
@@ -164,45 +152,46 @@ def readonly_fields(obj: StoredObject, kind: DarwinType, target: DarwinTarget, f
         raise ValueError(f"{obj.key}: read-only registration needs the width and height; probe the files first")
     key = darwin_storage_key(obj)
     fields: dict[str, Any] = {"storage_thumbnail_key": target.keys.render(target.keys.thumbnail, key)}
+    height, width = int(known["height"]), int(known["width"])
     if kind == "video":
         frames = int(known.get("frames") or 0)
         if frames < 1:
             raise ValueError(f"{obj.key}: read-only videos need their extracted frames; probe the video first")
         fields["sections"] = [
-            DarwinSection(
-                section_index=n,
-                height=int(known["height"]),
-                width=int(known["width"]),
-                storage_hq_key=target.keys.render(target.keys.frame_hq, key, n),
-                storage_lq_key=target.keys.render(target.keys.frame_lq, key, n),
-            )
+            {
+                "section_index": n,
+                "height": height,
+                "width": width,
+                "storage_hq_key": target.keys.render(target.keys.frame_hq, key, n),
+                "storage_lq_key": target.keys.render(target.keys.frame_lq, key, n),
+            }
             for n in range(1, frames + 1)
         ]
     else:
-        fields.update(height=int(known["height"]), width=int(known["width"]))
+        fields.update(height=height, width=width)
     return fields
 
 
-def darwin_item(item: Item, target: DarwinTarget, facts: MediaFacts = no_facts) -> DarwinItem:
-    """One item: a single file keeps V7's basic shape; several files become slots.
+def darwin_item(item: Item, target: DarwinTarget, facts: MediaFacts = no_facts) -> dict[str, Any]:
+    """One item as V7's JSON: a single file keeps the basic shape; several files become slots.
 
     DICOM slices of one series share a slot (V7 stacks them); every other file gets a slot of its own.
     Read-only items carry a thumbnail key and their size (videos: frame sections) and never ``fps``.
+    Plain dicts: :func:`darwin_payload` validates the whole batch at once, in pydantic-core.
     """
     if item.single:
         obj = item.series[0].objects[0]
         kind = _DARWIN_TYPES[item.kind]
-        extras = readonly_fields(obj, kind, target, facts) if target.readonly else {}
-        return DarwinItem(
-            path=item.folder,
-            name=item.name,
-            type=kind,
-            storage_key=darwin_storage_key(obj),
-            fps=target.fps if kind == "video" and not target.readonly else None,
-            extract_views="true" if kind == "dicom" and target.extract_views else None,
-            **extras,
-        )
-    slots: list[DarwinSlot] = []
+        single: dict[str, Any] = {"path": item.folder, "type": kind, "storage_key": darwin_storage_key(obj)}
+        single["name"] = item.name
+        if kind == "video" and target.fps and not target.readonly:
+            single["fps"] = target.fps
+        if kind == "dicom" and target.extract_views:
+            single["extract_views"] = "true"
+        if target.readonly:
+            single.update(readonly_fields(obj, kind, target, facts))
+        return single
+    slots: list[dict[str, Any]] = []
     next_slot = 0
     for series in item.series:
         dicom = all(media_kind(o.key) is MediaKind.DICOM for o in series.objects)
@@ -210,28 +199,28 @@ def darwin_item(item: Item, target: DarwinTarget, facts: MediaFacts = no_facts) 
             if not dicom or position == 0:
                 name, next_slot = str(next_slot), next_slot + 1
             kind = _DARWIN_TYPES[media_kind(obj.key) or MediaKind.IMAGE]
-            slots.append(
-                DarwinSlot(
-                    slot_name=name,
-                    type=kind,
-                    storage_key=darwin_storage_key(obj),
-                    file_name=obj.key.rpartition("/")[2],
-                    fps=target.fps if kind == "video" and not target.readonly else None,
-                    extract_views="true" if dicom and name == "0" and target.extract_views else None,
-                    **(readonly_fields(obj, kind, target, facts) if target.readonly else {}),
-                )
-            )
-    return DarwinItem(path=item.folder, name=item.name, slots=slots)
+            slot: dict[str, Any] = {"slot_name": name, "type": kind, "storage_key": darwin_storage_key(obj)}
+            slot["file_name"] = obj.key.rpartition("/")[2]
+            if kind == "video" and target.fps and not target.readonly:
+                slot["fps"] = target.fps
+            if dicom and name == "0" and target.extract_views:
+                slot["extract_views"] = "true"
+            if target.readonly:
+                slot.update(readonly_fields(obj, kind, target, facts))
+            slots.append(slot)
+    return {"path": item.folder, "name": item.name, "slots": slots}
 
 
 def darwin_payload(items: Sequence[Item], target: DarwinTarget, facts: MediaFacts = no_facts) -> DarwinPayload:
-    """The ``register_existing`` (or ``register_existing_readonly``) payload for a batch."""
-    return DarwinPayload(
-        items=[darwin_item(item, target, facts) for item in items],
-        dataset_slug=target.dataset_slug,
-        storage_slug=target.storage_slug,
-        options=DarwinOptions(ignore_dicom_layout=True) if target.ignore_dicom_layout else None,
-    )
+    """The ``register_existing`` (or ``register_existing_readonly``) payload for a batch, validated."""
+    document: dict[str, Any] = {
+        "items": [darwin_item(item, target, facts) for item in items],
+        "dataset_slug": target.dataset_slug,
+        "storage_slug": target.storage_slug,
+    }
+    if target.ignore_dicom_layout:
+        document["options"] = {"ignore_dicom_layout": True}
+    return DarwinPayload.model_validate(document)
 
 
 def item_id(path: str, name: str) -> str:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from typing_extensions import TypedDict
 
 from airflow_ingest.core.batching import Batch
 from airflow_ingest.core.items import Item
@@ -43,10 +43,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _no_whitespace(url: str) -> str:
-    if not url or any(c.isspace() for c in url):
-        raise ValueError(f"object URL {url!r} is empty or contains whitespace, which Encord refuses")
-    return url
+_WHITESPACE = re.compile(r"\s")
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _metadata_fits(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -74,44 +72,26 @@ class EncordTarget(_Strict):
         return Linker(self.url_style, self.region, self.account, self.access_point_arn)
 
 
-class EncordFile(_Strict):
-    """A ``videos``, ``images`` or ``nifti_files`` entry of one file."""
-
-    objectUrl: str
-    title: str = Field(min_length=1, max_length=300)
-    clientMetadata: dict[str, Any] | None = None
-    videoMetadata: dict[str, Any] | None = None
-    imageMetadata: dict[str, Any] | None = None
-
-    _url = field_validator("objectUrl")(classmethod(lambda cls, v: _no_whitespace(v)))
-    _fits = field_validator("clientMetadata")(classmethod(lambda cls, v: _metadata_fits(v)))
+_URL = Annotated[str, StringConstraints(pattern=r"^\S+$")]
+_TITLE = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 
 
-class EncordGroup(_Strict):
-    """An ``image_groups``, ``dicom_series`` or ``nifti_files`` entry of ordered files."""
+class Entry(TypedDict):
+    """One entry of the spec, before rendering: a single file (``objectUrl``) or an ordered group (``objectUrl_n``)."""
 
-    title: str = Field(min_length=1, max_length=300)
-    urls: list[str] = Field(min_length=1)
-    createVideo: bool | None = None
-    clientMetadata: dict[str, Any] | None = None
-
-    _urls = field_validator("urls")(classmethod(lambda cls, v: [_no_whitespace(u) for u in v]))
-    _fits = field_validator("clientMetadata")(classmethod(lambda cls, v: _metadata_fits(v)))
-
-    def to_json(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"title": self.title}
-        if self.createVideo is not None:
-            entry["createVideo"] = self.createVideo
-        entry.update({f"objectUrl_{n}": url for n, url in enumerate(self.urls)})
-        if self.clientMetadata is not None:
-            entry["clientMetadata"] = self.clientMetadata
-        return entry
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
     section: Section
-    body: EncordFile | EncordGroup
+    title: _TITLE
+    urls: Annotated[list[_URL], Field(min_length=1)]
+    single: bool
+    create_video: bool | None
+
+
+ENTRIES = TypeAdapter(list[Entry])
+"""Validates a whole batch's entries at once in pydantic-core: no whitespace in a URL, titles of 1-300 chars."""
+
+
+def _entry(section: Section, title: str, urls: list[str], *, single: bool = False, video: bool | None = None) -> Entry:
+    return {"section": section, "title": title, "urls": urls, "single": single, "create_video": video}
 
 
 class EncordManifests:
@@ -128,47 +108,48 @@ class EncordManifests:
         """Why Encord cannot take ``item``, or None."""
         if len(item.kinds) != 1:
             return f"mixes {', '.join(sorted(k.value for k in item.kinds))}; an Encord entry holds one data type"
-        if item.kind is MediaKind.PDF:
+        if MediaKind.PDF in item.kinds:
             return "PDF: Encord's private-cloud upload spec has no entry for PDFs"
         return None
 
     def entries_of(self, item: Item) -> int:
-        return sum(1 for _ in self.entries(item))
+        """Count without building: image groups and DICOM series are one entry per series, the rest per file."""
+        if item.single:
+            return 1
+        if item.kind in (MediaKind.IMAGE, MediaKind.DICOM):
+            return len(item.series)
+        return sum(len(series.objects) for series in item.series)
 
-    def entries(self, item: Item) -> Iterator[Entry]:
-        kind = item.kind
-        metadata = self.target.client_metadata
-        if kind is MediaKind.IMAGE and not item.single:
-            for series in item.series:
-                urls = [self.linker.link(o) for o in series.objects]
-                group = EncordGroup(
-                    title=_title(item, series.name),
-                    urls=urls,
-                    createVideo=self.target.create_video,
-                    clientMetadata=metadata,
-                )
-                yield Entry("image_groups", group)
-            return
-        if kind is MediaKind.DICOM:
-            for series in item.series:
-                urls = [self.linker.link(o) for o in series.objects]
-                yield Entry(
-                    "dicom_series", EncordGroup(title=_title(item, series.name), urls=urls, clientMetadata=metadata)
-                )
-            return
-        for obj in item.objects:
-            url = self.linker.link(obj)
+    def entries(self, item: Item) -> list[Entry]:
+        link = self.linker.link
+        if item.single:  # the common case, kept short: one file, one entry
+            obj = item.series[0].objects[0]
+            kind = next(iter(item.kinds))
             if kind is MediaKind.NIFTI:
-                yield Entry("nifti_files", EncordGroup(title=obj.key, urls=[url], clientMetadata=metadata))
-            else:
-                section: Section = "videos" if kind is MediaKind.VIDEO else "images"
-                yield Entry(section, EncordFile(objectUrl=url, title=obj.key, clientMetadata=metadata))
+                return [_entry("nifti_files", obj.key, [link(obj)])]
+            section: Section = "videos" if kind is MediaKind.VIDEO else "images"
+            if kind is MediaKind.DICOM:
+                section = "dicom_series"
+            return [_entry(section, obj.key, [link(obj)], single=kind in (MediaKind.IMAGE, MediaKind.VIDEO))]
+        kind = item.kind
+        if kind is MediaKind.IMAGE:
+            video = self.target.create_video
+            return [
+                _entry("image_groups", _title(item, s.name), [link(o) for o in s.objects], video=video)
+                for s in item.series
+            ]
+        if kind is MediaKind.DICOM:
+            return [_entry("dicom_series", _title(item, s.name), [link(o) for o in s.objects]) for s in item.series]
+        if kind is MediaKind.NIFTI:
+            return [_entry("nifti_files", obj.key, [link(obj)]) for obj in item.objects]
+        section = "videos" if kind is MediaKind.VIDEO else "images"
+        return [_entry(section, obj.key, [link(obj)], single=True) for obj in item.objects]
 
     def render(self, batch: Batch) -> str:
-        entries = [entry for item in batch.items for entry in self.entries(item)]
+        entries = ENTRIES.validate_python([entry for item in batch.items for entry in self.entries(item)])
         if self.target.format == "csv":
             return render_csv(entries)
-        return json.dumps(spec_json(entries, self.target.skip_duplicate_urls), ensure_ascii=False)
+        return _encode(spec_json(entries, self.target.skip_duplicate_urls, self.target.client_metadata))
 
 
 def _title(item: Item, series: str) -> str:
@@ -176,12 +157,22 @@ def _title(item: Item, series: str) -> str:
     return base if len(item.series) == 1 else f"{base}/{series}"
 
 
-def spec_json(entries: list[Entry], skip_duplicate_urls: bool) -> dict[str, Any]:
+def spec_json(
+    entries: list[Entry], skip_duplicate_urls: bool, metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON spec: entries grouped by section, groups numbered ``objectUrl_0``, ``objectUrl_1``, ..."""
     spec: dict[str, Any] = {}
     for entry in entries:
-        body = entry.body
-        rendered = body.to_json() if isinstance(body, EncordGroup) else body.model_dump(exclude_none=True)
-        spec.setdefault(entry.section, []).append(rendered)
+        if entry["single"]:
+            rendered: dict[str, Any] = {"objectUrl": entry["urls"][0], "title": entry["title"]}
+        else:
+            rendered = {"title": entry["title"]}
+            if entry["create_video"] is not None:
+                rendered["createVideo"] = entry["create_video"]
+            rendered.update({f"objectUrl_{n}": url for n, url in enumerate(entry["urls"])})
+        if metadata is not None:
+            rendered["clientMetadata"] = metadata
+        spec.setdefault(entry["section"], []).append(rendered)
     if skip_duplicate_urls:
         spec["skip_duplicate_urls"] = True
     return spec
@@ -200,19 +191,19 @@ def render_csv(entries: list[Entry]) -> str:
     """One row per file; a new header line whenever the data type (or groups vs sequences) changes."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    with_create_video = any(entry.section == "image_groups" for entry in entries)
-    header: tuple[str, ...] | None = None
+    with_create_video = any(entry["section"] == "image_groups" for entry in entries)
+    extra = ("Create video",) if with_create_video else ()
+    headers = {section: ("ObjectUrl", title, *extra) for section, title in _CSV_TITLES.items()}
+    current: str | None = None
     for entry in entries:
-        body = entry.body
-        columns: tuple[str, ...] = ("ObjectUrl", _CSV_TITLES[entry.section])
+        section = entry["section"]
+        if section != current:
+            writer.writerow(headers[section])
+            current = section
+        title = entry["title"]
         if with_create_video:
-            columns += ("Create video",)
-        if columns != header:
-            writer.writerow(columns)
-            header = columns
-        sequence = isinstance(body, EncordGroup) and bool(body.createVideo)
-        flag = ["true" if sequence else "false"] if with_create_video else []
-        urls = body.urls if isinstance(body, EncordGroup) else [body.objectUrl]
-        for url in urls:
-            writer.writerow([url, body.title, *flag])
+            flag = "true" if entry["create_video"] else "false"
+            writer.writerows([(url, title, flag) for url in entry["urls"]])
+        else:
+            writer.writerows([(url, title) for url in entry["urls"]])
     return out.getvalue()

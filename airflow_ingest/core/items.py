@@ -34,7 +34,7 @@ class Layout(str, Enum):
     STUDY = "study"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Series:
     """An ordered run of files inside an item: a DICOM series, a video's frames, one NIfTI volume."""
 
@@ -42,7 +42,7 @@ class Series:
     objects: tuple[StoredObject, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Item:
     """One platform item.
 
@@ -69,6 +69,8 @@ class Item:
 
     @property
     def objects(self) -> tuple[StoredObject, ...]:
+        if len(self.series) == 1:
+            return self.series[0].objects
         return tuple(obj for series in self.series for obj in series.objects)
 
     @property
@@ -80,10 +82,12 @@ class Item:
 
     @property
     def size(self) -> int:
+        if self.single:
+            return self.series[0].objects[0].size
         return sum(obj.size for series in self.series for obj in series.objects)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Skipped:
     """An object that becomes no item, and why."""
 
@@ -109,9 +113,9 @@ def parse_layout(value: str) -> Layout:
 def make_items(objects: Iterable[StoredObject], layout: Layout | str, prefix: str = "") -> Iterator[Item | Skipped]:
     """Group ``objects`` (in key order) into items with ``layout``; ``prefix`` is the listing's prefix."""
     chosen = parse_layout(layout) if isinstance(layout, str) else layout
-    supported = _supported(objects)
     if chosen is Layout.FILE:
-        return _file_items(supported)
+        return _file_items(objects)
+    supported = _supported(objects)
     if chosen is Layout.FOLDER:
         return _grouped(supported, _parent_folder, _folder_item, None)
     outside = "not inside a study folder: with the study layout every file needs one under the prefix"
@@ -129,14 +133,18 @@ def _supported(objects: Iterable[StoredObject]) -> Iterator[tuple[StoredObject, 
         yield Skipped(obj, UNSUPPORTED) if kind is None else (obj, kind)
 
 
-def _file_items(entries: Iterable[tuple[StoredObject, MediaKind] | Skipped]) -> Iterator[Item | Skipped]:
-    for entry in entries:
-        if isinstance(entry, Skipped):
-            yield entry
+_ONE_KIND = {kind: frozenset({kind}) for kind in MediaKind}
+
+
+def _file_items(objects: Iterable[StoredObject]) -> Iterator[Item | Skipped]:
+    """One item per supported file: the hottest loop of a plan, so it does the least it can per object."""
+    for obj in objects:
+        kind = media_kind(obj.key)
+        if kind is None:
+            yield Skipped(obj, UNSUPPORTED)
             continue
-        obj, kind = entry
         folder, _, name = obj.key.rpartition("/")
-        yield Item(name=name, folder="/" + folder, kinds=frozenset({kind}), series=(Series(name, (obj,)),))
+        yield Item(name, "/" + folder, _ONE_KIND[kind], (Series(name, (obj,)),))
 
 
 Group = list[tuple[StoredObject, MediaKind]]
@@ -161,7 +169,7 @@ def _grouped(
         folder = group_of(entry[0])
         if folder is None:
             # A file with no folder to group by: one item of its own (folder layout) or a reason (study).
-            yield from _file_items([entry]) if homeless is None else [Skipped(entry[0], homeless)]
+            yield from _file_items([entry[0]]) if homeless is None else [Skipped(entry[0], homeless)]
             continue
         while stack and not _within(folder, stack[-1][0]):
             yield build(*stack.pop())

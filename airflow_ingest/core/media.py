@@ -33,10 +33,12 @@ SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(_SUFFIXES))
 
 def media_kind(key: str) -> MediaKind | None:
     """The kind of the object at ``key`` from its suffix (case-insensitive), or None when unsupported."""
-    name = key.rsplit("/", 1)[-1].lower()
-    if name.endswith(".nii.gz"):
-        return MediaKind.NIFTI
-    dot = name.rfind(".")
-    if dot <= 0:
+    start = key.rfind("/") + 1  # where the file name starts
+    dot = key.rfind(".")
+    if dot <= start:  # no suffix, or a dot-file such as ".png"
         return None
-    return _SUFFIXES.get(name[dot:])
+    suffix = key[dot:].lower()
+    if suffix == ".gz":  # only as .nii.gz, after a name of at least one character
+        inner = dot - 4
+        return MediaKind.NIFTI if inner > start and key[inner:dot].lower() == ".nii" else None
+    return _SUFFIXES.get(suffix)

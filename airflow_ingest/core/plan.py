@@ -24,11 +24,15 @@ Opener = Callable[[str], AbstractContextManager[IO[str]]]
 
 def path_opener(base: Any) -> Opener:
     """An :data:`Opener` under any pathlib-like folder (``pathlib.Path``, Airflow's ``ObjectStoragePath``)."""
+    made: set[str] = set()
 
     @contextmanager
     def open_text(relative: str) -> Iterator[IO[str]]:
         path = base / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = relative.rpartition("/")[0]
+        if folder not in made:  # one mkdir per folder, not one per file: a plan writes thousands of files
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
         with path.open("w", encoding="utf-8") as stream:
             yield stream
 
@@ -98,9 +102,17 @@ def manifest_name(number: int, suffix: str, folder: str = "manifests") -> str:
     return f"{folder}/batch-{number:05d}{suffix}" if folder else f"batch-{number:05d}{suffix}"
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+"""One encoder for every line: ``json.dumps`` with options builds a new encoder on each call."""
+
+
+_quote = json.encoder.encode_basestring  # the C string escaper json itself uses
+
+
 def index_line(item: Item) -> str:
-    objects = [{"url": o.url, "etag": o.etag, "size": o.size} for o in item.objects]
-    return json.dumps({"item": item.id, "objects": objects}, ensure_ascii=False) + "\n"
+    """``{"item", "objects": [{"url", "etag", "size"}]}`` as one JSON line, built directly (a plan writes millions)."""
+    objects = ",".join(f'{{"url":{_quote(o.url)},"etag":{_quote(o.etag)},"size":{int(o.size)}}}' for o in item.objects)
+    return f'{{"item":{_quote(item.id)},"objects":[{objects}]}}\n'
 
 
 def make_plan(
@@ -123,14 +135,16 @@ def make_plan(
     with opener("skipped.jsonl") as skipped_out:
 
         def skip(obj: StoredObject, reason: str) -> None:
+            plan.objects += 1
+            plan.bytes += obj.size
             record = {"url": obj.url, "reason": reason}
-            skipped_out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            skipped_out.write(_encode(record) + "\n")
             plan.skipped_count += 1
             if len(plan.skipped) < SKIPPED_IN_PLAN:
                 plan.skipped.append(record)
 
         def items() -> Iterable[Item]:
-            for entry in make_items(_counted(objects, plan), layout, prefix):
+            for entry in make_items(objects, layout, prefix):
                 if isinstance(entry, Skipped):
                     skip(entry.object, entry.reason)
                     continue
@@ -140,6 +154,7 @@ def make_plan(
                         skip(obj, f"item {entry.id} {refused}")
                     continue
                 plan.items += 1
+                plan.objects += len(entry.objects)
                 yield entry
 
         for batch in batch_items(items(), limits, builder.entries_of):
@@ -150,14 +165,8 @@ def make_plan(
             with opener(index) as out:
                 out.writelines(index_line(item) for item in batch.items)
             plan.batches.append(BatchInfo(path, index, batch.entries, batch.bytes, batch.oversize))
+            plan.bytes += batch.bytes
 
     with opener("plan.json") as out:
         json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)
     return plan
-
-
-def _counted(objects: Iterable[StoredObject], plan: Plan) -> Iterable[StoredObject]:
-    for obj in objects:
-        plan.objects += 1
-        plan.bytes += obj.size
-        yield obj

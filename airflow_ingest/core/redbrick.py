@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from typing_extensions import NotRequired, TypedDict
 
 from airflow_ingest.core.batching import Batch
 from airflow_ingest.core.items import Item
@@ -28,6 +29,7 @@ TASKS_PER_BATCH = 50
 """redbrick-sdk validates in chunks of 50 tasks and drops the whole input if any chunk fails: a batch of 50
 keeps one bad task from taking more than its own batch down."""
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -58,25 +60,23 @@ class RedBrickTarget(_Strict):
         return self.storage_id == PUBLIC_STORAGE
 
 
-class RedBrickSeries(_Strict):
-    items: str | list[str]
-    name: str | None = None
-
-    @field_validator("items")
-    @classmethod
-    def _not_empty(cls, value: str | list[str]) -> str | list[str]:
-        if not value:
-            raise ValueError("a series needs at least one item")
-        return value
+_PATH = Annotated[str, StringConstraints(min_length=1)]
 
 
-class RedBrickTask(_Strict):
-    name: str = Field(min_length=1)
-    series: list[RedBrickSeries] | None = None
-    items: list[str] | None = None
+class RedBrickSeries(TypedDict):
+    items: _PATH | Annotated[list[_PATH], Field(min_length=1)]
 
-    def to_json(self) -> dict[str, object]:
-        return self.model_dump(exclude_none=True)
+
+class RedBrickTask(TypedDict):
+    """A task in the series form (``series``) or the flat form (``items``)."""
+
+    name: Annotated[str, StringConstraints(min_length=1)]
+    series: NotRequired[Annotated[list[RedBrickSeries], Field(min_length=1)]]
+    items: NotRequired[Annotated[list[_PATH], Field(min_length=1)]]
+
+
+TASKS = TypeAdapter(list[RedBrickTask])
+"""Validates a whole batch's tasks at once in pydantic-core."""
 
 
 class RedBrickManifests:
@@ -92,7 +92,7 @@ class RedBrickManifests:
     def refuse(self, item: Item) -> str | None:
         if len(item.kinds) != 1:
             return f"mixes {', '.join(sorted(k.value for k in item.kinds))}; a RedBrick task holds one data type"
-        if item.kind is MediaKind.PDF:
+        if MediaKind.PDF in item.kinds:
             return "PDF: RedBrick tasks hold images, videos, DICOM or NIfTI"
         return None
 
@@ -105,12 +105,12 @@ class RedBrickManifests:
     def task(self, item: Item) -> RedBrickTask:
         name = item.id.lstrip("/")
         if self.target.form == "flat":
-            return RedBrickTask(name=name, items=[self.path(o) for o in item.objects])
-        series = []
+            return {"name": name, "items": [self.path(o) for o in item.objects]}
+        series: list[RedBrickSeries] = []
         for part in item.series:
             paths = [self.path(o) for o in part.objects]
-            series.append(RedBrickSeries(items=paths[0] if len(paths) == 1 else paths))
-        return RedBrickTask(name=name, series=series)
+            series.append({"items": paths[0] if len(paths) == 1 else paths})
+        return {"name": name, "series": series}
 
     def render(self, batch: Batch) -> str:
-        return json.dumps([self.task(item).to_json() for item in batch.items], ensure_ascii=False)
+        return _encode(TASKS.validate_python([self.task(item) for item in batch.items]))

@@ -6,6 +6,7 @@ GCS but with the container for Azure); keeping every rule here means one table t
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass
@@ -80,8 +81,11 @@ def _file_source(uri: str, rest: str) -> Source:
     return Source(scheme=Scheme.FILE, container=folder, prefix="")
 
 
+_SCHEMES = {scheme.value: scheme for scheme in Scheme}
+
+
 def scheme_of(url: str) -> Scheme:
-    return Scheme(url.partition("://")[0])
+    return _SCHEMES[url.partition("://")[0]]
 
 
 def darwin_storage_key(obj: StoredObject) -> str:
@@ -96,8 +100,12 @@ def darwin_storage_key(obj: StoredObject) -> str:
 # "+", "#", "?", "%" and non-ASCII survive every platform's parser; Encord refuses whitespace outright.
 
 
+_SAFE_KEY = re.compile(r"[A-Za-z0-9._~/-]*")
+
+
 def encode_key(key: str) -> str:
-    return quote(key, safe="/~")
+    """Percent-encode everything but unreserved characters and ``/``; most keys need nothing, so check first."""
+    return key if _SAFE_KEY.fullmatch(key) else quote(key, safe="/~")
 
 
 def s3_virtual_hosted_url(bucket: str, key: str, region: str) -> str:
@@ -182,17 +190,7 @@ class Linker:
 
     def link(self, obj: StoredObject) -> str:
         scheme = scheme_of(obj.url)
-        if scheme is Scheme.FILE:
-            raise ConfigError(
-                "source", obj.url, "platforms read from cloud storage; file:// sources can only be listed"
-            )
-        style = self.style or DEFAULT_STYLES[scheme]
-        if style not in _STYLES_BY_SCHEME[scheme]:
-            allowed = ", ".join(sorted(s.value for s in _STYLES_BY_SCHEME[scheme]))
-            raise ConfigError("url_style", style.value, f"{scheme.value}:// objects take one of: {allowed}")
-        missing = self.needs(scheme)
-        if missing:
-            raise ConfigError(missing, None, f"the {style.value} URL style needs {missing}; give it in the target")
+        style = _checked_style(self, scheme)
         bucket, key = obj.container, obj.key
         if scheme is Scheme.S3:
             if style is UrlStyle.VIRTUAL_HOSTED:
@@ -205,3 +203,18 @@ class Linker:
         if scheme is Scheme.GCS:
             return gcs_https_url(bucket, key) if style is UrlStyle.HTTPS else gcs_protocol_url(bucket, key)
         return azure_blob_url(str(self.account), bucket, key)
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_style(linker: Linker, scheme: Scheme) -> UrlStyle:
+    """The linker's style for ``scheme``, checked once per linker and scheme (a plan links millions of objects)."""
+    if scheme is Scheme.FILE:
+        raise ConfigError("source", "file://", "platforms read from cloud storage; file:// sources can only be listed")
+    style = linker.style or DEFAULT_STYLES[scheme]
+    if style not in _STYLES_BY_SCHEME[scheme]:
+        allowed = ", ".join(sorted(s.value for s in _STYLES_BY_SCHEME[scheme]))
+        raise ConfigError("url_style", style.value, f"{scheme.value}:// objects take one of: {allowed}")
+    missing = linker.needs(scheme)
+    if missing:
+        raise ConfigError(missing, None, f"the {style.value} URL style needs {missing}; give it in the target")
+    return style
