@@ -1,9 +1,10 @@
 """The plan: objects -> items -> batches -> one manifest file per batch, in a single streaming pass.
 
 Files are written through an ``opener`` the caller supplies (an Airflow ``ObjectStoragePath``, a local
-folder in tests and the CLI), so this module stays free of Airflow and of any storage SDK. Alongside each
-manifest goes an index (``batch-NNNNN.items.jsonl``) that maps every item to its objects; the report and
-the ledger read it, so the platform document never has to carry our bookkeeping.
+folder in tests and the CLI), so this module stays free of Airflow and of any storage SDK. Beside the
+manifests goes one index for the whole run (``items.jsonl``: each item's batch and objects, in batch
+order); the report and the ledger read it, so the platform documents never carry our bookkeeping. One
+index rather than one per batch halves the files a plan writes (thousands of PUTs on object storage).
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ class ManifestBuilder(Protocol):
 @dataclass(frozen=True, slots=True)
 class BatchInfo:
     path: str
-    index: str
     entries: int
     bytes: int
     oversize: bool = False
@@ -109,10 +109,13 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 _quote = json.encoder.encode_basestring  # the C string escaper json itself uses
 
 
-def index_line(item: Item) -> str:
-    """``{"item", "objects": [{"url", "etag", "size"}]}`` as one JSON line, built directly (a plan writes millions)."""
+INDEX = "items.jsonl"
+
+
+def index_line(item: Item, batch: int) -> str:
+    """``{"batch", "item", "objects": [{"url", "etag", "size"}]}`` as one JSON line, built directly (millions)."""
     objects = ",".join(f'{{"url":{_quote(o.url)},"etag":{_quote(o.etag)},"size":{int(o.size)}}}' for o in item.objects)
-    return f'{{"item":{_quote(item.id)},"objects":[{objects}]}}\n'
+    return f'{{"batch":{batch},"item":{_quote(item.id)},"objects":[{objects}]}}\n'
 
 
 def make_plan(
@@ -157,15 +160,14 @@ def make_plan(
                 plan.objects += len(entry.objects)
                 yield entry
 
-        for batch in batch_items(items(), limits, builder.entries_of):
-            path = manifest_name(batch.number, builder.suffix, manifest_dir)
-            index = manifest_name(batch.number, ".items.jsonl", manifest_dir)
-            with opener(path) as out:
-                out.write(builder.render(batch))
-            with opener(index) as out:
-                out.writelines(index_line(item) for item in batch.items)
-            plan.batches.append(BatchInfo(path, index, batch.entries, batch.bytes, batch.oversize))
-            plan.bytes += batch.bytes
+        with opener(INDEX) as index:
+            for batch in batch_items(items(), limits, builder.entries_of):
+                path = manifest_name(batch.number, builder.suffix, manifest_dir)
+                with opener(path) as out:
+                    out.write(builder.render(batch))
+                index.writelines(index_line(item, batch.number) for item in batch.items)
+                plan.batches.append(BatchInfo(path, batch.entries, batch.bytes, batch.oversize))
+                plan.bytes += batch.bytes
 
     with opener("plan.json") as out:
         json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)

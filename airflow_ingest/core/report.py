@@ -1,8 +1,8 @@
 """The run report's rows and the outcome files they come from, for any pathlib-like run folder.
 
 Each registered batch leaves ``outcomes/batch-NNNNN.json`` beside ``manifests/``; the report walks the
-plan's item index batch by batch, so an item whose batch never got an outcome file (a task killed, a key
-refused) is still reported, as ``failed``: nothing goes missing. Paths may be ``pathlib.Path`` (the CLI)
+plan's item index (``items.jsonl``), so an item whose batch never got an outcome file (a task killed, a
+key refused) is still reported, as ``failed``: nothing goes missing. Paths may be ``pathlib.Path`` (the CLI)
 or Airflow's ``ObjectStoragePath`` (the operators): only ``/``, ``open``, ``exists`` and ``parent`` are used.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind, ReportRow
-from airflow_ingest.core.plan import Plan
+from airflow_ingest.core.plan import INDEX, Plan
 
 
 def outcome_path(manifest: Any) -> Any:
@@ -41,31 +41,32 @@ def read_outcomes(path: Any) -> dict[str, Outcome] | None:
 
 
 def report_rows(base: Any, plan: Plan) -> Iterator[tuple[ReportRow, list[dict[str, Any]]]]:
-    """Every planned item with its outcome and its objects, batch by batch; memory holds one batch."""
-    for number, batch in enumerate(plan.batches, start=1):
-        outcomes = read_outcomes(outcome_path(base / batch.path))
-        with (base / batch.index).open("r", encoding="utf-8") as index:
-            for line in index:
-                entry = json.loads(line)
-                item = entry["item"]
-                outcome = outcomes.get(item) if outcomes is not None else None
-                if outcome is None:
-                    why = (
-                        "not registered: the register task for this batch did not finish"
-                        if outcomes is None
-                        else "the register task recorded no outcome for this item"
-                    )
-                    outcome = Outcome(item, OutcomeKind.FAILED, why, retryable=True)
-                row = ReportRow(
-                    item=item,
-                    objects=" ".join(o["url"] for o in entry["objects"]),
-                    platform=plan.platform,
-                    outcome=outcome.outcome.value,
-                    reason=outcome.reason,
-                    retryable=outcome.retryable,
-                    batch=number,
+    """Every planned item with its outcome and its objects, in batch order; memory holds one batch's outcomes."""
+    current, outcomes = 0, None
+    with (base / INDEX).open("r", encoding="utf-8") as index:
+        for line in index:
+            entry = json.loads(line)
+            number, item = int(entry["batch"]), entry["item"]
+            if number != current:
+                current, outcomes = number, read_outcomes(outcome_path(base / plan.batches[number - 1].path))
+            outcome = outcomes.get(item) if outcomes is not None else None
+            if outcome is None:
+                why = (
+                    "not registered: the register task for this batch did not finish"
+                    if outcomes is None
+                    else "the register task recorded no outcome for this item"
                 )
-                yield row, entry["objects"]
+                outcome = Outcome(item, OutcomeKind.FAILED, why, retryable=True)
+            row = ReportRow(
+                item=item,
+                objects=" ".join(o["url"] for o in entry["objects"]),
+                platform=plan.platform,
+                outcome=outcome.outcome.value,
+                reason=outcome.reason,
+                retryable=outcome.retryable,
+                batch=number,
+            )
+            yield row, entry["objects"]
 
 
 def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]]) -> list[str]:

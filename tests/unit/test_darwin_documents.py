@@ -135,9 +135,10 @@ def test_plan_writes_valid_manifests_an_index_and_the_plan(tmp_path: Path) -> No
     assert [b.entries for b in plan.batches] == [100, 100, 51]
     assert plan.skipped == [{"url": "s3://bucket/notes.txt", "reason": plan.skipped[0]["reason"]}]
     seen = []
-    for batch in plan.batches:
+    lines = [json.loads(line) for line in (tmp_path / "items.jsonl").read_text().splitlines()]
+    for number, batch in enumerate(plan.batches, start=1):
         payload = DarwinPayload.model_validate_json((tmp_path / batch.path).read_text())
-        index = [json.loads(line) for line in (tmp_path / batch.index).read_text().splitlines()]
+        index = [line for line in lines if line["batch"] == number]
         assert [f"{i.path.rstrip('/')}/{i.name}" for i in payload.items] == [e["item"] for e in index]
         seen += [e["objects"][0]["url"] for e in index]
     assert seen == [o.url for o in objects if not o.key.endswith(".txt")]

@@ -116,8 +116,9 @@ def test_every_object_lands_once_in_an_item_and_a_batch_or_in_skipped(
     skipped = [json.loads(line)["url"] for line in files["skipped.jsonl"].splitlines()]
     placed: list[str] = []
     seen_items: set[str] = set()
-    for batch in plan.batches:
-        index = [json.loads(line) for line in files[batch.index].splitlines()]
+    lines = [json.loads(line) for line in files["items.jsonl"].splitlines()]
+    for number, batch in enumerate(plan.batches, start=1):
+        index = [line for line in lines if line["batch"] == number]
         for entry in index:
             assert entry["item"] not in seen_items  # item names are unique within a run
             seen_items.add(entry["item"])
