@@ -87,11 +87,9 @@ class DarwinSection(_Strict):
     storage_lq_key: str = Field(min_length=1)
 
 
-class DarwinSlot(_Strict):
-    slot_name: str = Field(min_length=1)
-    type: DarwinType
-    storage_key: str = Field(pattern=_RELATIVE_KEY)
-    file_name: str = Field(min_length=1)
+class _FileFields(_Strict):
+    """What V7 takes about one file, whether it is an item's only file or one slot's."""
+
     fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true"] | None = None
     storage_thumbnail_key: str | None = None
@@ -100,19 +98,20 @@ class DarwinSlot(_Strict):
     sections: list[DarwinSection] | None = None
 
 
-class DarwinItem(_Strict):
+class DarwinSlot(_FileFields):
+    slot_name: str = Field(min_length=1)
+    type: DarwinType
+    storage_key: str = Field(pattern=_RELATIVE_KEY)
+    file_name: str = Field(min_length=1)
+
+
+class DarwinItem(_FileFields):
     """A single-file item (``type`` + ``storage_key``) or a multi-slot one (``slots``), never both."""
 
     path: str = Field(pattern=_FOLDER)
     name: str = Field(min_length=1)
     type: DarwinType | None = None
     storage_key: str | None = Field(default=None, pattern=_RELATIVE_KEY)
-    fps: float | None = Field(default=None, gt=0)
-    extract_views: Literal["true"] | None = None
-    storage_thumbnail_key: str | None = None
-    height: int | None = Field(default=None, gt=0)
-    width: int | None = Field(default=None, gt=0)
-    sections: list[DarwinSection] | None = None
     slots: list[DarwinSlot] | None = None
 
     @model_validator(mode="after")

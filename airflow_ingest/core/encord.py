@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from typing_extensions import TypedDict
 
 from airflow_ingest.core.batching import Batch
-from airflow_ingest.core.items import Item
+from airflow_ingest.core.items import Item, one_kind_no_pdf
 from airflow_ingest.core.media import MediaKind
 from airflow_ingest.core.urls import Linker, UrlStyle
 
@@ -105,12 +105,8 @@ class EncordManifests:
         self.linker = target.linker
 
     def refuse(self, item: Item) -> str | None:
-        """Why Encord cannot take ``item``, or None."""
-        if len(item.kinds) != 1:
-            return f"mixes {', '.join(sorted(k.value for k in item.kinds))}; an Encord entry holds one data type"
-        if MediaKind.PDF in item.kinds:
-            return "PDF: Encord's private-cloud upload spec has no entry for PDFs"
-        return None
+        """Why Encord cannot take ``item`` (its spec has no entry for PDFs), or None."""
+        return one_kind_no_pdf(item, "an Encord entry")
 
     def entries_of(self, item: Item) -> int:
         """Count without building: image groups and DICOM series are one entry per series, the rest per file."""

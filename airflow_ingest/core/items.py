@@ -229,3 +229,12 @@ def _study_item(study: str, group: Group) -> Item:
         built.append(Series(series_name, tuple(obj for obj, _ in members)))
     kinds = frozenset(kind for _, kind in group)
     return Item(name=name, folder=parent, kinds=kinds, series=tuple(built), layout=Layout.STUDY)
+
+
+def one_kind_no_pdf(item: Item, holder: str) -> str | None:
+    """Why a platform whose ``holder`` takes one data type, and no PDFs, cannot take ``item``; or None."""
+    if len(item.kinds) != 1:
+        return f"mixes {', '.join(sorted(k.value for k in item.kinds))}; {holder} holds one data type"
+    if MediaKind.PDF in item.kinds:
+        return f"PDF: {holder} cannot hold a PDF"
+    return None

@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from typing_extensions import NotRequired, TypedDict
 
 from airflow_ingest.core.batching import Batch
-from airflow_ingest.core.items import Item
-from airflow_ingest.core.media import MediaKind
+from airflow_ingest.core.items import Item, one_kind_no_pdf
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import Linker, UrlStyle
 
@@ -90,11 +89,8 @@ class RedBrickManifests:
         self.linker = Linker(target.url_style, target.region, target.account)
 
     def refuse(self, item: Item) -> str | None:
-        if len(item.kinds) != 1:
-            return f"mixes {', '.join(sorted(k.value for k in item.kinds))}; a RedBrick task holds one data type"
-        if MediaKind.PDF in item.kinds:
-            return "PDF: RedBrick tasks hold images, videos, DICOM or NIfTI"
-        return None
+        """Why RedBrick cannot take ``item`` (tasks hold images, videos, DICOM or NIfTI), or None."""
+        return one_kind_no_pdf(item, "a RedBrick task")
 
     def entries_of(self, item: Item) -> int:
         return 1
