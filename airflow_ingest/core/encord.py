@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
@@ -36,21 +35,13 @@ MAX_CLIENT_METADATA_BYTES = 10 * 1024 * 1024
 """Encord: "We enforce a 10MB limit on the client metadata per data item"."""
 
 Section = Literal["videos", "images", "image_groups", "dicom_series", "nifti_files"]
-SECTIONS: tuple[Section, ...] = ("videos", "images", "image_groups", "dicom_series", "nifti_files")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_WHITESPACE = re.compile(r"\s")
 _encode = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def _metadata_fits(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and len(json.dumps(value, ensure_ascii=False).encode()) > MAX_CLIENT_METADATA_BYTES:
-        raise ValueError("clientMetadata is over Encord's 10 MB limit per item")
-    return value
 
 
 class EncordTarget(_Strict):
@@ -65,7 +56,12 @@ class EncordTarget(_Strict):
     access_point_arn: str | None = Field(default=None, description="S3 Multi-Region Access Point ARN.")
     client_metadata: dict[str, Any] | None = Field(default=None, description="clientMetadata on every entry.")
 
-    _fits = field_validator("client_metadata")(classmethod(lambda cls, v: _metadata_fits(v)))
+    @field_validator("client_metadata")
+    @classmethod
+    def _fits(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value, ensure_ascii=False).encode()) > MAX_CLIENT_METADATA_BYTES:
+            raise ValueError("clientMetadata is over Encord's 10 MB limit per item")
+        return value
 
     @property
     def linker(self) -> Linker:

@@ -122,11 +122,6 @@ def make_items(objects: Iterable[StoredObject], layout: Layout | str, prefix: st
     return _grouped(supported, lambda obj: _study_folder(obj, prefix), _study_item, outside)
 
 
-def file_items(objects: Iterable[StoredObject]) -> Iterator[Item | Skipped]:
-    """The ``file`` layout (kept as a name of its own: most callers want exactly this)."""
-    return make_items(objects, Layout.FILE)
-
-
 def _supported(objects: Iterable[StoredObject]) -> Iterator[tuple[StoredObject, MediaKind] | Skipped]:
     for obj in objects:
         kind = media_kind(obj.key)

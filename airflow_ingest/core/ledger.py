@@ -43,14 +43,6 @@ class Entry:
         return json.dumps({"url": self.url, "etag": self.etag, "item": self.item}, ensure_ascii=False) + "\n"
 
 
-class Change(str, Enum):
-    """What selection found for one listed object."""
-
-    NEW = "new"
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-
-
 class OnChange(str, Enum):
     """What to do with an object whose etag differs from the ledger's (the file was replaced)."""
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from airflow_ingest.core.batching import Limits, batch_items
 from airflow_ingest.core.errors import ConfigError
-from airflow_ingest.core.items import Item, Series, Skipped, file_items
+from airflow_ingest.core.items import Item, Series, Skipped, make_items
 from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject, read_objects, write_objects
 from airflow_ingest.core.outcomes import ReportRow, ReportWriter
@@ -99,7 +99,7 @@ def test_darwin_storage_key(url: str, container: str, key: str, storage_key: str
 
 
 def test_file_layout_keeps_folders_and_skips_unsupported_with_a_reason() -> None:
-    entries = list(file_items([obj("a/b/x.png"), obj("readme.txt"), obj("top.mp4")]))
+    entries = list(make_items([obj("a/b/x.png"), obj("readme.txt"), obj("top.mp4")], "file"))
     assert isinstance(entries[0], Item)
     assert (entries[0].folder, entries[0].name, entries[0].id) == ("/a/b", "x.png", "/a/b/x.png")
     assert isinstance(entries[1], Skipped) and "unsupported file type" in entries[1].reason

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.darwin import DarwinItem, DarwinPayload, DarwinTarget, darwin_outcomes, darwin_payload
 from airflow_ingest.core.errors import ConfigError
-from airflow_ingest.core.items import file_items
+from airflow_ingest.core.items import make_items
 from airflow_ingest.core.outcomes import OutcomeKind
 from airflow_ingest.core.plan import Plan, make_plan, path_opener
 from airflow_ingest.core.platforms import limits_for, manifest_builder
@@ -22,7 +22,7 @@ TARGET = DarwinTarget(dataset_slug="my-dataset", storage_slug="my-storage")
 
 def test_payload_matches_the_guides_basic_example_field_by_field() -> None:
     # The guide's first example: one image at the bucket root, registered at "/".
-    items = [i for i in file_items([obj("car_1.png")])]
+    items = [i for i in make_items([obj("car_1.png")], "file")]
     payload = json.loads(darwin_payload(items, TARGET).to_json())  # type: ignore[arg-type]
     assert payload == {
         "items": [{"path": "/", "type": "image", "storage_key": "car_1.png", "name": "car_1.png"}],
@@ -34,7 +34,7 @@ def test_payload_matches_the_guides_basic_example_field_by_field() -> None:
 def test_nested_keys_keep_their_folder_as_the_item_path() -> None:
     # The storage_key is the guide's; the path mirrors the key's folder (darwin-py's preserve_folders), so
     # car_folder/car_1.png and other/car_1.png never collide on V7's (path, name) identity.
-    items = [i for i in file_items([obj("car_folder/car_1.png"), obj("other/car_1.png")])]
+    items = [i for i in make_items([obj("car_folder/car_1.png"), obj("other/car_1.png")], "file")]
     payload = json.loads(darwin_payload(items, TARGET).to_json())  # type: ignore[arg-type]
     assert payload["items"] == [
         {"path": "/car_folder", "type": "image", "storage_key": "car_folder/car_1.png", "name": "car_1.png"},
@@ -47,7 +47,7 @@ def test_nested_keys_keep_their_folder_as_the_item_path() -> None:
     [("v/car_video.mp4", "video"), ("d/my_dicom_series.dcm", "dicom"), ("p/a.pdf", "pdf"), ("n/brain.nii.gz", "video")],
 )
 def test_types_follow_the_extension(key: str, darwin_type: str) -> None:
-    items = [i for i in file_items([obj(key)])]
+    items = [i for i in make_items([obj(key)], "file")]
     assert json.loads(darwin_payload(items, TARGET).to_json())["items"][0]["type"] == darwin_type  # type: ignore[arg-type]
 
 
