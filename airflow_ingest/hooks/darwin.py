@@ -81,11 +81,16 @@ class DarwinHook(BaseHook):
         self.darwin_conn_id = darwin_conn_id
         self._policy = {"max_attempts": max_attempts, "wait_initial": wait_initial, "wait_max": wait_max}
 
+    @cached_property
+    def _connection(self) -> Any:
+        """Fetched once: inside a task every lookup is a call to Airflow's API."""
+        return self.get_connection(self.darwin_conn_id)
+
     def _policy_value(self, name: str, default: float) -> float:
         given = self._policy[name]
         if given is not None:
             return float(given)
-        return float(self.get_connection(self.darwin_conn_id).extra_dejson.get(name, default))
+        return float(self._connection.extra_dejson.get(name, default))
 
     @cached_property
     def max_attempts(self) -> int:
@@ -102,12 +107,12 @@ class DarwinHook(BaseHook):
     @cached_property
     def limiter(self) -> RateLimiter | None:
         """V7 allows 100 requests a minute; pacing ourselves beats being told so with 429s."""
-        per_minute = float(self.get_connection(self.darwin_conn_id).extra_dejson.get("requests_per_minute", 100))
+        per_minute = float(self._connection.extra_dejson.get("requests_per_minute", 100))
         return RateLimiter(per_minute) if per_minute > 0 else None
 
     @cached_property
     def _settings(self) -> dict[str, Any]:
-        conn = self.get_connection(self.darwin_conn_id)
+        conn = self._connection
         extra = conn.extra_dejson
         api_key = conn.password or extra.get("api_key")
         team_slug = extra.get("team_slug")
