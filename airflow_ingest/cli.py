@@ -207,11 +207,10 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
     from airflow_ingest.core.items import parse_layout
-    from airflow_ingest.core.ledger import Entry, OnChange, select, sorted_entries
-    from airflow_ingest.core.outcomes import SUCCESSFUL, ReportWriter
+    from airflow_ingest.core.ledger import OnChange, select, sorted_entries
     from airflow_ingest.core.plan import make_plan, path_opener
     from airflow_ingest.core.platforms import limits_for, manifest_builder
-    from airflow_ingest.core.report import outcome_path, report_rows, write_outcomes, write_retry_manifests
+    from airflow_ingest.core.report import outcome_path, registered_entries, write_outcomes, write_report
     from airflow_ingest.hooks.darwin import DarwinHook, register_batch
     from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
     from airflow_ingest.hooks.storage import complete_target
@@ -253,23 +252,8 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         progress.finish(complete)
 
-    successful = {kind.value for kind in SUCCESSFUL}
-    kept: list[Entry] = []
-    with (
-        (run / "report.csv").open("w", encoding="utf-8", newline="") as csv_out,
-        (run / "report.json").open("w", encoding="utf-8") as json_out,
-    ):
-        writer = ReportWriter(csv_out, json_out)
-        retryable: dict[int, set[str]] = {}
-        for row, members in report_rows(run, plan):
-            writer.add(row)
-            if row.outcome in successful:
-                kept.extend(Entry(m["url"], m["etag"], row.item) for m in members)
-            elif row.retryable:
-                retryable.setdefault(row.batch, set()).add(row.item)
-        totals = writer.close(run_id=run_id, platform=plan.platform, selection=selection.counts)
-    retry = write_retry_manifests(run, plan, retryable)
-    head = store.commit(run_id, sorted_entries(kept))
+    totals, retry = write_report(run, plan, run_id=run_id, platform=plan.platform, selection=selection.counts)
+    head = store.commit(run_id, sorted_entries(registered_entries(run, plan)))
     summary = {
         "listed": progress.count,
         **selection.counts,

@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from airflow_ingest.core.outcomes import Outcome, OutcomeKind, ReportRow
+from airflow_ingest.core.ledger import Entry
+from airflow_ingest.core.outcomes import SUCCESSFUL, Outcome, OutcomeKind, ReportRow, ReportWriter
 from airflow_ingest.core.plan import INDEX, Plan
 
 
@@ -67,6 +68,31 @@ def report_rows(base: Any, plan: Plan) -> Iterator[tuple[ReportRow, list[dict[st
                 batch=number,
             )
             yield row, entry["objects"]
+
+
+def write_report(base: Any, plan: Plan, **fields: object) -> tuple[dict[str, int], list[str]]:
+    """``report.csv`` and ``report.json`` (with ``fields``), and the retry manifests; returns totals and their paths."""
+    retryable: dict[int, set[str]] = {}
+    with (
+        (base / "report.csv").open("w", encoding="utf-8", newline="") as csv_out,
+        (base / "report.json").open("w", encoding="utf-8") as json_out,
+    ):
+        writer = ReportWriter(csv_out, json_out)
+        for row, _ in report_rows(base, plan):
+            writer.add(row)
+            if row.outcome == OutcomeKind.FAILED.value and row.retryable:
+                retryable.setdefault(row.batch, set()).add(row.item)
+        totals = writer.close(**fields)
+    return totals, write_retry_manifests(base, plan, retryable)
+
+
+def registered_entries(base: Any, plan: Plan) -> Iterator[Entry]:
+    """The objects of registered and duplicate items, streamed from the index, for the ledger."""
+    successful = {kind.value for kind in SUCCESSFUL}
+    for row, members in report_rows(base, plan):
+        if row.outcome in successful:
+            for member in members:
+                yield Entry(member["url"], member["etag"], row.item)
 
 
 def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]]) -> list[str]:

@@ -9,10 +9,9 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowSkipException
 
-from airflow_ingest.core.ledger import Entry, sorted_entries
-from airflow_ingest.core.outcomes import SUCCESSFUL
+from airflow_ingest.core.ledger import sorted_entries
 from airflow_ingest.core.plan import Plan
-from airflow_ingest.core.report import report_rows
+from airflow_ingest.core.report import registered_entries
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
 
@@ -57,13 +56,6 @@ class LedgerCommitOperator(BaseOperator):
         plan = Plan.from_json(json.loads((base / "plan.json").read_text(encoding="utf-8")))
         source = parse_source(json.loads((base / "listing.json").read_text(encoding="utf-8"))["source"])
         name = self.sync_name or default_sync_name(self.platform, dict(self.target), source)
-        successful = {kind.value for kind in SUCCESSFUL}
-        registered = (
-            Entry(member["url"], member["etag"], row.item)
-            for row, members in report_rows(base, plan)
-            if row.outcome in successful
-            for member in members
-        )
-        head = LedgerStore(self.state, name).commit(context["run_id"], sorted_entries(registered))
+        head = LedgerStore(self.state, name).commit(context["run_id"], sorted_entries(registered_entries(base, plan)))
         self.log.info("Ledger %s now holds %d objects (%s)", name, head["entries"], head["ledger"])
         return {"sync_name": name, "entries": head["entries"]}

@@ -14,9 +14,9 @@ from typing import Any
 from airflow.sdk import BaseBranchOperator, BaseOperator, Context, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind, ReportWriter
+from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind
 from airflow_ingest.core.plan import Plan
-from airflow_ingest.core.report import report_rows, write_retry_manifests
+from airflow_ingest.core.report import write_report
 
 FAIL_ON = ("any", "non_retryable", "never")
 
@@ -47,22 +47,16 @@ class IngestReportOperator(BaseOperator):
             raise AirflowFailException(f"no plan at {plan_path}: the plan task did not finish, so nothing to report")
         plan = Plan.from_json(json.loads(plan_path.read_text(encoding="utf-8")))
         csv_path, json_path = base / "report.csv", base / "report.json"
-        with csv_path.open("w", encoding="utf-8", newline="") as csv_out, json_path.open("w", encoding="utf-8") as js:
-            writer = ReportWriter(csv_out, js)
-            retryable: dict[int, set[str]] = {}
-            for row, _ in report_rows(base, plan):
-                writer.add(row)
-                if row.outcome == OutcomeKind.FAILED.value and row.retryable:
-                    retryable.setdefault(row.batch, set()).add(row.item)
-            totals = writer.close(
-                dag_id=context["dag"].dag_id,
-                run_id=context["run_id"],
-                platform=plan.platform,
-                objects=plan.objects,
-                skipped=plan.skipped_count,
-                batches=len(plan.batches),
-            )
-        retry = write_retry_manifests(base, plan, retryable)
+        totals, retry = write_report(
+            base,
+            plan,
+            dag_id=context["dag"].dag_id,
+            run_id=context["run_id"],
+            platform=plan.platform,
+            objects=plan.objects,
+            skipped=plan.skipped_count,
+            batches=len(plan.batches),
+        )
         self.log.info(
             "Report %s\n%s", json_path, summary_table(plan.objects, len(plan.batches), plan.skipped_count, totals)
         )
