@@ -183,3 +183,39 @@ def test_the_fast_s3_timestamp_parser_agrees_with_botocores(text: str) -> None:
 
     assert parse_aws_timestamp(text) == parse_timestamp(text)
     assert parse_aws_timestamp(text).tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "status"),
+    [
+        ("ListObjectsV2", b'<?xml version="1.0"?>\n<ListBucketResult><KeyCount>0</KeyCount></ListBucketResult>\n', 200),
+        ("ListObjectsV2", b'<?xml version="1.0"?>\n<ListBucketResult><Contents><Key>a.png</Key>', 500),
+        ("ListObjectsV2", b"<Error><Code>InternalError</Code></Error>", 500),
+        ("CopyObject", b"<Error><Code>InternalError</Code></Error>", 500),
+        ("CopyObject", b"<CopyObjectResult><ETag>x</ETag></CopyObjectResult>", 200),
+    ],
+)
+def test_the_lean_200_check_still_turns_cut_or_error_answers_into_retried_500s(
+    operation: str, body: bytes, status: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore's own check is swapped for a cheap one on listings only; both must still catch bad 200s."""
+    import boto3
+    from botocore import handlers
+
+    full_parses: list[bytes] = []
+    real = handlers._looks_like_special_case_error
+    monkeypatch.setattr(
+        handlers, "_looks_like_special_case_error", lambda code, raw: full_parses.append(raw) or real(code, raw)
+    )
+
+    from airflow_ingest.hooks.storage import lean_listing
+
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    lean_listing(client)
+    response = {"status_code": 200, "headers": {}, "body": body}
+    model = client.meta.service_model.operation_model(operation)
+    client.meta.events.emit(
+        f"before-parse.s3.{operation}", operation_model=model, response_dict=response, customized_response_dict={}
+    )
+    assert response["status_code"] == status
+    assert full_parses == ([] if operation == "ListObjectsV2" else [body])
