@@ -59,10 +59,14 @@ class ManifestBuilder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class BatchInfo:
+    """A batch as ``plan.json`` records it; ``index_offset`` is where its items start in ``items.jsonl`` (bytes)."""
+
     path: str
     entries: int
     bytes: int
     oversize: bool = False
+    items: int = 0
+    index_offset: int = 0
 
 
 @dataclass(slots=True)
@@ -161,14 +165,28 @@ def make_plan(
                 yield entry
 
         with opener(INDEX) as index:
+            offset = 0
             for batch in batch_items(items(), limits, builder.entries_of):
                 path = manifest_name(batch.number, builder.suffix, manifest_dir)
                 with opener(path) as out:
                     out.write(builder.render(batch))
-                index.writelines(index_line(item, batch.number) for item in batch.items)
-                plan.batches.append(BatchInfo(path, batch.entries, batch.bytes, batch.oversize))
+                lines = "".join([index_line(item, batch.number) for item in batch.items])
+                index.write(lines)
+                info = BatchInfo(path, batch.entries, batch.bytes, batch.oversize, len(batch.items), offset)
+                plan.batches.append(info)
                 plan.bytes += batch.bytes
+                offset += len(lines.encode("utf-8"))
 
     with opener("plan.json") as out:
         json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)
     return plan
+
+
+def read_batch_index(base: Any, batch: BatchInfo) -> list[dict[str, Any]]:
+    """One batch's lines of ``items.jsonl`` (``{"batch", "item", "objects"}``), read from its offset.
+
+    A register task needs its own items only; seeking keeps that one batch's worth of reading, not the run's.
+    """
+    with (base / INDEX).open("rb") as stream:
+        stream.seek(batch.index_offset)
+        return [json.loads(stream.readline()) for _ in range(batch.items)]

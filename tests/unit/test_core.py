@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -20,6 +21,7 @@ from airflow_ingest.core.outcomes import ReportRow, ReportWriter
 from airflow_ingest.core.urls import Scheme, darwin_storage_key, parse_source
 
 SEED_KEY = "darwin/sub_folder/example_image.jpg"
+PUBLIC = "11111111-1111-1111-1111-111111111111"
 WHEN = datetime(2026, 11, 1, 12, 30, tzinfo=timezone.utc)
 
 
@@ -184,3 +186,25 @@ def test_report_writer_streams_csv_and_json_with_totals() -> None:
     assert [r["item"] for r in document["rows"]] == ["/a.png", "/b.png", "/c.png"]
     parsed = list(csv.DictReader(io.StringIO(csv_out.getvalue())))
     assert parsed[1]["reason"] == "UNSUPPORTED, really" and parsed[2]["retryable"] == "True"
+
+
+@pytest.mark.parametrize("platform", ["darwin", "encord", "redbrick"])
+def test_each_batch_reads_back_exactly_its_own_items_from_the_index(platform: str, tmp_path: Path) -> None:
+    """Register tasks seek to their batch's lines; non-ASCII keys make byte offsets differ from characters."""
+    from airflow_ingest.core.plan import INDEX, make_plan, path_opener, read_batch_index
+    from airflow_ingest.core.platforms import manifest_builder
+
+    target = {
+        "darwin": {"dataset_slug": "d", "storage_slug": "s"},
+        "encord": {"region": "eu-west-1"},
+        "redbrick": {"storage_id": PUBLIC, "region": "eu-west-1"},
+    }
+    objects = [obj(f"scans/{name}_{i:03d}.png") for i in range(95) for name in ("ü", "plain", "日本")]
+    objects.sort(key=lambda o: o.key)
+    builder = manifest_builder(platform, target[platform])
+    plan = make_plan(objects, builder, Limits(max_entries=7), path_opener(tmp_path))
+    every = [json.loads(line) for line in (tmp_path / INDEX).read_text(encoding="utf-8").splitlines()]
+    read = [entry for batch in plan.batches for entry in read_batch_index(tmp_path, batch)]
+    assert read == every
+    assert len(every) == 285
+    assert [b.items for b in plan.batches] == [sum(1 for e in every if e["batch"] == n) for n in range(1, 42)]
