@@ -118,7 +118,12 @@ INDEX = "items.jsonl"
 
 def index_line(item: Item, batch: int) -> str:
     """``{"batch", "item", "objects": [{"url", "etag", "size"}]}`` as one JSON line, built directly (millions)."""
-    objects = ",".join(f'{{"url":{_quote(o.url)},"etag":{_quote(o.etag)},"size":{int(o.size)}}}' for o in item.objects)
+    members = item.objects
+    if len(members) == 1:  # most items are one file: skip the generator and the join
+        o = members[0]
+        objects = f'{{"url":{_quote(o.url)},"etag":{_quote(o.etag)},"size":{int(o.size)}}}'
+    else:
+        objects = ",".join([f'{{"url":{_quote(o.url)},"etag":{_quote(o.etag)},"size":{int(o.size)}}}' for o in members])
     return f'{{"batch":{batch},"item":{_quote(item.id)},"objects":[{objects}]}}\n'
 
 

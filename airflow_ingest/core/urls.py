@@ -189,20 +189,27 @@ class Linker:
         return None
 
     def link(self, obj: StoredObject) -> str:
-        scheme = scheme_of(obj.url)
-        style = _checked_style(self, scheme)
-        bucket, key = obj.container, obj.key
-        if scheme is Scheme.S3:
-            if style is UrlStyle.VIRTUAL_HOSTED:
-                return s3_virtual_hosted_url(bucket, key, str(self.region))
-            if style is UrlStyle.PATH:
-                return s3_path_style_url(bucket, key, str(self.region))
-            if style is UrlStyle.MRAP:
-                return s3_mrap_url(str(self.access_point_arn), key)
-            return s3_protocol_url(bucket, key)
-        if scheme is Scheme.GCS:
-            return gcs_https_url(bucket, key) if style is UrlStyle.HTTPS else gcs_protocol_url(bucket, key)
-        return azure_blob_url(str(self.account), bucket, key)
+        return _url_prefix(self, scheme_of(obj.url), obj.container) + encode_key(obj.key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _url_prefix(linker: Linker, scheme: Scheme, bucket: str) -> str:
+    """Every style is a fixed prefix per bucket plus the encoded key: build it once, with an empty key.
+
+    A plan links millions of objects from a handful of buckets; the builders above stay the one definition.
+    """
+    style = _checked_style(linker, scheme)
+    if scheme is Scheme.S3:
+        if style is UrlStyle.VIRTUAL_HOSTED:
+            return s3_virtual_hosted_url(bucket, "", str(linker.region))
+        if style is UrlStyle.PATH:
+            return s3_path_style_url(bucket, "", str(linker.region))
+        if style is UrlStyle.MRAP:
+            return s3_mrap_url(str(linker.access_point_arn), "")
+        return s3_protocol_url(bucket, "")
+    if scheme is Scheme.GCS:
+        return gcs_https_url(bucket, "") if style is UrlStyle.HTTPS else gcs_protocol_url(bucket, "")
+    return azure_blob_url(str(linker.account), bucket, "")
 
 
 @functools.lru_cache(maxsize=64)

@@ -208,3 +208,50 @@ def test_each_batch_reads_back_exactly_its_own_items_from_the_index(platform: st
     assert read == every
     assert len(every) == 285
     assert [b.items for b in plan.batches] == [sum(1 for e in every if e["batch"] == n) for n in range(1, 42)]
+
+
+def test_encord_json_is_written_as_the_spec_shapes_it() -> None:
+    """The JSON spec is rendered as text; what it parses to must be exactly Encord's documented shape."""
+    from airflow_ingest.core.encord import ENTRIES, render_json
+
+    entries = ENTRIES.validate_python(
+        [
+            {"section": "images", "title": 'a "quoted" ü.jpg', "urls": ["https://b/a.jpg"], "single": True,
+             "create_video": None},
+            {"section": "image_groups", "title": "seq", "urls": ["https://b/1.png", "https://b/2.png"],
+             "single": False, "create_video": True},
+            {"section": "dicom_series", "title": "ct", "urls": ["https://b/1.dcm"], "single": False,
+             "create_video": None},
+            {"section": "images", "title": "b.jpg", "urls": ["https://b/b.jpg"], "single": True, "create_video": None},
+        ]
+    )  # fmt: skip
+    meta = {"site": "lyon", "nested": {"n": 1}}
+    assert json.loads(render_json(entries, True, meta)) == {
+        "images": [
+            {"objectUrl": "https://b/a.jpg", "title": 'a "quoted" ü.jpg', "clientMetadata": meta},
+            {"objectUrl": "https://b/b.jpg", "title": "b.jpg", "clientMetadata": meta},
+        ],
+        "image_groups": [
+            {"title": "seq", "createVideo": True, "objectUrl_0": "https://b/1.png", "objectUrl_1": "https://b/2.png",
+             "clientMetadata": meta},
+        ],
+        "dicom_series": [{"title": "ct", "objectUrl_0": "https://b/1.dcm", "clientMetadata": meta}],
+        "skip_duplicate_urls": True,
+    }  # fmt: skip
+    plain = {"images": [{"objectUrl": "https://b/b.jpg", "title": "b.jpg"}]}
+    assert json.loads(render_json(entries[3:], False)) == plain
+
+
+def test_encord_csv_gathers_interleaved_types_into_one_block_each() -> None:
+    from airflow_ingest.core.encord import ENTRIES, render_csv
+
+    def single(section: str, name: str) -> dict[str, object]:
+        url = f"https://b/{name.replace(' ', '%20')}"
+        return {"section": section, "title": name, "urls": [url], "single": True, "create_video": None}
+
+    names = [("images", "1.jpg"), ("videos", "2.mp4"), ("images", "3, odd.jpg"), ("videos", "4.mp4")]
+    entries = ENTRIES.validate_python([single(section, name) for section, name in names])
+    assert render_csv(entries) == (
+        'ObjectUrl,Image title\nhttps://b/1.jpg,1.jpg\n"https://b/3,%20odd.jpg","3, odd.jpg"\n'
+        "ObjectUrl,Video title\nhttps://b/2.mp4,2.mp4\nhttps://b/4.mp4,4.mp4\n"
+    )
