@@ -1,7 +1,7 @@
 """`make demo`: the main job end to end on the embedded stack, twice, with a summary of what happened.
 
 Starts moto server (S3) and the fake V7 Darwin on free loopback ports, seeds a bucket with a few thousand
-objects of mixed types under nested prefixes, runs the ``s3_to_darwin`` DAG with ``airflow dags test`` on
+objects of mixed types under nested prefixes, runs the ``ingest_manual`` DAG with ``airflow dags test`` on
 an SQLite Airflow home in ``.demo/``, runs it again (everything comes back a duplicate), prints both
 summaries and stops what it started.
 """
@@ -71,14 +71,14 @@ def main() -> int:
         print(f"seeded s3://{BUCKET} with {count:,} objects")
         home = AirflowHome(OUT / "airflow-home", {"aws_default": s3.conn(), "darwin_default": darwin.conn()})
         home.migrate()
-        conf = {"bucket": BUCKET, "prefix": ""}
+        conf = {"source": f"s3://{BUCKET}/", "platform": "darwin"}
 
         clock = time.monotonic()
-        first = home.dags_test("s3_to_darwin", conf)
+        first = home.dags_test("ingest_manual", conf)
         first_totals = summarize("First run", first, time.monotonic() - clock)
 
         clock = time.monotonic()
-        second = home.dags_test("s3_to_darwin", conf)
+        second = home.dags_test("ingest_manual", conf)
         second_totals = summarize("Second run (same bucket, same dataset)", second, time.monotonic() - clock)
 
         held = len(darwin.state()["registered"])

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from airflow.sdk import BaseBranchOperator, BaseOperator, Context, ObjectStoragePath
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind
 from airflow_ingest.core.plan import Plan
@@ -27,21 +27,25 @@ class IngestReportOperator(BaseOperator):
     Runs whatever happened upstream (``trigger_rule="all_done"``), so a partial run is reported too.
 
     :param run_dir: the run folder from the plan's XCom. (templated)
+    :param plan_only: a dry run: nothing was sent, so skip (and with it what follows). (templated)
     :return: ``{"report_csv", "report_json", "totals", "objects", "skipped", "batches", "retry_manifests"}``;
         ``retry_manifests`` are the batches' manifests cut down to their retryable failures, ready to resend.
     """
 
-    template_fields: Sequence[str] = ("run_dir",)
+    template_fields: Sequence[str] = ("run_dir", "plan_only")
     ui_color = "#f3e8fd"
 
-    def __init__(self, *, run_dir: str, **kwargs: Any) -> None:
+    def __init__(self, *, run_dir: str, plan_only: bool | str = False, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", "all_done")
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.run_dir = run_dir
+        self.plan_only = plan_only
 
     def execute(self, context: Context) -> dict[str, Any]:
         base = ObjectStoragePath(self.run_dir)
+        if is_true(self.plan_only):
+            raise AirflowSkipException(f"dry run: nothing was registered; the plan is {base / 'plan.json'}")
         plan_path = base / "plan.json"
         if not plan_path.exists():
             raise AirflowFailException(f"no plan at {plan_path}: the plan task did not finish, so nothing to report")
@@ -56,6 +60,7 @@ class IngestReportOperator(BaseOperator):
             objects=plan.objects,
             skipped=plan.skipped_count,
             batches=len(plan.batches),
+            data_interval=data_interval(context),
         )
         self.log.info(
             "Report %s\n%s", json_path, summary_table(plan.objects, len(plan.batches), plan.skipped_count, totals)
@@ -71,6 +76,19 @@ class IngestReportOperator(BaseOperator):
             "batches": len(plan.batches),
             "retry_manifests": retry,
         }
+
+
+def is_true(value: Any) -> bool:
+    """A flag that may arrive rendered as text from a template (``"True"``) or as a bool."""
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def data_interval(context: Context) -> list[str] | None:
+    """The run's data interval as ISO strings: what a scheduled sync covered; None for a manual run."""
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if start is None or end is None:
+        return None
+    return [start.isoformat(), end.isoformat()]
 
 
 def summary_table(objects: int, batches: int, skipped: int, totals: dict[str, int]) -> str:
@@ -167,3 +185,29 @@ def first_problems(report_csv: ObjectStoragePath, limit: int = 20) -> list[dict[
                 if len(problems) >= limit:
                     break
     return problems
+
+
+class IngestAnnounceOperator(BaseOperator):
+    """Emit the task's ``outlets`` (the platform target's Asset) only when the run registered something.
+
+    A skipped task emits no asset event, so downstream DAGs scheduled on the Asset run only when there is
+    new data; the event's ``extra`` carries the counts and the report's path, never item lists.
+
+    :param report: the report task's return value.
+    """
+
+    template_fields: Sequence[str] = ("report",)
+
+    def __init__(self, *, report: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.report = report
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        totals = self.report["totals"]
+        if not totals["registered"]:
+            raise AirflowSkipException("nothing new was registered: no asset event")
+        extra = {"registered": totals["registered"], "items": totals["items"], "report": self.report["report_json"]}
+        for outlet in self.outlets:
+            context["outlet_events"][outlet].extra = extra
+        self.log.info("Announcing %d registered items on %s", totals["registered"], self.outlets)
+        return extra

@@ -1,4 +1,4 @@
-"""The s3_to_darwin DAG run for real: `airflow dags test` on SQLite against moto server and the fake V7 Darwin."""
+"""The ingest_manual DAG run for real: `airflow dags test` on SQLite against the emulators and the fake platforms."""
 
 from __future__ import annotations
 
@@ -23,19 +23,24 @@ def test_dag_files_import_without_errors() -> None:
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
-    dag = bag.dags["s3_to_darwin"]
-    assert {t.task_id for t in dag.tasks} == {
-        "list", "plan", "register", "report", "commit", "branch", "success", "failures"}  # fmt: skip
+    dag = bag.dags["ingest_manual"]
+    group = {"list", "plan", "gate", "register", "planned", "report", "commit", "announce", "branch", "success",
+             "failures"}  # fmt: skip
+    assert {t.task_id for t in dag.tasks} >= {"choose_platform"} | {f"darwin.{t}" for t in group}
 
 
 @pytest.mark.parametrize(
     ("conf", "message"),
     [
-        ({"bucket": "Bad_Bucket"}, "Invalid input for param bucket"),
-        ({"prefix": "/leading/slash"}, "Invalid input for param prefix"),
+        ({"source": "s3://Bad_Bucket/"}, "Invalid input for param source"),
+        ({"source": "bucket/prefix"}, "Invalid input for param source"),
+        ({"source": "http://bucket/prefix"}, "Invalid input for param source"),
+        ({"platform": "labelbox"}, "Invalid input for param platform"),
         ({"dataset_slug": "My Dataset"}, "Invalid input for param dataset_slug"),
-        ({"max_items_per_request": 500}, "param max_items_per_request: 500 is greater than the maximum of 100"),
-        ({"max_items_per_request": "ten"}, "Invalid input for param max_items_per_request"),
+        ({"max_entries": 50000}, "param max_entries: 50000 is greater than the maximum of 10000"),
+        ({"max_entries": "ten"}, "Invalid input for param max_entries"),
+        ({"include": "*.dcm"}, "Invalid input for param include"),
+        ({"dry_run": "maybe"}, "Invalid input for param dry_run"),
         ({"fail_on": "sometimes"}, "Invalid input for param fail_on"),
     ],
 )
@@ -45,7 +50,7 @@ def test_the_trigger_form_rejects_bad_params_naming_the_field(conf: dict[str, ob
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk.exceptions import ParamValidationError
 
-    params = copy.deepcopy(DagBag(dag_folder=str(REPO / "dags")).dags["s3_to_darwin"].params)
+    params = copy.deepcopy(DagBag(dag_folder=str(REPO / "dags")).dags["ingest_manual"].params)
     with pytest.raises(ParamValidationError, match=message):
         params.update(conf)
         params.validate()
@@ -57,17 +62,17 @@ def test_2500_objects_register_exactly_once_across_two_runs_despite_429_and_500(
 ) -> None:
     keys = bulk_keys(2500)
     s3.seed(BUCKET, [(k, 100 + i % 50) for i, k in enumerate(keys)] + [("bulk/notes.txt", 5), ("bulk/empty/", 0)])
-    conf = {"bucket": BUCKET, "prefix": "bulk/", "max_items_per_request": 64}
+    conf = {"source": f"s3://{BUCKET}/bulk/", "max_entries": 64}
     darwin.configure(faults=[{"status": 429, "retry_after": 1}, {"status": 500}])
 
-    first = airflow_home.dags_test("s3_to_darwin", conf)
+    first = airflow_home.dags_test("ingest_manual", conf)
 
     assert first.state == "success", first.output[-3000:]
-    assert first.task("success") == "success" and first.task("failures") == "skipped"
+    assert first.task("darwin.success") == "success" and first.task("darwin.failures") == "skipped"
     plan = json.loads((first.run_dir / "plan.json").read_text())
     assert (plan["objects"], plan["items"], plan["skipped_count"]) == (2501, 2500, 1)
     assert len(plan["batches"]) == 40 and max(b["entries"] for b in plan["batches"]) <= 64
-    assert [first.task("register", i) for i in range(40)] == ["success"] * 40
+    assert [first.task("darwin.register", i) for i in range(40)] == ["success"] * 40
     state = darwin.state()
     registered = {(r["path"], r["name"]): r["storage_key"] for r in state["registered"]}
     expected = {("/" + k.rsplit("/", 1)[0], k.rsplit("/", 1)[1]): k for k in keys}
@@ -78,7 +83,7 @@ def test_2500_objects_register_exactly_once_across_two_runs_despite_429_and_500(
     totals = first.report()["totals"]
     assert (totals["registered"], totals["duplicate"], totals["failed"], totals["blocked"]) == (2500, 0, 0, 0)
 
-    second = airflow_home.dags_test("s3_to_darwin", conf)
+    second = airflow_home.dags_test("ingest_manual", conf)
 
     assert second.state == "success", second.output[-3000:]
     assert len(darwin.state()["registered"]) == 2500
@@ -94,10 +99,11 @@ def test_a_blocked_item_takes_the_failure_path_and_the_report_names_it(
     s3.seed(BUCKET, [(k, 10) for k in keys])
     darwin.configure(block={r"^scan 7\.dcm$": "UNSUPPORTED_DICOM: more than one volume"})
 
-    run = airflow_home.dags_test("s3_to_darwin", {"bucket": BUCKET, "prefix": "mixed/"})
+    run = airflow_home.dags_test("ingest_manual", {"source": f"s3://{BUCKET}/mixed/"})
 
     assert run.state == "failed"
-    assert run.task("branch") == "success" and run.task("success") == "skipped" and run.task("failures") == "failed"
+    assert run.task("darwin.branch") == "success" and run.task("darwin.success") == "skipped"
+    assert run.task("darwin.failures") == "failed" and run.task("darwin.announce") == "success"
     assert "1 items were not registered; see file://" in run.output
     with Path(run.run_dir / "report.csv").open() as report:
         rows = list(csv.DictReader(report))
@@ -123,15 +129,31 @@ def test_with_a_ledger_the_second_run_sends_nothing(
     airflow_home: AirflowHome, s3: MotoS3, darwin: FakeDarwin, tmp_path: Path
 ) -> None:
     s3.seed(BUCKET, [(f"ledgered/{i:03d}.jpg", 10) for i in range(120)])
-    conf = {"bucket": BUCKET, "prefix": "ledgered/", "state": f"file://{tmp_path}/state"}
+    conf = {"source": f"s3://{BUCKET}/ledgered/", "state": f"file://{tmp_path}/state"}
 
-    first = airflow_home.dags_test("s3_to_darwin", conf)
-    assert first.state == "success" and first.task("commit") == "success", first.output[-3000:]
+    first = airflow_home.dags_test("ingest_manual", conf)
+    assert first.state == "success" and first.task("darwin.commit") == "success", first.output[-3000:]
     assert first.report()["totals"]["registered"] == 120
     requests = len(darwin.state()["requests"])
 
-    second = airflow_home.dags_test("s3_to_darwin", conf)
+    second = airflow_home.dags_test("ingest_manual", conf)
     assert second.state == "success", second.output[-3000:]
     assert json.loads((second.run_dir / "plan.json").read_text())["batches"] == []
-    assert second.report()["totals"]["items"] == 0 and second.task("success") == "success"
+    assert second.report()["totals"]["items"] == 0 and second.task("darwin.success") == "success"
+    assert second.task("darwin.announce") == "skipped"  # nothing new: no asset event
     assert len(darwin.state()["requests"]) == requests  # not a single registration request
+
+
+@pytest.mark.slow
+def test_a_dry_run_plans_and_sends_nothing(airflow_home: AirflowHome, s3: MotoS3, darwin: FakeDarwin) -> None:
+    s3.seed(BUCKET, [(f"dry/{i:03d}.jpg", 10) for i in range(30)])
+
+    run = airflow_home.dags_test("ingest_manual", {"source": f"s3://{BUCKET}/dry/", "dry_run": True})
+
+    assert run.state == "success", run.output[-3000:]
+    assert run.task("darwin.planned") == "success" and run.task("darwin.register") == "skipped"
+    assert run.task("darwin.report") == "skipped" and run.task("darwin.commit") == "skipped"
+    plan = json.loads((run.run_dir / "plan.json").read_text())
+    assert plan["items"] == 30 and len(plan["batches"]) == 1
+    assert (run.run_dir / "manifests" / "batch-00001.json").exists()
+    assert darwin.state()["requests"] == []

@@ -1,0 +1,145 @@
+"""One call builds the whole ingest in any DAG: list -> plan -> register -> report -> ledger and branch.
+
+``ingest_task_group`` is the reusable unit the example DAGs are made of. Every argument is a template field of
+the task it reaches, so ``"{{ params.prefix }}"`` works wherever a value does; only the platform (which
+operator registers) and the Asset outlets must be known when the DAG is parsed.
+
+Inside the group::
+
+    list >> plan >> gate ─┬─> register (mapped, one per batch) >> report >> [commit, announce, branch]
+                          └─> planned (dry run: the plan is the result)          branch >> [success, failures]
+
+The report runs whatever the register tasks did (a failed batch is reported, not lost) and skips itself on a
+dry run, which skips what follows it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import Asset, TaskGroup, XComArg, task
+
+from airflow_ingest.core.platforms import PLATFORMS
+from airflow_ingest.operators.ledger import LedgerCommitOperator
+from airflow_ingest.operators.listing import ListObjectsOperator
+from airflow_ingest.operators.planning import PlanBatchesOperator
+from airflow_ingest.operators.reporting import (
+    IngestAnnounceOperator,
+    IngestBranchOperator,
+    IngestFailuresOperator,
+    IngestReportOperator,
+    is_true,
+)
+
+REGISTER_OPERATORS: dict[str, tuple[str, str, str]] = {
+    "darwin": ("airflow_ingest.operators.darwin", "DarwinRegisterOperator", "darwin_conn_id"),
+    "encord": ("airflow_ingest.operators.encord", "EncordRegisterOperator", "encord_conn_id"),
+    "redbrick": ("airflow_ingest.operators.redbrick", "RedBrickRegisterOperator", "redbrick_conn_id"),
+}
+"""Each platform's register operator and the name of its connection argument (imported only when used)."""
+
+
+def register_operator(platform: str) -> tuple[type[Any], str]:
+    if platform not in REGISTER_OPERATORS:
+        raise ValueError(f"platform={platform!r} is invalid: use one of {', '.join(PLATFORMS)}")
+    module, name, conn_arg = REGISTER_OPERATORS[platform]
+    return getattr(importlib.import_module(module), name), conn_arg
+
+
+@task.branch(task_id="gate")
+def _gate(dry_run: Any, register: str, planned: str) -> str:
+    """A dry run stops after the plan; its manifests and ``plan.json`` are the result."""
+    return planned if is_true(dry_run) else register
+
+
+def _pushed(task: Any, key: str) -> Any:
+    """A value ``task`` pushes under ``key``; typed Any because templated fields take XComArgs for strings."""
+    return XComArg(task, key=key)
+
+
+def ingest_task_group(
+    group_id: str,
+    *,
+    source: str,
+    platform: str,
+    target: dict[str, Any],
+    platform_conn_id: str,
+    conn_id: str | None = None,
+    register_kwargs: dict[str, Any] | None = None,
+    layout: str = "file",
+    include: Sequence[str] | str | None = None,
+    exclude: Sequence[str] | str | None = None,
+    max_entries: int | str | None = None,
+    max_bytes: int | str | None = None,
+    state: str | None = None,
+    sync_name: str | None = None,
+    on_change: str = "report",
+    fail_on: str = "any",
+    dry_run: bool | str = False,
+    pool: str | None = None,
+    outlets: Sequence[Asset] = (),
+) -> TaskGroup:
+    """Build the ingest of ``source`` into ``platform`` as a task group and return it.
+
+    :param source: ``s3://bucket/prefix``, ``gs://...``, ``az://container/prefix``.
+    :param platform: ``darwin``, ``encord`` or ``redbrick`` (fixed at parse time: it picks the operator).
+    :param target: the platform's document options, as :class:`PlanBatchesOperator` takes them.
+    :param platform_conn_id: the platform connection (``darwin``, ``encord`` or ``redbrick`` type).
+    :param register_kwargs: more arguments for the platform's register operator (e.g. Encord's folder and
+        integration, RedBrick's project id).
+    :param pool: the Airflow pool the register tasks run in; one pool per platform account, sized so the
+        account's rate limit holds across workers (see the README).
+    :param outlets: Assets to update when the run registered something (e.g. one per platform target).
+    """
+    operator, conn_arg = register_operator(platform)
+    with TaskGroup(group_id=group_id) as group:
+        listing = ListObjectsOperator(task_id="list", source=source, conn_id=conn_id, include=include, exclude=exclude)
+        plan = PlanBatchesOperator(
+            task_id="plan",
+            objects_path=_pushed(listing, "objects_path"),
+            platform=platform,
+            target=target,
+            layout=layout,
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            state=state,
+            sync_name=sync_name,
+            on_change=on_change,
+        )
+        run_dir = _pushed(plan, "run_dir")
+        register = operator.partial(
+            task_id="register",
+            map_index_template="{{ task.manifest.rsplit('/', 1)[-1] }}",
+            **({"pool": pool} if pool else {}),
+            **{conn_arg: platform_conn_id},
+            **(register_kwargs or {}),
+        ).expand(manifest=plan.output)
+        planned = EmptyOperator(task_id="planned")
+        gate = _gate(dry_run, register.task_id, planned.task_id)
+        report = IngestReportOperator(task_id="report", run_dir=run_dir, plan_only=dry_run)
+        commit = LedgerCommitOperator(
+            task_id="commit",
+            run_dir=run_dir,
+            state=state,
+            sync_name=sync_name,
+            platform=platform,
+            target=target,
+            trigger_rule="none_skipped",
+        )
+        announce = IngestAnnounceOperator(task_id="announce", report=report.output, outlets=list(outlets))
+        branch = IngestBranchOperator(
+            task_id="branch",
+            report=report.output,
+            success_task_ids=f"{group.group_id}.success",
+            failure_task_ids=f"{group.group_id}.failures",
+        )
+        success = EmptyOperator(task_id="success")
+        failures = IngestFailuresOperator(task_id="failures", report=report.output, fail_on=fail_on)
+
+        plan >> gate >> [register, planned]
+        register >> report >> [commit, announce, branch]
+        branch >> [success, failures]
+    return group

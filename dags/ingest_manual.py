@@ -1,0 +1,174 @@
+"""Register what sits under a bucket prefix into an annotation platform, from a form in the Airflow UI.
+
+Trigger it with "Trigger DAG": the form asks for the source, the platform and its target, the layout,
+filters and limits; "Dry run" stops after the plan (manifests and plan.json are written, nothing is sent).
+The first task branches to the chosen platform's task group (list -> plan -> register -> report -> branch).
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param, task
+
+from airflow_ingest.task_groups import ingest_task_group
+
+SOURCE = Param(
+    "s3://demo-bucket/",
+    type="string",
+    title="Source",
+    description="Where the files are: s3://bucket/prefix/, gs://bucket/prefix/ or az://container/prefix/.",
+    pattern=r"^(s3|gs|az)://[a-z0-9][a-z0-9._-]{1,221}(/.*)?$",
+    section="Source",
+)
+
+with DAG(
+    dag_id="ingest_manual",
+    description="Register cloud files into V7 Darwin, Encord or RedBrick AI, from a form",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    render_template_as_native_obj=True,
+    tags=["airflow-ingest"],
+    params={
+        "source": SOURCE,
+        "storage_conn_id": Param(
+            None,
+            type=["null", "string"],
+            title="Storage connection",
+            description="Empty uses aws_default, google_cloud_default or wasb_default (by the source's scheme).",
+            section="Source",
+        ),
+        "layout": Param(
+            "file",
+            type="string",
+            enum=["file", "folder", "study"],
+            title="Items",
+            values_display={
+                "file": "one file, one item",
+                "folder": "one leaf folder, one item (a DICOM series, an image group, video frames)",
+                "study": "one first-level folder, one item; its sub-folders are series",
+            },
+            section="Source",
+        ),
+        "include": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            title="Include globs",
+            description="Only keys matching one of these, e.g. **/*.dcm. Empty takes every supported file.",
+            section="Source",
+        ),
+        "exclude": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            title="Exclude globs",
+            description="Leave out keys matching any of these, e.g. **/thumbnails/**.",
+            section="Source",
+        ),
+        "platform": Param(
+            "darwin",
+            type="string",
+            enum=["darwin", "encord", "redbrick"],
+            title="Platform",
+            values_display={"darwin": "V7 Darwin", "encord": "Encord", "redbrick": "RedBrick AI"},
+            section="Platform",
+        ),
+        "platform_conn_id": Param(
+            None,
+            type=["null", "string"],
+            title="Platform connection",
+            description="Empty uses darwin_default, encord_default or redbrick_default.",
+            section="Platform",
+        ),
+        "dataset_slug": Param(
+            "demo-dataset",
+            type="string",
+            title="Darwin dataset slug",
+            description="The dataset's slug, as in its V7 URL.",
+            pattern=r"^[a-z0-9][a-z0-9_-]*$",
+            section="V7 Darwin",
+        ),
+        "storage_slug": Param(
+            "demo-storage",
+            type="string",
+            title="Darwin storage name",
+            description="The name of the external storage connection in V7's settings.",
+            minLength=1,
+            section="V7 Darwin",
+        ),
+        "max_entries": Param(
+            None,
+            type=["null", "integer"],
+            title="Items per batch",
+            description="Empty takes the platform's default (V7 100 items per request, Encord 10,000, RedBrick 50).",
+            minimum=1,
+            maximum=10000,
+            section="Limits",
+        ),
+        "max_bytes": Param(
+            None,
+            type=["null", "integer"],
+            title="Bytes per batch",
+            description="Cap on the bytes of files one batch references (Encord's default: 2 GB).",
+            minimum=1,
+            section="Limits",
+        ),
+        "fail_on": Param(
+            "any",
+            type="string",
+            enum=["any", "non_retryable", "never"],
+            title="Fail the run on",
+            values_display={
+                "any": "any failed or blocked item",
+                "non_retryable": "items a retry cannot fix",
+                "never": "never (the report still lists them)",
+            },
+            section="Limits",
+        ),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Plan only: write the manifests and plan.json, send nothing.",
+            section="Run",
+        ),
+        "state": Param(
+            None,
+            type=["null", "string"],
+            title="Ledger folder",
+            description=(
+                "Where to keep what was registered (a folder or object-storage URI, e.g. "
+                "s3://aws_default@bucket/state). With it a run sends only new objects."
+            ),
+            section="Run",
+        ),
+    },
+) as dag:
+
+    @task.branch
+    def choose_platform(platform: str) -> str:
+        """Only the chosen platform's group runs; the others are skipped."""
+        return f"{platform}.list"
+
+    common = {
+        "source": "{{ params.source }}",
+        "conn_id": "{{ params.storage_conn_id }}",
+        "layout": "{{ params.layout }}",
+        "include": "{{ params.include }}",
+        "exclude": "{{ params.exclude }}",
+        "max_entries": "{{ params.max_entries }}",
+        "max_bytes": "{{ params.max_bytes }}",
+        "state": "{{ params.state or '' }}",
+        "fail_on": "{{ params.fail_on }}",
+        "dry_run": "{{ params.dry_run }}",
+    }
+    darwin = ingest_task_group(
+        "darwin",
+        platform="darwin",
+        target={"dataset_slug": "{{ params.dataset_slug }}", "storage_slug": "{{ params.storage_slug }}"},
+        platform_conn_id="{{ params.platform_conn_id or 'darwin_default' }}",
+        **common,
+    )
+
+    choose_platform("{{ params.platform }}") >> [darwin]
