@@ -55,6 +55,22 @@ def _gate(dry_run: Any, register: str, planned: str) -> str:
     return planned if is_true(dry_run) else register
 
 
+TARGET_KEYS = ("dataset_slug", "folder_uuid", "dataset_hash", "project_id")
+"""What names a platform target: V7's dataset, Encord's folder or dataset, RedBrick's project."""
+
+
+def platform_asset(platform: str, target: dict[str, Any], register_kwargs: dict[str, Any] | None = None) -> Asset:
+    """The Asset standing for one platform target, ``airflow-ingest://{platform}/{target}``.
+
+    Downstream DAGs schedule on it to hear when new items were registered there.
+    """
+    fields = {**target, **(register_kwargs or {})}
+    name = next((str(fields[key]) for key in TARGET_KEYS if fields.get(key)), None)
+    if name is None:
+        raise ValueError(f"cannot name the {platform} target {fields}: give one of {', '.join(TARGET_KEYS)}")
+    return Asset(uri=f"airflow-ingest://{platform}/{name}", name=f"{platform}/{name}", group="airflow-ingest")
+
+
 def _pushed(task: Any, key: str) -> Any:
     """A value ``task`` pushes under ``key``; typed Any because templated fields take XComArgs for strings."""
     return XComArg(task, key=key)

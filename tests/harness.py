@@ -223,8 +223,19 @@ class DagRunResult:
     run_id: str
     state: str
     tasks: dict[tuple[str, int], str]
-    run_dir: Path
+    run_base: Path
     output: str
+
+    @property
+    def run_dir(self) -> Path:
+        """The run's folder, or the one task group's folder in it that listed something."""
+        if (self.run_base / "listing.json").exists():
+            return self.run_base
+        listed = [p.parent for p in self.run_base.glob("*/listing.json")]
+        return listed[0] if len(listed) == 1 else self.run_base
+
+    def group_dir(self, group: str) -> Path:
+        return self.run_base / group
 
     def task(self, task_id: str, map_index: int = -1) -> str:
         return self.tasks[(task_id, map_index)]
@@ -272,15 +283,15 @@ class AirflowHome:
             ).fetchall()
         from airflow_ingest.operators.workspace import safe_segment
 
-        run_dir = self.path / "ingest-workspace" / dag_id / safe_segment(row[0])
-        return DagRunResult(row[0], row[1], {(t, m): s for t, m, s in tasks}, run_dir, result.stdout)
+        run_base = self.path / "ingest-workspace" / dag_id / safe_segment(row[0])
+        return DagRunResult(row[0], row[1], {(t, m): s for t, m, s in tasks}, run_base, result.stdout)
 
     def leaks(self, secret: str, run: DagRunResult) -> list[str]:
         """Every place the secret shows up: task logs, the metadata DB (XCom, rendered fields), the run's files."""
         found = [
             str(p) for p in (self.path / "logs").rglob("*") if p.is_file() and secret in p.read_text(errors="replace")
         ]
-        found += [str(p) for p in run.run_dir.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+        found += [str(p) for p in run.run_base.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
         with sqlite3.connect(self.path / "airflow.db") as db:
             for table in ("xcom", "rendered_task_instance_fields", "task_instance", "dag_run"):
                 rows = db.execute(f"SELECT * FROM {table}").fetchall()

@@ -95,7 +95,8 @@ class ListObjectsOperator(BaseOperator):
             )
         except ConfigError as error:
             raise AirflowFailException(str(error)) from None
-        base = run_dir(self.workspace, context["dag"].dag_id, context["run_id"])
+        group = self.task_id.rpartition(".")[0] or None  # "frames.list" lists for the group "frames"
+        base = run_dir(self.workspace, context["dag"].dag_id, context["run_id"], group)
         base.mkdir(parents=True, exist_ok=True)
         path = base / "objects.jsonl.gz"
         self.log.info("Listing %s into %s", source.uri, path)

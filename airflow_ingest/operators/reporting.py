@@ -206,7 +206,12 @@ class IngestAnnounceOperator(BaseOperator):
         totals = self.report["totals"]
         if not totals["registered"]:
             raise AirflowSkipException("nothing new was registered: no asset event")
-        extra = {"registered": totals["registered"], "items": totals["items"], "report": self.report["report_json"]}
+        extra = {
+            "registered": totals["registered"],
+            "items": totals["items"],
+            "report_csv": self.report["report_csv"],
+            "report_json": self.report["report_json"],
+        }
         for outlet in self.outlets:
             context["outlet_events"][outlet].extra = extra
         self.log.info("Announcing %d registered items on %s", totals["registered"], self.outlets)

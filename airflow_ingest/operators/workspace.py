@@ -31,5 +31,7 @@ def safe_segment(value: str) -> str:
     return cleaned or "_"
 
 
-def run_dir(workspace: str | None, dag_id: str, run_id: str) -> ObjectStoragePath:
-    return ObjectStoragePath(workspace or default_workspace()) / safe_segment(dag_id) / safe_segment(run_id)
+def run_dir(workspace: str | None, dag_id: str, run_id: str, group: str | None = None) -> ObjectStoragePath:
+    """``{workspace}/{dag_id}/{run_id}``, and a folder per task group so two ingests in one run never share files."""
+    base = ObjectStoragePath(workspace or default_workspace()) / safe_segment(dag_id) / safe_segment(run_id)
+    return base / safe_segment(group) if group else base

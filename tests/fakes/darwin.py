@@ -2,7 +2,8 @@
 
 What it enforces (from V7's registration guide and API reference):
 - ``Authorization: ApiKey <key>`` on every call; a key for another team is refused.
-- ``register_existing`` bodies: unknown or missing fields, an empty item list or more than 100 items,
+- ``register_existing`` bodies (single-file items or multi-slot ``slots`` items): unknown or missing fields, an
+  empty item list or more than 100 items, non-DICOM files sharing a slot,
   an unknown ``type``, a ``storage_key`` starting with ``/``, ``fps`` on a non-video: 400.
 - Unknown dataset: 404. Unknown storage connection: 400.
 - More requests than ``rpm`` in a sliding minute: 429 with ``Retry-After``.
@@ -32,7 +33,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 MAX_ITEMS = 100
 
@@ -41,13 +42,40 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RegisterItem(_Strict):
-    path: str = "/"
+class RegisterSlot(_Strict):
+    """One file of a multi-slot item; DICOM slices of a series share a ``slot_name``."""
+
+    slot_name: str = Field(min_length=1)
     type: Literal["image", "video", "pdf", "dicom"]
     storage_key: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    file_name: str = Field(min_length=1)
     fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true", "false"] | None = None
+
+
+class RegisterItem(_Strict):
+    """A single-file item (``type`` + ``storage_key``) or a multi-slot one (``slots``), never both."""
+
+    path: str = "/"
+    name: str = Field(min_length=1)
+    type: Literal["image", "video", "pdf", "dicom"] | None = None
+    storage_key: str | None = Field(default=None, min_length=1)
+    fps: float | None = Field(default=None, gt=0)
+    extract_views: Literal["true", "false"] | None = None
+    slots: list[RegisterSlot] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> RegisterItem:
+        single = self.type is not None and self.storage_key is not None
+        if single == (self.slots is not None) or (self.slots is not None and (self.type or self.storage_key)):
+            raise ValueError("an item has either type and storage_key, or slots")
+        return self
+
+    def files(self) -> list[RegisterSlot]:
+        if self.slots is not None:
+            return self.slots
+        one = {"slot_name": "0", "file_name": self.name, "storage_key": self.storage_key, "type": self.type}
+        return [RegisterSlot.model_validate({**one, "fps": self.fps, "extract_views": self.extract_views})]
 
 
 class RegisterBody(_Strict):
@@ -196,26 +224,38 @@ def _register(state: FakeDarwinState, team: str, request: Request, raw: bytes, a
     with state.lock:
         for item in body.items:
             key = (body.dataset_slug, item.path, item.name)
-            slot = {"slot_name": "0", "file_name": item.name, "storage_key": item.storage_key, "type": item.type}
+            slots = [f.model_dump(include={"slot_name", "file_name", "storage_key", "type"}) for f in item.files()]
             reason = "ALREADY_EXISTS" if key in state.registered else _blocked_reason(state.block, item.name)
             if reason:
-                blocked.append({"name": item.name, "path": item.path, "slots": [{**slot, "reason": reason}]})
+                blocked.append(
+                    {"name": item.name, "path": item.path, "slots": [{**s, "reason": reason} for s in slots]}
+                )
                 continue
             ident = f"item-{next(state.ids)}"
-            state.registered[key] = {"id": ident, "storage_key": item.storage_key, "type": item.type}
-            registered.append({"id": ident, "name": item.name, "path": item.path, "slots": [slot]})
+            first = slots[0]
+            state.registered[key] = {"id": ident, "storage_key": first["storage_key"], "type": first["type"]}
+            if len(slots) > 1:
+                state.registered[key]["slots"] = slots
+            registered.append({"id": ident, "name": item.name, "path": item.path, "slots": slots})
     if status:
         return answer(_error(int(status), "INJECTED", "injected fault after commit"))
     return answer(JSONResponse({"items": registered, "blocked_items": blocked}))
 
 
 def _item_problem(item: RegisterItem) -> str | None:
-    if item.storage_key.startswith("/"):
-        return "storage_key cannot start with a forward slash"
     if not item.path.startswith("/"):
         return "path must start with /"
-    if item.fps is not None and item.type != "video":
-        return "fps is only valid for videos"
+    files = item.files()
+    for f in files:
+        if f.storage_key.startswith("/"):
+            return "storage_key cannot start with a forward slash"
+        if f.fps is not None and f.type != "video":
+            return "fps is only valid for videos"
+    by_slot: dict[str, list[RegisterSlot]] = {}
+    for f in files:
+        by_slot.setdefault(f.slot_name, []).append(f)
+    if any(len(group) > 1 and any(f.type != "dicom" for f in group) for group in by_slot.values()):
+        return "only DICOM slices may share a slot"
     return None
 
 
