@@ -16,12 +16,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import TextIO, TypeVar
 
 from airflow_ingest.core.errors import ConfigError, IngestError
 from airflow_ingest.core.filters import Filters, parse_when
 from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.outcomes import Outcome
+from airflow_ingest.core.plan import Plan
 from airflow_ingest.core.urls import parse_source
 
 T = TypeVar("T")
@@ -102,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--on-change", choices=["report", "resend"], default="report", help="objects with a new etag")
     add_listing_options(sync)
     add_plan_options(sync)
+    encord = sync.add_argument_group("Encord registration")
+    encord.add_argument("--folder", help="the storage folder's UUID (or give --dataset-hash)")
+    encord.add_argument("--dataset-hash", help="the dataset's hash (or give --folder)")
+    encord.add_argument("--integration", help="the cloud integration's id that can read the bucket")
+    encord.add_argument("--ignore-errors", action=argparse.BooleanOptionalAction, default=True)
+    redbrick = sync.add_argument_group("RedBrick AI registration")
+    redbrick.add_argument("--project-id", help="the project's id (default: the connection's extra.project_id)")
     return parser
 
 
@@ -211,14 +221,9 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.plan import make_plan, path_opener
     from airflow_ingest.core.platforms import limits_for, manifest_builder
     from airflow_ingest.core.report import outcome_path, registered_entries, write_outcomes, write_report
-    from airflow_ingest.hooks.darwin import DarwinHook, register_batch
     from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
     from airflow_ingest.hooks.storage import complete_target
 
-    if args.platform != "darwin":
-        raise ConfigError(
-            "--platform", args.platform, "sync registers into darwin in this version; use plan for others"
-        )
     source = parse_source(args.source)
     layout = parse_layout(args.layout)
     limits = limits_for(args.platform, args.max_entries, args.max_bytes)
@@ -230,7 +235,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id
     run.mkdir(parents=True, exist_ok=True)
-    hook = DarwinHook(args.platform_conn_id)
+    register = registrar(args, target)
 
     progress = Progress("sync")
     complete = False
@@ -245,8 +250,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
         )  # fmt: skip
         plan = make_plan(wanted, builder, limits, path_opener(run), layout=layout, prefix=source.prefix)
         for number, batch in enumerate(plan.batches, start=1):
-            body = (run / batch.path).read_text(encoding="utf-8")
-            write_outcomes(outcome_path(run / batch.path), register_batch(hook, body))
+            write_outcomes(outcome_path(run / batch.path), register(run, plan, number))
             print(f"sync: batch {number}/{len(plan.batches)} registered", file=sys.stderr)
         complete = True
     finally:
@@ -267,6 +271,52 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     }
     out.write(json.dumps(summary) + "\n")
     return EXIT_PROBLEMS if totals["failed"] or totals["blocked"] else EXIT_OK
+
+
+def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[Path, Plan, int], list[Outcome]]:
+    """The platform's hook, made once, as one call per batch: ``(run folder, plan, batch number) -> outcomes``."""
+    if args.platform == "darwin":
+        from airflow_ingest.hooks.darwin import DarwinHook
+        from airflow_ingest.hooks.darwin import register_batch as darwin_batch
+
+        darwin = DarwinHook(args.platform_conn_id)
+        readonly = bool(target.get("readonly", False))
+        return lambda run, plan, n: darwin_batch(darwin, batch_text(run, plan, n), readonly=readonly)
+    if args.platform == "encord":
+        from airflow_ingest.core.encord import EncordTarget
+        from airflow_ingest.core.encord_jobs import parse_destination
+        from airflow_ingest.hooks.encord import EncordHook
+        from airflow_ingest.hooks.encord import register_batch as encord_batch
+
+        if target.get("format") == "csv":
+            raise ConfigError("--format", "csv", "Encord's SDK registers JSON specs; use --format json to sync")
+        destination = parse_destination(
+            {
+                "folder_uuid": args.folder,
+                "dataset_hash": args.dataset_hash,
+                "integration_id": args.integration,
+                "ignore_errors": args.ignore_errors,
+            }
+        )
+        encord = EncordHook(args.platform_conn_id)
+        spec = EncordTarget.model_validate(target)
+        return lambda run, plan, n: encord_batch(encord, run, plan, n, destination, spec)
+    from airflow_ingest.core.plan import read_batch_index
+    from airflow_ingest.hooks.redbrick import RedBrickHook
+    from airflow_ingest.hooks.redbrick import register_batch as redbrick_batch
+
+    redbrick = RedBrickHook(args.platform_conn_id)
+    storage_id = str(target["storage_id"])
+
+    def redbrick_one(run: Path, plan: Plan, number: int) -> list[Outcome]:
+        ids = [str(line["item"]) for line in read_batch_index(run, plan.batches[number - 1])]
+        return redbrick_batch(redbrick, batch_text(run, plan, number), args.project_id, storage_id, item_ids=ids)
+
+    return redbrick_one
+
+
+def batch_text(run: Path, plan: Plan, number: int) -> str:
+    return (run / plan.batches[number - 1].path).read_text(encoding="utf-8")
 
 
 def listing_from(args: argparse.Namespace) -> Iterator[StoredObject]:

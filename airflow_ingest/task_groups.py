@@ -49,6 +49,19 @@ def register_operator(platform: str) -> tuple[type[Any], str]:
     return getattr(importlib.import_module(module), name), conn_arg
 
 
+def from_target(platform: str, target: dict[str, Any]) -> dict[str, Any]:
+    """What a register operator needs from the plan's target, so callers say it once.
+
+    V7's read-only flag picks the endpoint; RedBrick's storage method id goes into every call. (Encord reads
+    the completed target the plan recorded in ``plan.json``.)
+    """
+    if platform == "darwin":
+        return {"readonly": target.get("readonly", False)}
+    if platform == "redbrick":
+        return {"storage_id": target.get("storage_id")}
+    return {}
+
+
 @task.branch(task_id="gate")
 def _gate(dry_run: Any, register: str, planned: str) -> str:
     """A dry run stops after the plan; its manifests and ``plan.json`` are the result."""
@@ -131,6 +144,7 @@ def ingest_task_group(
             map_index_template="{{ task.manifest.rsplit('/', 1)[-1] }}",
             **({"pool": pool} if pool else {}),
             **{conn_arg: platform_conn_id},
+            **from_target(platform, target),
             **(register_kwargs or {}),
         ).expand(manifest=plan.output)
         planned = EmptyOperator(task_id="planned")

@@ -97,6 +97,50 @@ with DAG(
             minLength=1,
             section="V7 Darwin",
         ),
+        "encord_folder_uuid": Param(
+            None,
+            type=["null", "string"],
+            title="Encord storage folder",
+            description="The folder's UUID (Index). Give this or a dataset.",
+            section="Encord",
+        ),
+        "encord_dataset_hash": Param(
+            None,
+            type=["null", "string"],
+            title="Encord dataset",
+            description="The dataset's hash (Annotate). Give this or a folder.",
+            section="Encord",
+        ),
+        "encord_integration_id": Param(
+            "",
+            type="string",
+            title="Encord integration",
+            description="The cloud integration's id that can read the bucket.",
+            section="Encord",
+        ),
+        "encord_url_style": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, "virtual-hosted", "path", "protocol", "https"],
+            title="Object URL form",
+            description="How the spec spells object URLs; empty takes the cloud's default.",
+            section="Encord",
+        ),
+        "redbrick_project_id": Param(
+            None,
+            type=["null", "string"],
+            title="RedBrick project",
+            description="The project's id; empty uses the connection's extra.project_id.",
+            section="RedBrick AI",
+        ),
+        "redbrick_storage_id": Param(
+            "11111111-1111-1111-1111-111111111111",
+            type="string",
+            title="RedBrick storage method",
+            description="The storage method's UUID from RedBrick's Storage tab (1111... is public URLs).",
+            pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            section="RedBrick AI",
+        ),
         "max_entries": Param(
             None,
             type=["null", "integer"],
@@ -171,4 +215,25 @@ with DAG(
         **common,
     )
 
-    choose_platform("{{ params.platform }}") >> [darwin]
+    encord = ingest_task_group(
+        "encord",
+        platform="encord",
+        target={"url_style": "{{ params.encord_url_style }}"},
+        platform_conn_id="{{ params.platform_conn_id or 'encord_default' }}",
+        register_kwargs={
+            "folder_uuid": "{{ params.encord_folder_uuid }}",
+            "dataset_hash": "{{ params.encord_dataset_hash }}",
+            "integration_id": "{{ params.encord_integration_id }}",
+        },
+        **common,
+    )
+    redbrick = ingest_task_group(
+        "redbrick",
+        platform="redbrick",
+        target={"storage_id": "{{ params.redbrick_storage_id }}"},
+        platform_conn_id="{{ params.platform_conn_id or 'redbrick_default' }}",
+        register_kwargs={"project_id": "{{ params.redbrick_project_id }}"},
+        **common,
+    )
+
+    choose_platform("{{ params.platform }}") >> [darwin, encord, redbrick]

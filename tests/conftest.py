@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.encord import FakeEncord
+from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import REPO, AirflowHome, Azurite, FakeDarwin, GcsEmulator, MotoS3
 
 OUT = REPO / ".test-output"
@@ -55,6 +57,34 @@ def darwin(darwin_server: FakeDarwin) -> FakeDarwin:
     """The fake V7 Darwin, emptied and with no faults, rate limit or block rules."""
     darwin_server.reset()
     return darwin_server
+
+
+@pytest.fixture(scope="session")
+def encord_server() -> Iterator[FakeEncord]:
+    server = FakeEncord(OUT / "logs")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def encord(encord_server: FakeEncord) -> FakeEncord:
+    """The fake Encord, emptied, with no faults, scripts or unit errors."""
+    encord_server.reset()
+    return encord_server
+
+
+@pytest.fixture(scope="session")
+def redbrick_server() -> Iterator[FakeRedBrick]:
+    server = FakeRedBrick(OUT / "logs")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redbrick(redbrick_server: FakeRedBrick) -> FakeRedBrick:
+    """The fake RedBrick, emptied, with no faults, rate limit or bad-item rules."""
+    redbrick_server.reset()
+    return redbrick_server
 
 
 @pytest.fixture

@@ -78,10 +78,13 @@ class Plan:
     skipped_count: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
     batches: list[BatchInfo] = field(default_factory=list)
+    target: dict[str, Any] = field(default_factory=dict)
+    """The platform target the manifests were written for, completed (region, account): registration needs it."""
 
     def to_json(self) -> dict[str, object]:
         return {
             "platform": self.platform,
+            "target": self.target,
             "objects": self.objects,
             "items": self.items,
             "bytes": self.bytes,
@@ -99,6 +102,7 @@ class Plan:
         plan.skipped_count = int(data.get("skipped_count", 0))  # type: ignore[call-overload]
         plan.skipped = list(data.get("skipped", []))  # type: ignore[call-overload]
         plan.batches = [BatchInfo(**b) for b in data["batches"]]  # type: ignore[attr-defined]
+        plan.target = dict(data.get("target") or {})  # type: ignore[call-overload]
         return plan
 
 
@@ -142,7 +146,8 @@ def make_plan(
     One pass over ``objects``: memory holds the open items and one batch. Objects that become no item,
     and items the platform refuses, are written to ``skipped.jsonl`` with the reason.
     """
-    plan = Plan(platform=builder.platform)
+    target = getattr(builder, "target", None)
+    plan = Plan(platform=builder.platform, target=target.model_dump(mode="json") if target is not None else {})
 
     with opener("skipped.jsonl") as skipped_out:
 

@@ -1,4 +1,4 @@
-"""`airflow-ingest sync` against moto server and the fake V7 Darwin: exactly once, across runs and crashes."""
+"""`airflow-ingest sync` against moto server and the fake platforms: exactly once, across runs and crashes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.encord import FOLDER as ENCORD_FOLDER
+from tests.fakes.encord import INTEGRATION as ENCORD_INTEGRATION
+from tests.fakes.encord import FakeEncord
+from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import BIN, FakeDarwin, MotoS3
 
 
@@ -124,3 +128,38 @@ def test_retryable_failures_get_a_retry_manifest_that_resends_exactly_them(
     monkeypatch.setenv("AIRFLOW_CONN_DARWIN_TEST", conn)
     answer = DarwinHook("darwin_test").register_existing(Path(retry).read_text())
     assert len(answer["items"]) == 10 and len(darwin.state()["registered"]) == 30
+
+
+@pytest.mark.parametrize("platform", ["encord", "redbrick"])
+def test_sync_registers_into_encord_and_redbrick_once_and_the_second_sync_sends_nothing(
+    platform: str, s3: MotoS3, encord: FakeEncord, redbrick: FakeRedBrick, tmp_path: Path
+) -> None:
+    bucket = f"sync-{platform}"
+    s3.seed(bucket, [(f"cams/{i:03d}.jpg", 10) for i in range(120)])
+    if platform == "encord":
+        conn = encord.conn()
+        extra = ["--folder", ENCORD_FOLDER, "--integration", ENCORD_INTEGRATION, "--max-entries", "50"]
+    else:
+        conn = redbrick.conn()
+        extra = ["--storage-id", FakeRedBrick.STORAGE_ID, "--project-id", FakeRedBrick.PROJECT_ID]
+    env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn(), "AIRFLOW_CONN_PLATFORM_TEST": conn}
+    argv = [str(BIN / "airflow-ingest"), "sync", f"s3://{bucket}/", "--platform", platform,
+            "--platform-conn-id", "platform_test", "--state", str(tmp_path / "state"),
+            "--runs", str(tmp_path / "runs"), *extra]  # fmt: skip
+
+    first = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert summary(first)["registered"] == 120 and summary(first)["ledger_entries"] == 120
+    if platform == "encord":
+        held = [url for urls in encord.state()["registered"].values() for url in urls]
+        requests = len(encord.state()["requests"])
+    else:
+        held = [task["name"] for task in redbrick.tasks(FakeRedBrick.PROJECT_ID)]
+        requests = len(redbrick.state()["requests"])
+    assert len(held) == len(set(held)) == 120
+
+    second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert summary(second)["unchanged"] == 120 and summary(second)["batches"] == 0
+    after = encord.state() if platform == "encord" else redbrick.state()
+    assert len(after["requests"]) == requests  # not a single call to the platform

@@ -1,0 +1,303 @@
+"""Encord upload jobs, pure: where a spec goes, what a finished job says, and one outcome per planned item.
+
+An Encord upload job takes one JSON spec and registers its entries asynchronously; its result (SDK
+``UploadLongPollingState`` for folders, ``DatasetDataLongPolling`` for datasets) names what was *added*
+(``items_with_names`` / ``data_hashes_with_titles``, by title), what failed (``unit_errors[].object_urls``
+with Encord's error text) and four counters. It has no list of skipped URLs: neither the SDK
+(``encord/orm/storage.py``, ``encord/orm/dataset.py``) nor Encord's docs say how ``skip_duplicate_urls``
+reports a URL it skipped, only that it is "skipped". So an entry that a DONE job neither added nor
+rejected counts as a duplicate only when the spec asked for ``skip_duplicate_urls`` and every unit error
+was attributed to a spec URL; otherwise it is a retryable failure (a re-send is harmless with the flag on).
+
+The job id is recorded beside the manifest (``jobs/batch-NNNNN.json``) before anything waits on it, so a
+retried task resumes the same job instead of starting a second one (see :class:`JobRecord`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from airflow_ingest.core.errors import ConfigError, validation_message
+from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.outcomes import Outcome, OutcomeKind
+from airflow_ingest.core.urls import Linker
+
+JobStatus = Literal["PENDING", "DONE", "ERROR", "CANCELLED"]
+FINAL_STATUSES: frozenset[str] = frozenset({"DONE", "ERROR", "CANCELLED"})
+SPEC_SECTIONS = ("videos", "images", "image_groups", "dicom_series", "nifti_files", "audio")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EncordDestination(_Strict):
+    """Where a batch's spec is registered: a storage folder (Files) or a dataset, never both.
+
+    ``integration_id`` is the cloud integration Encord reads the bucket through; ``ignore_errors`` lets a
+    job finish DONE past per-file errors (Encord's own recommendation), which still come back per unit.
+    """
+
+    folder_uuid: UUID | None = Field(default=None, description="Storage folder to register into.")
+    dataset_hash: UUID | None = Field(default=None, description="Dataset to register into (v1 API).")
+    integration_id: UUID = Field(description="The cloud integration Encord reads the bucket with.")
+    ignore_errors: bool = Field(default=True, description="Finish the job past per-file errors.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> EncordDestination:
+        if (self.folder_uuid is None) == (self.dataset_hash is None):
+            raise ValueError("give exactly one of folder_uuid and dataset_hash")
+        return self
+
+    @property
+    def kind(self) -> Literal["folder", "dataset"]:
+        return "folder" if self.folder_uuid is not None else "dataset"
+
+    @property
+    def target_id(self) -> str:
+        return str(self.folder_uuid if self.folder_uuid is not None else self.dataset_hash)
+
+
+def parse_destination(value: Mapping[str, Any] | EncordDestination) -> EncordDestination:
+    """A validated destination, or a one-line :class:`ConfigError` naming the bad field."""
+    if isinstance(value, EncordDestination):
+        return value
+    try:
+        return EncordDestination.model_validate(dict(value))
+    except ValidationError as error:
+        raise ConfigError("destination", dict(value), validation_message("destination", error)) from None
+
+
+class UnitError(_Strict):
+    object_urls: tuple[str, ...]
+    error: str
+
+
+class JobCounts(_Strict):
+    pending: int = 0
+    done: int = 0
+    error: int = 0
+    cancelled: int = 0
+
+
+class JobResult(_Strict):
+    """A job's state in one shape for folders and datasets; ``added`` holds the titles Encord created."""
+
+    status: JobStatus
+    added: tuple[str, ...] = ()
+    unit_errors: tuple[UnitError, ...] = ()
+    errors: tuple[str, ...] = ()
+    counts: JobCounts = JobCounts()
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+# --- the spec ---------------------------------------------------------------------------------------
+
+_NUMBERED = re.compile(r"^objectUrl_(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class SpecEntry:
+    section: str
+    title: str
+    urls: tuple[str, ...]
+
+
+def spec_entries(spec: Mapping[str, Any]) -> list[SpecEntry]:
+    """Every entry of a JSON spec with its URLs in order (``objectUrl`` or ``objectUrl_0``, ``_1``, ...)."""
+    entries = []
+    for section in SPEC_SECTIONS:
+        for raw in spec.get(section) or []:
+            if "objectUrl" in raw:
+                urls: tuple[str, ...] = (str(raw["objectUrl"]),)
+            else:
+                numbered = sorted(
+                    (int(m.group(1)), str(value)) for key, value in raw.items() if (m := _NUMBERED.match(key))
+                )
+                urls = tuple(url for _, url in numbered)
+            entries.append(SpecEntry(section, str(raw.get("title") or ""), urls))
+    return entries
+
+
+def spec_fingerprint(body: str) -> str:
+    """A short digest of a spec, so a job record can prove it belongs to this manifest's text."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+# --- mapping URLs back to items ---------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _object_of(url: str, size: int = 0, etag: str = "") -> StoredObject:
+    """A stored object rebuilt from its canonical ``scheme://container/key`` URL, enough for a :class:`Linker`."""
+    rest = url.partition("://")[2]
+    container, _, key = rest.partition("/")
+    return StoredObject(url=url, container=container, key=key, size=size, etag=etag, last_modified=_EPOCH)
+
+
+def url_owners(index: Iterable[Mapping[str, Any]], linker: Linker) -> dict[str, str]:
+    """Platform-facing URL (as the spec spells it) -> planned item id, from the batch's index lines."""
+    owners: dict[str, str] = {}
+    for line in index:
+        for member in line["objects"]:
+            obj = _object_of(str(member["url"]), int(member.get("size") or 0), str(member.get("etag") or ""))
+            owners[linker.link(obj)] = str(line["item"])
+    return owners
+
+
+# --- outcomes ---------------------------------------------------------------------------------------
+
+_DUPLICATE = "skipped by skip_duplicate_urls: Encord already holds these URLs"
+
+
+def _missing_reason(result: JobResult, skip_duplicates: bool, unattributed: int) -> Outcome | None:
+    """What an entry the job neither added nor rejected means, given how the job ended (None: duplicate)."""
+    if result.status == "DONE":
+        if skip_duplicates and unattributed == 0:
+            return None
+        why = "Encord finished the job without adding or rejecting this entry"
+        if unattributed:
+            why += f" ({unattributed} unit errors named URLs outside the spec)"
+        return Outcome("", OutcomeKind.FAILED, why, retryable=True)
+    if result.status == "CANCELLED":
+        return Outcome("", OutcomeKind.FAILED, "the Encord job was cancelled before this entry", retryable=True)
+    if result.status == "ERROR":
+        detail = "; ".join(result.errors)[:500] or "no detail"
+        return Outcome("", OutcomeKind.FAILED, f"the Encord job ended in ERROR first: {detail}", retryable=True)
+    return Outcome("", OutcomeKind.FAILED, "the Encord job was still PENDING", retryable=True)
+
+
+def encord_outcomes(
+    result: JobResult,
+    index: Sequence[Mapping[str, Any]],
+    spec: Mapping[str, Any],
+    linker: Linker,
+) -> list[Outcome]:
+    """One outcome per planned item of a batch (index order) from its job's result.
+
+    Entries map to items through their URLs (the index's objects, linked the way the plan linked them);
+    Encord names added entries by title, and rejected ones by URL. An item made of several entries (a
+    study's series) is ``blocked`` if any entry was, ``failed`` if any was left undone, ``registered``
+    if any was added, and ``duplicate`` only if all were skipped.
+    """
+    owners = url_owners(index, linker)
+    skip_duplicates = bool(spec.get("skip_duplicate_urls"))
+    errors_by_url: dict[str, str] = {}
+    unattributed = 0
+    for unit in result.unit_errors:
+        known = [url for url in unit.object_urls if url in owners]
+        unattributed += not known
+        for url in unit.object_urls:
+            errors_by_url[url] = unit.error
+    added = Counter(result.added)
+    missing = _missing_reason(result, skip_duplicates, unattributed)
+
+    per_item: dict[str, list[Outcome]] = {}
+    for entry in spec_entries(spec):
+        item = next((owners[url] for url in entry.urls if url in owners), None)
+        if item is None:
+            continue  # not ours: the index and the spec come from the same plan, so this never happens
+        error = next((errors_by_url[url] for url in entry.urls if url in errors_by_url), None)
+        if error is not None:
+            outcome = Outcome(item, OutcomeKind.BLOCKED, f"{entry.title}: {error}")
+        elif added[entry.title] > 0:
+            added[entry.title] -= 1
+            outcome = Outcome(item, OutcomeKind.REGISTERED)
+        elif missing is None:
+            outcome = Outcome(item, OutcomeKind.DUPLICATE, _DUPLICATE)
+        else:
+            outcome = Outcome(item, missing.outcome, missing.reason, missing.retryable)
+        per_item.setdefault(item, []).append(outcome)
+
+    return [_combine(str(line["item"]), per_item.get(str(line["item"]), [])) for line in index]
+
+
+def _combine(item: str, parts: list[Outcome]) -> Outcome:
+    if not parts:
+        return Outcome(item, OutcomeKind.FAILED, "no entry of the spec holds this item", retryable=True)
+    kinds = {part.outcome for part in parts}
+    for kind in (OutcomeKind.BLOCKED, OutcomeKind.FAILED):
+        if kind in kinds:
+            reasons = sorted({p.reason for p in parts if p.outcome is kind})
+            retryable = kind is OutcomeKind.FAILED and all(p.retryable for p in parts if p.outcome is kind)
+            return Outcome(item, kind, "; ".join(reasons)[:2000], retryable=retryable)
+    if OutcomeKind.REGISTERED in kinds:
+        skipped = sum(p.outcome is OutcomeKind.DUPLICATE for p in parts)
+        note = f"{skipped} of {len(parts)} entries were already in Encord" if skipped else ""
+        return Outcome(item, OutcomeKind.REGISTERED, note)
+    return Outcome(item, OutcomeKind.DUPLICATE, _DUPLICATE)
+
+
+def failed_outcomes(index: Iterable[Mapping[str, Any]], reason: str, *, retryable: bool) -> list[Outcome]:
+    """The same failure for every item of a batch whose job never gave a usable result."""
+    return [Outcome(str(line["item"]), OutcomeKind.FAILED, reason, retryable) for line in index]
+
+
+def result_counts(result: JobResult) -> dict[str, int]:
+    """The job's counters as a small dict (for logs and trigger events)."""
+    return result.counts.model_dump()
+
+
+# --- the job record ---------------------------------------------------------------------------------
+
+
+class JobRecord(_Strict):
+    """What a register task knows about its batch's job, written beside the manifest.
+
+    ``state`` is ``starting`` before the start request is sent, ``started`` with the job id once Encord
+    answered, ``unanswered`` when the start got no usable answer (the job may or may not exist). A retried
+    task resumes a ``started`` job; after ``starting`` (a crash in the one request's window) or
+    ``unanswered`` it may start again only when the spec has ``skip_duplicate_urls``, which makes a second
+    job skip whatever a ghost first job registered.
+    """
+
+    state: Literal["starting", "started", "unanswered"]
+    destination: str
+    spec: str
+    job_id: str | None = None
+    at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    note: str = ""
+
+
+def job_record_path(manifest: Any) -> Any:
+    """``.../manifests/batch-00001.json`` -> ``.../jobs/batch-00001.json`` (any pathlib-like path)."""
+    stem = manifest.name.split(".", 1)[0]
+    folder = manifest.parent.parent if manifest.parent.name == "manifests" else manifest.parent
+    return folder / "jobs" / f"{stem}.json"
+
+
+def read_job_record(path: Any) -> JobRecord | None:
+    if not path.exists():
+        return None
+    with path.open("r", encoding="utf-8") as stream:
+        return JobRecord.model_validate(json.load(stream))
+
+
+def write_job_record(path: Any, record: JobRecord) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        out.write(record.model_dump_json())
+
+
+def destination_key(destination: EncordDestination) -> str:
+    """``folder:<uuid>`` or ``dataset:<hash>``: a record resumes only a job of the same destination."""
+    return f"{destination.kind}:{destination.target_id}"
+
+
+def iter_urls(spec: Mapping[str, Any]) -> Iterator[str]:
+    for entry in spec_entries(spec):
+        yield from entry.urls

@@ -1,0 +1,533 @@
+"""The Encord hook: one Airflow connection of type ``encord`` to the official SDK's user client.
+
+Connection: ``host`` is the API domain (default ``https://api.encord.com``; US: ``https://api.us.encord.com``),
+``password`` an Ed25519 private key in OpenSSH format (what ``EncordUserClient.create_with_ssh_private_key``
+takes), or ``extra.bearer_token`` instead. Optional extras: ``timeout`` (read timeout per request, default 180 s
+like the SDK), ``connect_timeout`` (default 30 s), ``max_retries`` and ``backoff_factor`` (the SDK's own urllib3
+retries for idempotent calls, default 3 and 1.5), ``long_poll_seconds`` (how long one status request may
+wait on the server, default 30), and the hook's retry policy for polls ``max_attempts`` (5), ``wait_initial``
+(1 s), ``wait_max`` (60 s).
+
+Starting a job is not idempotent, so it is never retried blindly: only a 429 (the rate limiter turned the
+request away before any handler ran) or a refused connection (nothing was sent) is sent again. A 5xx, a
+timeout, a reset or an unreadable answer may have started a job; that is reported as such and the caller
+records it (``skip_duplicate_urls`` then makes a later re-send safe). Polling is read-only and retried.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import requests
+from airflow.sdk import BaseHook
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from airflow_ingest.core.encord_jobs import (
+    EncordDestination,
+    JobCounts,
+    JobRecord,
+    JobResult,
+    UnitError,
+    destination_key,
+    encord_outcomes,
+    failed_outcomes,
+    job_record_path,
+    read_job_record,
+    spec_fingerprint,
+    write_job_record,
+)
+from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
+from airflow_ingest.core.outcomes import Outcome
+from airflow_ingest.core.plan import Plan, read_batch_index
+
+if TYPE_CHECKING:
+    from airflow_ingest.core.encord import EncordTarget
+
+DEFAULT_DOMAIN = "https://api.encord.com"
+INSTALL_HINT = "pip install 'airflow-ingest[encord]'"
+
+
+def _sdk() -> Any:
+    """The ``encord`` package, imported on first use: it is an optional extra."""
+    try:
+        import encord.exceptions
+        import encord.user_client
+    except ImportError:
+        raise ConfigError("encord SDK", "not installed", f"install it with {INSTALL_HINT}") from None
+    return encord
+
+
+class _Transient(Exception):
+    """A failure worth another attempt; carries the server's Retry-After when it sent one."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class StartUnanswered(PlatformError):
+    """The start request got no usable answer: Encord may or may not have started the job."""
+
+
+def _status_of(error: BaseException) -> int | None:
+    response = getattr(error, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _describe(error: BaseException) -> str:
+    """One line for an SDK or transport error: its message without the SDK's trace context."""
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    return f"{type(error).__name__}: {' '.join(str(message).split())}"[:500]
+
+
+class EncordHook(BaseHook):
+    """Talks to Encord through the official SDK on behalf of an ``encord`` connection.
+
+    :param encord_conn_id: the connection holding the domain and the private key (or bearer token).
+    :param connection: an already fetched connection (triggers fetch it asynchronously first).
+    :param max_attempts: attempts per status request on 429, 5xx, timeouts and resets.
+    :param wait_initial: first backoff step in seconds; later waits grow exponentially with jitter.
+    :param wait_max: longest wait between attempts, and the cap on a server's Retry-After.
+    """
+
+    conn_name_attr = "encord_conn_id"
+    default_conn_name = "encord_default"
+    conn_type = "encord"
+    hook_name = "Encord"
+
+    def __init__(
+        self,
+        encord_conn_id: str = default_conn_name,
+        *,
+        connection: Any | None = None,
+        max_attempts: int | None = None,
+        wait_initial: float | None = None,
+        wait_max: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.encord_conn_id = encord_conn_id
+        if connection is not None:
+            self.__dict__["_connection"] = connection
+        self._policy = {"max_attempts": max_attempts, "wait_initial": wait_initial, "wait_max": wait_max}
+        self._targets: dict[str, Any] = {}
+
+    @cached_property
+    def _connection(self) -> Any:
+        """Fetched once: inside a task every lookup is a call to Airflow's API."""
+        return self.get_connection(self.encord_conn_id)
+
+    @cached_property
+    def _extra(self) -> dict[str, Any]:
+        return dict(self._connection.extra_dejson)
+
+    def _number(self, name: str, default: float) -> float:
+        given = self._policy.get(name)
+        value = given if given is not None else self._extra.get(name, default)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{self.encord_conn_id}.extra.{name}", value, "use a number") from None
+
+    @cached_property
+    def max_attempts(self) -> int:
+        return max(1, int(self._number("max_attempts", 5)))
+
+    @cached_property
+    def wait_max(self) -> float:
+        return self._number("wait_max", 60.0)
+
+    @cached_property
+    def read_timeout(self) -> int:
+        return max(1, int(self._number("timeout", 180)))
+
+    @cached_property
+    def long_poll_seconds(self) -> int:
+        """One status request waits at most this long on the server; always well inside the read timeout."""
+        return max(0, min(int(self._number("long_poll_seconds", 30)), self.read_timeout - 5))
+
+    @cached_property
+    def domain(self) -> str:
+        host = (self._connection.host or DEFAULT_DOMAIN).strip().rstrip("/")
+        if "://" not in host:
+            host = f"https://{host}"
+        if self._connection.port:
+            host = f"{host}:{self._connection.port}"
+        return str(host)
+
+    @cached_property
+    def client(self) -> Any:
+        """The SDK's ``EncordUserClient``, authenticated by the connection's key or bearer token."""
+        sdk = _sdk()
+        from encord.http.constants import RequestsSettings
+
+        settings = RequestsSettings(
+            max_retries=int(self._number("max_retries", 3)),
+            backoff_factor=self._number("backoff_factor", 1.5),
+            connection_retries=3,
+            connect_timeout=max(1, int(self._number("connect_timeout", 30))),
+            read_timeout=self.read_timeout,
+            write_timeout=self.read_timeout,
+        )
+        token = self._extra.get("bearer_token")
+        key = self._connection.password
+        if token:
+            _mask(str(token))
+            return sdk.user_client.EncordUserClient.create_with_bearer_token(
+                str(token), requests_settings=settings, domain=self.domain
+            )
+        if not key:
+            raise PlatformAuthError(
+                f"connection {self.encord_conn_id!r} has no credentials: put an Ed25519 private key (OpenSSH "
+                "format) in its password, or a bearer_token in its extra"
+            )
+        key = _normalise_key(str(key))
+        _mask(key)
+        _check_key(key, self.encord_conn_id)
+        try:
+            return sdk.user_client.EncordUserClient.create_with_ssh_private_key(
+                ssh_private_key=key, requests_settings=settings, domain=self.domain
+            )
+        except ValueError:  # the SDK's message for a non-Ed25519 key quotes the whole key: never pass it on
+            raise PlatformAuthError(
+                f"connection {self.encord_conn_id!r}: the private key is not an Ed25519 key in OpenSSH format"
+            ) from None
+
+    def get_conn(self) -> Any:
+        return self.client
+
+    # --- destinations -------------------------------------------------------------------------------
+
+    def target(self, destination: EncordDestination) -> Any:
+        """The SDK's ``StorageFolder`` or ``Dataset`` for a destination, looked up once per hook."""
+        key = destination_key(destination)
+        if key not in self._targets:
+            try:
+                if destination.folder_uuid is not None:
+                    found = self.client.get_storage_folder(destination.folder_uuid)
+                else:
+                    found = self.client.get_dataset(str(destination.dataset_hash), include_data_rows=False)
+            except PlatformError:
+                raise
+            except Exception as error:
+                raise self._refusal(error, f"opening {key}") from None
+            self._targets[key] = found
+        return self._targets[key]
+
+    # --- jobs ---------------------------------------------------------------------------------------
+
+    def start_job(self, destination: EncordDestination, spec: dict[str, Any]) -> str:
+        """Start one upload job for ``spec``; return its id.
+
+        Sent again only after a 429 (refused before any handler ran); any answer that leaves it unknown
+        whether a job exists raises :class:`StartUnanswered`.
+        """
+        target = self.target(destination)
+        sdk = _sdk()
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                if destination.folder_uuid is not None:
+                    job = target.add_private_data_to_folder_start(
+                        integration_id=str(destination.integration_id),
+                        private_files=spec,
+                        ignore_errors=destination.ignore_errors,
+                    )
+                else:
+                    job = target.add_private_data_to_dataset_start(
+                        str(destination.integration_id), spec, ignore_errors=destination.ignore_errors
+                    )
+                return str(job)
+            except sdk.exceptions.RateLimitExceededError as error:
+                if attempts >= self.max_attempts:
+                    raise PlatformError(
+                        f"starting the job was rate limited {attempts} times: {_describe(error)}",
+                        status=429,
+                        retryable=True,
+                    ) from None
+                wait = min(float(error.retry_after or 2**attempts), self.wait_max)
+                self.log.warning("Encord rate limited the job start; starting again in %.1f s", wait)
+                time.sleep(wait)
+            except (sdk.exceptions.AuthenticationError, sdk.exceptions.AuthorisationError) as error:
+                raise self._refusal(error, f"starting a job in {destination_key(destination)}") from None
+            except sdk.exceptions.ResourceNotFoundError as error:
+                raise self._refusal(error, f"starting a job in {destination_key(destination)}") from None
+            except sdk.exceptions.PayloadTooLargeError as error:
+                raise PlatformError(
+                    f"Encord refused the spec as too large ({_describe(error)}); lower max_entries", status=413
+                ) from None
+            except (sdk.exceptions.InvalidArgumentsError, sdk.exceptions.MethodNotAllowedError) as error:
+                raise PlatformError(f"Encord refused the spec: {_describe(error)}", status=400) from None
+            except Exception as error:
+                raise StartUnanswered(
+                    f"the job start got no usable answer ({_describe(error)}); Encord may have started it",
+                    retryable=True,
+                ) from None
+
+    def poll(self, destination: EncordDestination, job_id: str, timeout_seconds: int | None = None) -> JobResult:
+        """The job's state, waiting up to ``timeout_seconds`` on the server (a long poll; 0 answers at once)."""
+        wait = self.long_poll_seconds if timeout_seconds is None else max(0, int(timeout_seconds))
+        wait = min(wait, max(0, self.read_timeout - 5))
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            before_sleep=self._log_retry,
+            sleep=time.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._poll_once(destination, job_id, wait)
+        except _Transient as error:
+            raise PlatformError(
+                f"polling job {job_id} gave up after {self.max_attempts} attempts: {error}",
+                status=error.status,
+                retryable=True,
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _poll_once(self, destination: EncordDestination, job_id: str, wait: int) -> JobResult:
+        target = self.target(destination)
+        sdk = _sdk()
+        try:
+            if destination.folder_uuid is not None:
+                state = target.add_private_data_to_folder_get_result(UUID(job_id), timeout_seconds=wait)
+                added = [item.name for item in state.items_with_names]
+                unit_errors = state.unit_errors
+            else:
+                state = target.add_private_data_to_dataset_get_result(job_id, timeout_seconds=wait)
+                added = [data.title for data in state.data_hashes_with_titles]
+                unit_errors = state.data_unit_errors
+        except sdk.exceptions.RateLimitExceededError as error:
+            raise _Transient(_describe(error), status=429, retry_after=error.retry_after) from None
+        except (
+            sdk.exceptions.RequestException,
+            sdk.exceptions.UnknownException,
+            sdk.exceptions.GenericServerError,
+            requests.RequestException,
+            TimeoutError,
+        ) as error:
+            raise _Transient(_describe(error), status=_status_of(error)) from None
+        except (sdk.exceptions.AuthenticationError, sdk.exceptions.AuthorisationError) as error:
+            raise self._refusal(error, f"polling job {job_id}") from None
+        except sdk.exceptions.ResourceNotFoundError as error:
+            raise PlatformError(
+                f"Encord knows no job {job_id} in {destination_key(destination)}: {_describe(error)}"
+            ) from None
+        except sdk.exceptions.EncordException as error:  # e.g. an answer the SDK could not parse
+            raise _Transient(_describe(error)) from None
+        return JobResult(
+            status=state.status.value,
+            added=tuple(added),
+            unit_errors=tuple(UnitError(object_urls=tuple(u.object_urls), error=u.error) for u in unit_errors),
+            errors=tuple(str(e) for e in state.errors),
+            counts=JobCounts(
+                pending=state.units_pending_count,
+                done=state.units_done_count,
+                error=state.units_error_count,
+                cancelled=state.units_cancelled_count,
+            ),
+        )
+
+    def wait(
+        self, destination: EncordDestination, job_id: str, *, timeout: float, poll_seconds: int | None = None
+    ) -> JobResult:
+        """Poll until the job leaves PENDING or ``timeout`` seconds pass; returns the last state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            step = self.long_poll_seconds if poll_seconds is None else poll_seconds
+            result = self.poll(destination, job_id, int(max(0, min(step, left))))
+            if result.finished or time.monotonic() >= deadline:
+                return result
+            counts = result.counts
+            self.log.info(
+                "Job %s pending: %d done, %d errors, %d pending", job_id, counts.done, counts.error, counts.pending
+            )
+            if step <= 0:
+                time.sleep(1.0)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One cheap authenticated call: the cloud integrations the key can see."""
+        try:
+            integrations = self.client.get_cloud_integrations()
+        except PlatformError as error:
+            return False, str(error)
+        except Exception as error:
+            return False, str(self._refusal(error, "listing cloud integrations"))
+        return True, f"Connected to Encord at {self.domain}: {len(integrations)} cloud integrations visible"
+
+    def integration_ids(self) -> set[str]:
+        return {str(integration.id) for integration in self.client.get_cloud_integrations()}
+
+    # --- helpers ------------------------------------------------------------------------------------
+
+    def _refusal(self, error: BaseException, doing: str) -> PlatformError:
+        sdk = _sdk()
+        if isinstance(error, (sdk.exceptions.AuthenticationError, sdk.exceptions.SshKeyNotFound)):
+            return PlatformAuthError(
+                f"Encord refused the credentials of connection {self.encord_conn_id!r} while {doing} "
+                f"({_describe(error)}); check the key in the password (or extra.bearer_token) and the domain "
+                f"{self.domain}",
+                status=401,
+            )
+        if isinstance(error, (sdk.exceptions.AuthorisationError, sdk.exceptions.ResourceNotFoundError)):
+            return PlatformAuthError(
+                f"Encord found no such folder or dataset, or the key may not use it, while {doing} "
+                f"({_describe(error)}); check the destination and its permissions",
+                status=403,
+            )
+        if isinstance(error, (sdk.exceptions.RateLimitExceededError, sdk.exceptions.RequestException)):
+            return PlatformError(f"{doing} failed: {_describe(error)}", retryable=True)
+        return PlatformError(f"{doing} failed: {_describe(error)}")
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Transient) and error.retry_after is not None:
+            return min(float(error.retry_after), self.wait_max)
+        return float(wait_random_exponential(multiplier=self._number("wait_initial", 1.0), max=self.wait_max)(state))
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log.warning(
+            "Encord poll %d/%d failed (%s); retrying in %.1f s", state.attempt_number, self.max_attempts, error, wait
+        )
+
+
+def _normalise_key(key: str) -> str:
+    """Keys pasted into a one-line field arrive with literal ``\\n``; OpenSSH needs real line breaks."""
+    key = key.strip()
+    if "\\n" in key and "\n" not in key:
+        key = key.replace("\\n", "\n")
+    return key + "\n"
+
+
+def _mask(secret: str) -> None:
+    """Mask the secret as a whole, line by line and in its escaped one-line form, wherever it may be logged."""
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(secret)
+    mask_secret(secret.strip().replace("\n", "\\n"))
+    for line in secret.splitlines():
+        if len(line) >= 16 and not line.startswith("-----"):
+            mask_secret(line)
+
+
+def _check_key(key: str, conn_id: str) -> None:
+    """Refuse anything but an Ed25519 OpenSSH key with an error that never quotes the key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_ssh_private_key
+
+    try:
+        loaded = load_ssh_private_key(key.encode(), None)
+    except Exception:
+        raise PlatformAuthError(
+            f"connection {conn_id!r}: the password is not an unencrypted private key in OpenSSH format "
+            "(-----BEGIN OPENSSH PRIVATE KEY-----); paste the Ed25519 key registered in Encord"
+        ) from None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise PlatformAuthError(f"connection {conn_id!r}: Encord takes Ed25519 keys only; this key is another type")
+
+
+# --- starting and resuming a batch's job ----------------------------------------------------------------
+
+
+def start_or_resume(hook: EncordHook, manifest: Any, body: str, destination: EncordDestination) -> str:
+    """The id of this manifest's job: the recorded one if a previous attempt started it, else a new one.
+
+    The record is written before the start request (``starting``) and again with the id (``started``), so
+    a task killed between the two leaves proof that a job may exist. Without ``skip_duplicate_urls`` a
+    second start could register the same files twice, so then this refuses and names the record to check.
+    """
+    path = job_record_path(manifest)
+    key, fingerprint = destination_key(destination), spec_fingerprint(body)
+    spec = json.loads(body)
+    record = read_job_record(path)
+    if record is not None and record.destination == key and record.spec == fingerprint:
+        if record.state == "started" and record.job_id:
+            hook.log.info("Resuming Encord job %s recorded in %s", record.job_id, path)
+            return record.job_id
+        if not spec.get("skip_duplicate_urls"):
+            raise PlatformError(
+                f"a previous attempt may have started a job for this batch ({record.state} at {record.at}) and "
+                f"the spec has no skip_duplicate_urls, so a second job could register files twice: check the "
+                f"destination in Encord, then delete {path} to start again"
+            )
+        hook.log.warning(
+            "A previous attempt left the job start %s; starting again (skip_duplicate_urls skips what it added)",
+            record.state,
+        )
+    write_job_record(path, JobRecord(state="starting", destination=key, spec=fingerprint))
+    try:
+        job_id = hook.start_job(destination, spec)
+    except StartUnanswered as error:
+        write_job_record(path, JobRecord(state="unanswered", destination=key, spec=fingerprint, note=str(error)))
+        raise
+    except PlatformError:
+        path.unlink()  # refused outright: no job exists, nothing to resume
+        raise
+    write_job_record(path, JobRecord(state="started", destination=key, spec=fingerprint, job_id=job_id))
+    hook.log.info("Started Encord job %s for %s", job_id, manifest)
+    return job_id
+
+
+def batch_spec(manifest: Any) -> str:
+    """A manifest's text, refusing CSV: the SDK's upload jobs take JSON specs only."""
+    if not str(manifest.name).endswith(".json"):
+        raise ConfigError(
+            "manifest", str(manifest), "Encord upload jobs take JSON specs; plan with format=json (CSV is for the UI)"
+        )
+    return str(manifest.read_text(encoding="utf-8"))
+
+
+def finish_batch(
+    result: JobResult, job_id: str, index: list[dict[str, Any]], body: str, target: EncordTarget
+) -> list[Outcome]:
+    """Outcomes from a job's final (or last known) state."""
+    if not result.finished:
+        return failed_outcomes(
+            index, f"Encord job {job_id} was still PENDING; a re-run resumes it (job id recorded)", retryable=True
+        )
+    return encord_outcomes(result, index, json.loads(body), target.linker)
+
+
+def register_batch(
+    hook: EncordHook,
+    run_dir: Any,
+    plan: Plan,
+    number: int,
+    destination: EncordDestination,
+    target: EncordTarget,
+    *,
+    timeout: float = 3 * 3600,
+    poll_seconds: int | None = None,
+) -> list[Outcome]:
+    """Register batch ``number`` of ``plan`` in-process (the ``sync`` CLI): start or resume, wait, map.
+
+    Takes the run folder and plan rather than a manifest body because outcomes map back to items through
+    the plan's index (``items.jsonl``), and the job record lives beside the manifest. Refused credentials or
+    an unknown destination raise :class:`PlatformAuthError` (every batch would fail alike); everything else
+    becomes one outcome per item.
+    """
+    batch = plan.batches[number - 1]
+    manifest = run_dir / batch.path
+    body = batch_spec(manifest)
+    index = read_batch_index(run_dir, batch)
+    try:
+        job_id = start_or_resume(hook, manifest, body, destination)
+        result = hook.wait(destination, job_id, timeout=timeout, poll_seconds=poll_seconds)
+    except PlatformAuthError:
+        raise
+    except PlatformError as error:
+        hook.log.error("Batch %d (%d items) failed: %s", number, len(index), error)
+        return failed_outcomes(index, str(error), retryable=error.retryable)
+    hook.log.info("Job %s for batch %d ended %s: %s", job_id, number, result.status, result.counts.model_dump())
+    return finish_batch(result, job_id, index, body, target)

@@ -1,0 +1,651 @@
+"""The RedBrick AI hook: one ``redbrick`` connection to RedBrick's GraphQL API, over plain ``requests``.
+
+Why not ``redbrick-sdk``: registering an items list takes two GraphQL operations, yet the SDK pulls 67
+packages into the worker (opencv-python, scipy, SimpleITK, python-gdcm, dicom2nifti among them), retries
+neither 429 nor 5xx, and drops a whole input silently when one validation chunk is invalid. This module sends
+exactly what redbrick-sdk 2.28.7 (``redbrick-ai/redbrick-sdk`` @ ea6c01c9) sends: ``POST {host}/graphql/``
+with the headers ``ApiKey``, ``RB-SDK-Version`` and ``Content-Encoding-RB: gzip`` and a body that is
+base64(gzip(json)) of ``{"query", "variables"}``, with the SDK's own query strings
+(``redbrick/common/client.py``, ``redbrick/repo/upload.py``, ``redbrick/repo/project.py``).
+
+Connection: ``host`` (default ``https://api.redbrickai.com``), ``password`` the API key (43 characters),
+``extra.org_id``, and optionally ``extra.project_id`` (the default project), ``timeout`` (seconds per
+request, default 30 like the SDK), ``requests_per_minute`` (client-side pace, default 0 = none: RedBrick
+documents no limit), ``concurrency`` (parallel ``createDatapoint`` calls, default 4; the SDK uses up to
+10), ``duplicate_pattern`` (regex recognising a name conflict) and the retry policy ``max_attempts``
+(default 6), ``wait_initial`` (1 s) and ``wait_max`` (60 s).
+
+Retries: 429 (honouring ``Retry-After``), 5xx, timeouts, dropped connections and malformed answers, with
+backoff; the SDK retries none of these. ``createDatapoint`` is resent too: task names are unique per
+project, so a resend after a lost answer comes back as a name conflict, counted as ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from airflow.sdk import BaseHook
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
+from airflow_ingest.core.outcomes import Outcome
+from airflow_ingest.core.ratelimit import RateLimiter
+from airflow_ingest.core.redbrick import DIRECT_UPLOAD
+from airflow_ingest.core.redbrick_results import (
+    DEFAULT_DUPLICATE_PATTERN,
+    PlannedTask,
+    Verdict,
+    VerdictKind,
+    colliding_names,
+    created,
+    creation_refused,
+    failed_all,
+    in_plan_order,
+    one_line,
+    planned_tasks,
+    sort_out,
+    validation_verdict,
+)
+from airflow_ingest.hooks.darwin import parse_retry_after
+
+DEFAULT_HOST = "https://api.redbrickai.com"
+APP_URL = "https://app.redbrickai.com"
+SDK_VERSION = "2.28.7"
+"""The redbrick-sdk release whose calls this module reproduces; sent as ``RB-SDK-Version`` like the SDK."""
+API_KEY_LENGTH = 43
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_AUTH_MESSAGE = re.compile(r"(?i)not authori[sz]ed|unauthori[sz]ed|permission|forbidden|access denied|invalid api key")
+
+# The SDK's query strings, verbatim (redbrick/repo/project.py and redbrick/repo/upload.py @ ea6c01c9).
+ORG_QUERY = """
+            query getOrgSDK($orgId: UUID!) {
+                organization(orgId: $orgId){
+                    name
+                    orgId
+                }
+            }
+        """
+
+PROJECT_SHARD = """
+orgId
+projectId
+name
+desc
+status
+tdType
+taxonomy {
+    name
+}
+projectUrl
+createdAt
+consensusSettings {
+    enabled
+}
+workspace {
+    workspaceId
+}
+"""
+
+PROJECT_QUERY = f"""
+            query sdkGetProjectNameSDK($orgId: UUID!, $projectId: UUID!) {{
+                project(orgId: $orgId, projectId: $projectId) {{
+                    {PROJECT_SHARD}
+                }}
+            }}
+        """
+
+VALIDATE_QUERY = """
+        query validateAndConvertToImportFormatSDK(
+            $original: String!
+            $convert: Boolean
+            $storageId: UUID
+        ) {
+            validateAndConvertToImportFormat(
+                original: $original
+                convert: $convert
+                storageId: $storageId
+            ) {
+                isValid
+                error
+                converted
+            }
+        }
+        """
+
+CREATE_QUERY = """
+            mutation createDatapointSDK(
+                $orgId: UUID!
+                $workspaceId: UUID
+                $projectId: UUID
+                $items: [String!]!
+                $heatMaps: [HeatMapInput!]
+                $transforms: [TransformInput!]
+                $centerline: [CenterlineInput!]
+                $name: String!
+                $storageId: UUID!
+                $labelsData: String
+                $labelsDataPath: String
+                $labelsMap: [LabelMapInput]
+                $seriesInfo: [SeriesInfoInput!]
+                $metaData: String
+                $isGroundTruth: Boolean!
+                $preAssign: String
+                $priority: Float
+                $attributes: JSONString
+            ) {
+                createDatapoint(
+                    orgId: $orgId
+                    workspaceId: $workspaceId
+                    projectId: $projectId
+                    items: $items
+                    heatMaps: $heatMaps
+                    transforms: $transforms
+                    centerline: $centerline
+                    name: $name
+                    storageId: $storageId
+                    labelsData: $labelsData
+                    labelsDataPath: $labelsDataPath
+                    labelsMap: $labelsMap
+                    seriesInfo: $seriesInfo
+                    metaData: $metaData
+                    isGroundTruth: $isGroundTruth
+                    preAssign: $preAssign
+                    priority: $priority
+                    attributes: $attributes
+                ) {
+                    dpId
+                    taskId
+                    taskIds
+                }
+            }
+        """
+
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(..., separators=(",", ":"))`` as the SDK writes every JSON it sends."""
+
+
+class _Transient(Exception):
+    """A failure worth another attempt; carries the server's Retry-After when it sent one."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RedBrickRefusal(PlatformError):
+    """RedBrick answered with GraphQL ``errors``: it understood the request and refused it (not retried)."""
+
+    def __init__(self, message: str, *, status: int | None = 200) -> None:
+        super().__init__(message, status=status, retryable=False)
+
+
+def graphql_endpoint(host: str | None) -> str:
+    """The GraphQL URL for a host, as the SDK's ``RBClientImpl`` builds it.
+
+    ``api.redbrickai.com`` is used as is; a self-hosted or custom domain becomes ``https://{domain}/api``;
+    AWS and local hosts keep their form. The SDK recognises ``localhost``; ``127.0.0.1`` and ``[::1]`` are
+    the same thing and are kept as well, scheme included (tests and tunnels use plain http there).
+    """
+    url = (host or DEFAULT_HOST).strip().lower().rstrip("/")
+    if "://" not in url:
+        url = f"https://{url}"
+    local = urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1")
+    if "api.redbrickai.com" in url:
+        url = DEFAULT_HOST
+    elif "amazonaws.com" not in url and not local:
+        url = "https://" + urlsplit(url).netloc + "/api"
+    return url + "/graphql/"
+
+
+def encode_body(query: str, variables: Mapping[str, Any]) -> bytes:
+    """base64(gzip(json)) of the query and its variables: the SDK's ``prepare_query``."""
+    return base64.b64encode(gzip.compress(_compact({"query": query, "variables": variables}).encode("utf-8")))
+
+
+def datapoint_variables(org_id: str, project_id: str, storage_id: str, point: Mapping[str, Any]) -> dict[str, Any]:
+    """``createDatapoint``'s variables for one converted task, as ``create_task`` / ``create_datapoint_async``
+    build them for a point without labels or segmentations (what an items list registration sends)."""
+    series = point.get("seriesInfo")
+    return {
+        "orgId": org_id,
+        "workspaceId": None,
+        "projectId": project_id,
+        "items": list(point["items"]),
+        "heatMaps": point.get("heatMaps"),
+        "transforms": point.get("transforms"),
+        "centerline": (
+            [{**c, "centerline": json.dumps(c["centerline"])} for c in point["centerline"]]
+            if point.get("centerline")
+            else None
+        ),
+        "name": point["name"],
+        "storageId": storage_id,
+        "labelsData": _compact(point.get("labels") or []) if "labels" in point else None,
+        "labelsDataPath": None,
+        "labelsMap": None,
+        "seriesInfo": (
+            [
+                {
+                    **{k: v for k, v in info.items() if k not in ("binaryMask", "semanticMask", "pngMask", "masks")},
+                    "metaData": _compact(info["metaData"]) if info.get("metaData") else None,
+                    "imageHeaders": _compact(info["imageHeaders"]) if info.get("imageHeaders") else None,
+                }
+                for info in series
+            ]
+            if series
+            else None
+        ),
+        "metaData": _compact(point["metaData"]) if point.get("metaData") else None,
+        "isGroundTruth": False,
+        "preAssign": _compact(point.get("preAssign")),
+        "priority": point.get("priority"),
+        "attributes": _compact(point["attributes"]) if point.get("attributes") else None,
+    }
+
+
+def check_uuid(parameter: str, value: str | None, where: str) -> str:
+    """A RedBrick id, or a one-line error naming the parameter and where to find the right value."""
+    if not value or not _UUID.match(str(value)):
+        raise ConfigError(parameter, value, f"use the UUID from {where}")
+    return str(value)
+
+
+class RedBrickHook(BaseHook):
+    """Talks to RedBrick AI's GraphQL API on behalf of a ``redbrick`` connection.
+
+    :param redbrick_conn_id: the connection holding the host, API key and organization id.
+    :param max_attempts: attempts per request before giving up on 429, 5xx, timeouts and resets.
+    :param wait_initial: the first backoff step in seconds; later waits grow exponentially with jitter.
+    :param wait_max: the longest backoff between two attempts, and the cap on a server's Retry-After.
+    """
+
+    conn_name_attr = "redbrick_conn_id"
+    default_conn_name = "redbrick_default"
+    conn_type = "redbrick"
+    hook_name = "RedBrick AI"
+
+    def __init__(
+        self,
+        redbrick_conn_id: str = default_conn_name,
+        *,
+        max_attempts: int | None = None,
+        wait_initial: float | None = None,
+        wait_max: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.redbrick_conn_id = redbrick_conn_id
+        self._policy = {"max_attempts": max_attempts, "wait_initial": wait_initial, "wait_max": wait_max}
+        self._projects: dict[str, dict[str, Any]] = {}
+        self._local = threading.local()
+
+    @cached_property
+    def _connection(self) -> Any:
+        """Fetched once: inside a task every lookup is a call to Airflow's API."""
+        return self.get_connection(self.redbrick_conn_id)
+
+    def _policy_value(self, name: str, default: float) -> float:
+        given = self._policy[name]
+        if given is not None:
+            return float(given)
+        return float(self._connection.extra_dejson.get(name, default))
+
+    @cached_property
+    def max_attempts(self) -> int:
+        return max(1, int(self._policy_value("max_attempts", 6)))
+
+    @cached_property
+    def wait_max(self) -> float:
+        return self._policy_value("wait_max", 60.0)
+
+    @cached_property
+    def _backoff(self) -> Any:
+        return wait_random_exponential(multiplier=self._policy_value("wait_initial", 1.0), max=self.wait_max)
+
+    @cached_property
+    def limiter(self) -> RateLimiter | None:
+        per_minute = float(self._connection.extra_dejson.get("requests_per_minute") or 0)
+        return RateLimiter(per_minute) if per_minute > 0 else None
+
+    @cached_property
+    def _settings(self) -> dict[str, Any]:
+        conn = self._connection
+        extra = conn.extra_dejson
+        api_key = conn.password or extra.get("api_key")
+        if not api_key:
+            raise PlatformAuthError(
+                f"connection {self.redbrick_conn_id!r} has no API key: put it in the password field"
+            )
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(api_key)
+        if len(api_key) != API_KEY_LENGTH:
+            raise PlatformAuthError(
+                f"the API key of connection {self.redbrick_conn_id!r} has {len(api_key)} characters; RedBrick keys "
+                f"have {API_KEY_LENGTH}: copy it again from RedBrick's Integrations > API keys"
+            )
+        org_id = check_uuid("extra.org_id", extra.get("org_id"), "your RedBrick URL: app.redbrickai.com/<org_id>")
+        project_id = extra.get("project_id") or None
+        if project_id is not None:
+            check_uuid("extra.project_id", project_id, "the project's URL: app.redbrickai.com/<org_id>/projects/<id>")
+        concurrency = _number("extra.concurrency", extra.get("concurrency", 4), int, "a whole number of at least 1")
+        timeout = _number("extra.timeout", extra.get("timeout", 30), float, "a number of seconds above 0")
+        return {
+            "endpoint": graphql_endpoint(conn.host),
+            "api_key": api_key,
+            "org_id": org_id,
+            "project_id": project_id,
+            "timeout": timeout,
+            "concurrency": concurrency,
+            "duplicate_pattern": str(extra.get("duplicate_pattern") or DEFAULT_DUPLICATE_PATTERN),
+        }
+
+    @property
+    def endpoint(self) -> str:
+        return str(self._settings["endpoint"])
+
+    @property
+    def org_id(self) -> str:
+        return str(self._settings["org_id"])
+
+    @property
+    def default_project_id(self) -> str | None:
+        value = self._settings["project_id"]
+        return str(value) if value else None
+
+    @property
+    def concurrency(self) -> int:
+        return int(self._settings["concurrency"])
+
+    @property
+    def duplicate_pattern(self) -> str:
+        return str(self._settings["duplicate_pattern"])
+
+    def project_url(self, project_id: str) -> str:
+        """Where a person sees the project (the SDK documents ``app.redbrickai.com/[org_id]/projects/[id]``)."""
+        return f"{APP_URL}/{self.org_id}/projects/{project_id}"
+
+    def get_conn(self) -> requests.Session:
+        """This thread's session: ``createDatapoint`` calls run in a few threads, each with its own pool."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update(
+                {
+                    "RB-SDK-Version": SDK_VERSION,
+                    "ApiKey": self._settings["api_key"],
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "Content-Encoding-RB": "gzip",
+                    # The SDK (aiohttp) also offers br; requests decodes brotli only if a brotli package is there.
+                    "Accept-Encoding": "gzip",
+                    "User-Agent": f"airflow-ingest (redbrick-sdk {SDK_VERSION} calls)",
+                }
+            )
+            self._local.session = session
+        return session
+
+    # --- operations ---------------------------------------------------------------------------------------
+
+    def organization(self) -> dict[str, Any]:
+        """The connection's organization (``name``, ``orgId``); RedBrick refuses it to a key of another org."""
+        data = self.execute(ORG_QUERY, {"orgId": self.org_id}, operation="getOrgSDK")
+        org = data.get("organization")
+        if not org:
+            raise PlatformAuthError(
+                f"RedBrick has no organization {self.org_id!r} for this API key: fix extra.org_id "
+                f"of connection {self.redbrick_conn_id!r}"
+            )
+        return dict(org)
+
+    def project(self, project_id: str) -> dict[str, Any]:
+        """The project's record, fetched once; an unknown project is an auth error, since every call would fail."""
+        project_id = check_uuid(
+            "project_id", project_id, "the project's URL: app.redbrickai.com/<org_id>/projects/<id>"
+        )
+        if project_id not in self._projects:
+            variables = {"orgId": self.org_id, "projectId": project_id}
+            try:
+                data = self.execute(PROJECT_QUERY, variables, operation="sdkGetProjectNameSDK")
+            except RedBrickRefusal as error:
+                raise PlatformAuthError(f"RedBrick refused project {project_id!r}: {error}; check project_id") from None
+            if not data.get("project"):
+                raise PlatformAuthError(
+                    f"RedBrick has no project {project_id!r} in organization {self.org_id!r}: check project_id "
+                    f"and extra.org_id of connection {self.redbrick_conn_id!r}"
+                )
+            self._projects[project_id] = dict(data["project"])
+        return self._projects[project_id]
+
+    def validate(self, tasks: Sequence[Mapping[str, Any]], storage_id: str) -> dict[str, Any]:
+        """``validateAndConvertToImportFormat`` for an items list: ``{isValid, error, converted}``."""
+        variables = {"original": _compact(list(tasks)), "convert": True, "storageId": storage_id}
+        data = self.execute(VALIDATE_QUERY, variables, operation="validateAndConvertToImportFormatSDK")
+        return dict(data.get("validateAndConvertToImportFormat") or {})
+
+    def create_datapoint(self, project_id: str, storage_id: str, point: Mapping[str, Any]) -> dict[str, Any]:
+        """``createDatapoint`` for one converted task: ``{dpId, taskId, taskIds}`` (``{}`` if RedBrick sent none)."""
+        variables = datapoint_variables(self.org_id, project_id, storage_id, point)
+        data = self.execute(CREATE_QUERY, variables, operation="createDatapointSDK")
+        return dict(data.get("createDatapoint") or {})
+
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            org = self.organization()
+            message = f"Connected to RedBrick AI organization {org.get('name')!r}"
+            if self.default_project_id:
+                project = self.project(self.default_project_id)
+                message += f", project {project.get('name')!r}"
+        except (PlatformError, ConfigError) as error:
+            return False, str(error)
+        return True, message
+
+    # --- transport ----------------------------------------------------------------------------------------
+
+    def execute(self, query: str, variables: Mapping[str, Any], *, operation: str) -> dict[str, Any]:
+        """One GraphQL operation with retries on transient trouble; returns its ``data``.
+
+        GraphQL ``errors`` raise :class:`RedBrickRefusal` (or :class:`PlatformAuthError` when they are about
+        permissions), as the SDK's ``_process_json_response`` raises ``ValueError``; they are not retried.
+        """
+        body = encode_body(query, variables)
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            before_sleep=self._log_retry,
+            sleep=time.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(operation, body)
+        except _Transient as error:
+            raise PlatformError(
+                f"{operation} gave up after {self.max_attempts} attempts: {error}",
+                status=error.status,
+                retryable=True,
+            ) from error
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
+        timeout = float(self._settings["timeout"])
+        if self.limiter is not None:
+            waited = self.limiter.acquire()
+            if waited:
+                self.log.info(
+                    "Paced by the client-side limit of %g requests/minute: waited %.1f s",
+                    self.limiter.per_minute,
+                    waited,
+                )
+        try:
+            response = self.get_conn().post(self.endpoint, data=body, timeout=(min(timeout, 10.0), timeout))
+        except requests.Timeout as error:
+            raise _Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            raise _Transient(f"connection failed: {type(error).__name__}") from error
+        except requests.exceptions.ContentDecodingError as error:
+            raise _Transient("the answer could not be decompressed") from error
+        status = response.status_code
+        if status in (401, 403):
+            raise PlatformAuthError(
+                f"RedBrick refused the API key of connection {self.redbrick_conn_id!r} (HTTP {status}: "
+                f"{_detail(response)}); check the key in the connection's password and extra.org_id",
+                status=status,
+            )
+        if status in RETRY_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise _Transient(f"HTTP {status}: {_detail(response)}", status=status, retry_after=retry_after)
+        if status == 413:
+            raise PlatformError(
+                f"HTTP 413: the request is too large ({_detail(response)}); lower max_entries", status=status
+            )
+        try:
+            answer = response.json()
+        except ValueError as error:
+            if status == 200:
+                raise _Transient(f"{operation}: HTTP 200 with a body that is not JSON", status=status) from error
+            raise PlatformError(f"{operation}: HTTP {status}: {_detail(response)}", status=status) from error
+        if not isinstance(answer, dict) or ("data" not in answer and "errors" not in answer):
+            if status == 200:
+                raise _Transient(f"{operation}: HTTP 200 with no GraphQL data or errors", status=status)
+            raise PlatformError(f"{operation}: HTTP {status}: {_detail(response)}", status=status)
+        if answer.get("errors"):
+            messages = "; ".join(one_line(str(e.get("message", e))) for e in answer["errors"] if isinstance(e, dict))
+            messages = messages or "GraphQL errors without a message"
+            if _AUTH_MESSAGE.search(messages):
+                raise PlatformAuthError(
+                    f"RedBrick refused {operation} for connection {self.redbrick_conn_id!r}: {messages}", status=status
+                )
+            raise RedBrickRefusal(messages, status=status)
+        if status != 200:
+            raise PlatformError(f"{operation}: HTTP {status}: {_detail(response)}", status=status)
+        data = answer.get("data")
+        return dict(data) if isinstance(data, dict) else {}
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Transient) and error.retry_after is not None:
+            return min(error.retry_after, self.wait_max)
+        return float(self._backoff(state))
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        self.log.warning(
+            "RedBrick attempt %d/%d failed (%s); retrying in %.1f s",
+            state.attempt_number,
+            self.max_attempts,
+            error,
+            wait,
+        )
+
+
+def _number(parameter: str, value: Any, kind: type[int] | type[float], fix: str) -> Any:
+    """A positive number from a connection extra (the form may hand over text), or a one-line error."""
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(parameter, value, f"use {fix}") from None
+    if number <= 0:
+        raise ConfigError(parameter, value, f"use {fix}")
+    return number
+
+
+def _detail(response: requests.Response) -> str:
+    """A short, single-line description of an error body."""
+    text = " ".join(response.text.split())
+    return text[:300] if text else response.reason or "no body"
+
+
+VALIDATION_BUDGET = 100
+"""Validation calls per batch at most: twice the default 50 tasks, enough to isolate every bad task."""
+
+
+def register_batch(
+    hook: RedBrickHook,
+    body: str,
+    project_id: str | None,
+    storage_id: str,
+    *,
+    item_ids: Sequence[str] | None = None,
+    validation_budget: int = VALIDATION_BUDGET,
+) -> list[Outcome]:
+    """Create one items list's tasks in a RedBrick project; one outcome per task, in the manifest's order.
+
+    :param body: the items list (a batch manifest written by :class:`RedBrickManifests`).
+    :param project_id: the project; None takes the connection's ``extra.project_id``.
+    :param storage_id: the storage method the items paths refer to (the plan's ``storage_id``).
+    :param item_ids: the plan's item ids for this batch, in order (``read_batch_index``); without them the
+        id is ``"/" + task name``, which holds for every item the planner makes from keys without a leading
+        slash (see :func:`planned_tasks`).
+    :param validation_budget: validation calls allowed to narrow an invalid batch down to its bad tasks.
+
+    Refused credentials, an unknown organization or project raise :class:`PlatformAuthError`: every other
+    batch would fail the same way, so the caller should stop rather than record thousands of failures.
+    """
+    project = project_id or hook.default_project_id
+    if not project:
+        raise ConfigError("project_id", project_id, "pass the project's id, or set extra.project_id on the connection")
+    storage_id = check_uuid("storage_id", storage_id, "RedBrick's Storage tab (11111111-... for public URLs)")
+    if storage_id == DIRECT_UPLOAD:
+        raise ConfigError("storage_id", storage_id, "direct upload reads local files; use an external storage method")
+    tasks = json.loads(body)
+    planned = planned_tasks(tasks, item_ids)
+    try:
+        hook.project(project)
+    except PlatformAuthError:
+        raise
+    except PlatformError as error:
+        hook.log.error("Batch of %d tasks failed: %s", len(planned), error)
+        return failed_all(planned, str(error), retryable=error.retryable)
+    unique, collided = colliding_names(planned)
+
+    def validate(group: Sequence[PlannedTask]) -> Verdict:
+        try:
+            return validation_verdict(hook.validate([t.task for t in group], storage_id))
+        except PlatformAuthError:
+            raise
+        except RedBrickRefusal as error:
+            return Verdict(VerdictKind.REFUSED, str(error))
+        except PlatformError as error:
+            return Verdict(VerdictKind.FAILED, str(error), retryable=error.retryable)
+
+    checked = sort_out(unique, validate, budget=validation_budget)
+    if checked.calls > 1:
+        hook.log.warning(
+            "Batch of %d tasks failed validation; narrowed it down in %d calls", len(planned), checked.calls
+        )
+
+    def create(entry: tuple[PlannedTask, Mapping[str, Any]]) -> Outcome:
+        task, point = entry
+        try:
+            return created(task.item, hook.create_datapoint(project, storage_id, point))
+        except PlatformAuthError:
+            raise
+        except RedBrickRefusal as error:
+            return creation_refused(task.item, str(error), hook.duplicate_pattern)
+        except PlatformError as error:
+            return failed_all([task], str(error), retryable=error.retryable)[0]
+
+    with ThreadPoolExecutor(max_workers=min(hook.concurrency, max(1, len(checked.ready)))) as pool:
+        futures = [pool.submit(create, entry) for entry in checked.ready]
+        try:
+            made = [future.result() for future in futures]
+        except PlatformAuthError:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return in_plan_order(planned, [*collided, *checked.settled, *made])

@@ -1,0 +1,738 @@
+"""A fake Encord as strict as the documented API, over HTTP, serving exactly what the SDK calls for upload jobs.
+
+Endpoints (from encord 0.1.211: ``storage.py``, ``client.py``, ``user_client.py``, ``http/querier.py``,
+``http/v2/api_client.py``):
+- v2 REST under ``/v2/public``: ``GET storage/folders/{uuid}``, ``POST storage/folders/{uuid}/data-upload-jobs``
+  (body ``PostUploadJobParams``, camelCase; answers the job's UUID as a JSON string), ``GET
+  storage/folders/{uuid}/data-upload-jobs/{job}?timeoutSeconds=N`` (a long poll answering
+  ``UploadLongPollingState``), ``GET cloud-integrations``. Requests are signed per RFC 9421 (``Signature``,
+  ``Signature-Input`` label ``encord-sig``, ``Content-Digest``) with the configured Ed25519 key, or carry a
+  configured ``Authorization: Bearer`` token.
+- v1 querier ``POST /public`` (``{"query_type", "query_method", "values": {"uid", "payload"}}``, answers in
+  the envelope ``{"status", "response", "payload"}``, snake_case): ``dataset`` GET, ``datasetdatalongpolling``
+  POST (start) and GET (long poll). Signed ``Authorization: <pubkey hex>:<sig hex>`` over sha256(body).
+
+Spec rules (Encord's private-cloud docs, ``shared/seeds``): top-level keys ``videos``, ``images``,
+``image_groups``, ``dicom_series``, ``nifti_files``, ``audio`` and ``skip_duplicate_urls`` only; single files
+need ``objectUrl``, groups ``title`` and ``objectUrl_N``; no whitespace in URLs; titles up to 300 chars; at
+most ``max_entries`` (10,000) entries; the integration must exist. Any breach: 400 and no job.
+
+Jobs run in the background, one at a time per destination in start order, one unit (entry) every
+``job_seconds / units``: a unit whose URL matches a configured pattern fails with the configured text;
+with ``skip_duplicate_urls`` a unit whose URLs are all registered already is skipped (counted done, not
+added: Encord documents no other report of skipped URLs); otherwise it is registered. ``ignore_errors=False``
+ends the job in ERROR at the first unit error. Scripted jobs end CANCELLED or ERROR after N units.
+
+Control (no auth): ``POST /_fake/configure``, ``POST /_fake/reset``, ``GET /_fake/state``. Faults are
+scripted per request, each for a ``route`` (``start``, ``poll``, ``open``, ``any``): ``{"status": 500}``,
+``{"status": 429, "retry_after": 1}``, ``{"delay": 3}`` (a start is committed before the delay),
+``{"status": 500, "after_commit": true}``, ``{"malformed": true}``, ``{"reset": true}`` (the answer breaks
+off mid-body).
+
+Run on its own: ``python -m tests.fakes.encord --port 8766 --public-key HEX``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from tests.harness import Service, free_port
+
+FOLDER = "11111111-2222-4333-8444-555555555555"
+DATASET = "66666666-7777-4888-9999-000000000000"
+INTEGRATION = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+MAX_ENTRIES = 10_000
+TOP_LEVEL = {"videos", "images", "image_groups", "dicom_series", "nifti_files", "audio", "skip_duplicate_urls"}
+SINGLE_KEYS = {"objectUrl", "title", "clientMetadata", "videoMetadata", "imageMetadata", "audioMetadata", "createVideo"}
+GROUP_KEYS = {"title", "clientMetadata", "createVideo"}
+_NUMBERED = re.compile(r"^objectUrl_(\d+)$")
+
+
+@dataclass
+class Unit:
+    title: str
+    urls: list[str]
+    state: str = "PENDING"
+
+
+@dataclass
+class Job:
+    id: str
+    destination: str
+    units: list[Unit]
+    ignore_errors: bool
+    skip_duplicates: bool
+    script: dict[str, Any]
+    created: float
+    started: float | None = None
+    status: str = "PENDING"
+    added: list[dict[str, str]] = field(default_factory=list)
+    unit_errors: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    processed: int = 0
+
+    def counts(self) -> dict[str, int]:
+        states = [u.state for u in self.units]
+        return {s: states.count(s) for s in ("PENDING", "DONE", "ERROR", "CANCELLED")}
+
+
+@dataclass
+class FakeEncordState:
+    public_key: str = ""
+    bearer_tokens: set[str] = field(default_factory=set)
+    folders: set[str] = field(default_factory=lambda: {FOLDER})
+    datasets: set[str] = field(default_factory=lambda: {DATASET})
+    integrations: dict[str, str] = field(default_factory=lambda: {INTEGRATION: "demo-bucket"})
+    job_seconds: float = 0.5
+    max_entries: int = MAX_ENTRIES
+    max_long_poll: float = 60.0
+    unit_errors: dict[str, str] = field(default_factory=dict)
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    job_scripts: deque[dict[str, Any]] = field(default_factory=deque)
+    registered: dict[str, dict[str, int]] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        with self.lock:
+            for name in ("public_key", "job_seconds", "max_entries", "max_long_poll"):
+                if name in settings:
+                    setattr(self, name, settings[name])
+            for name in ("folders", "datasets", "bearer_tokens"):
+                if name in settings:
+                    setattr(self, name, set(settings[name]))
+            if "integrations" in settings:
+                self.integrations = dict(settings["integrations"])
+            if "unit_errors" in settings:
+                self.unit_errors = dict(settings["unit_errors"])
+            if "faults" in settings:
+                self.faults = list(settings["faults"])
+            if "job_scripts" in settings:
+                self.job_scripts = deque(settings["job_scripts"])
+
+    def reset(self) -> None:
+        with self.lock:
+            self.registered.clear()
+            self.jobs.clear()
+            self.requests.clear()
+            self.faults.clear()
+            self.job_scripts.clear()
+            self.unit_errors.clear()
+            self.job_seconds = 0.5
+            self.max_entries = MAX_ENTRIES
+
+    def take_fault(self, route: str) -> dict[str, Any]:
+        with self.lock:
+            for position, fault in enumerate(self.faults):
+                if fault.get("route", "any") in (route, "any"):
+                    return self.faults.pop(position)
+        return {}
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "registered": {dest: dict(urls) for dest, urls in self.registered.items()},
+                "jobs": [
+                    {
+                        "id": j.id,
+                        "destination": j.destination,
+                        "status": j.status,
+                        "units": len(j.units),
+                        "counts": j.counts(),
+                        "added": len(j.added),
+                        "unit_errors": len(j.unit_errors),
+                    }
+                    for j in self.jobs.values()
+                ],
+                "requests": list(self.requests),
+                "faults_left": len(self.faults),
+            }
+
+    # --- processing -------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Advance every destination's head job by the units now due (called by the worker thread)."""
+        now = time.monotonic()
+        with self.lock:
+            heads: dict[str, Job] = {}
+            for job in self.jobs.values():  # dicts keep start order
+                if job.status == "PENDING" and job.destination not in heads:
+                    heads[job.destination] = job
+            for job in heads.values():
+                if job.started is None:
+                    job.started = now
+                per_unit = self.job_seconds / max(1, len(job.units))
+                due = min(len(job.units), int((now - job.started) / per_unit) + 1 if per_unit else len(job.units))
+                while job.status == "PENDING" and job.processed < due:
+                    self._process(job)
+
+    def _process(self, job: Job) -> None:
+        script = job.script
+        if "cancel_after" in script and job.processed >= int(script["cancel_after"]):
+            job.status = "CANCELLED"
+        elif "error_after" in script and job.processed >= int(script["error_after"]):
+            job.status = "ERROR"
+            job.errors.append(str(script.get("message", "injected job failure")))
+        if job.status != "PENDING":
+            for unit in job.units[job.processed :]:
+                unit.state = "CANCELLED"
+            return
+        unit = job.units[job.processed]
+        job.processed += 1
+        failure = next(
+            (text for pattern, text in self.unit_errors.items() for url in unit.urls if re.search(pattern, url)), None
+        )
+        held = self.registered.setdefault(job.destination, {})
+        if failure is not None:
+            unit.state = "ERROR"
+            job.unit_errors.append(
+                {
+                    "object_urls": unit.urls,
+                    "error": failure,
+                    "subtask_uuid": str(uuid.uuid4()),
+                    "action_description": f"Registering {unit.title}",
+                }
+            )
+            if not job.ignore_errors:
+                job.status = "ERROR"
+                job.errors.append(f"{unit.title}: {failure}")
+                for rest in job.units[job.processed :]:
+                    rest.state = "CANCELLED"
+                return
+        elif job.skip_duplicates and all(url in held for url in unit.urls):
+            unit.state = "DONE"
+        else:
+            unit.state = "DONE"
+            for url in unit.urls:
+                held[url] = held.get(url, 0) + 1
+            job.added.append({"uuid": str(uuid.uuid4()), "name": unit.title})
+        if job.processed == len(job.units):
+            job.status = "ERROR" if job.unit_errors and not job.ignore_errors else "DONE"
+
+
+# --- auth -----------------------------------------------------------------------------------------------
+
+
+def _public_key(hex_key: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(hex_key))
+
+
+def v2_authorized(state: FakeEncordState, request: Request, body: bytes) -> str | None:
+    """None when the request carries a valid bearer token or RFC 9421 signature by the configured key."""
+    header = request.headers.get("authorization", "")
+    if header.startswith("Bearer "):
+        return None if header[7:] in state.bearer_tokens else "unknown bearer token"
+    digest = request.headers.get("content-digest", "")
+    sig_input = request.headers.get("signature-input", "")
+    signature = request.headers.get("signature", "")
+    if not (digest and sig_input and signature):
+        return "unsigned request"
+    if digest != "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode() + ":":
+        return "Content-Digest does not match the body"
+    if not sig_input.startswith("encord-sig=") or not signature.startswith("encord-sig=:"):
+        return "unknown signature label"
+    params = sig_input[len("encord-sig=") :]
+    keyid = re.search(r';keyid="([0-9a-f]+)"', params)
+    created = re.search(r";created=(\d+)", params)
+    if not keyid or keyid.group(1) != state.public_key or not created:
+        return "unknown key id"
+    if abs(time.time() - int(created.group(1))) > 300:
+        return "signature too old"
+    target = request.scope["raw_path"].decode()
+    if request.scope.get("query_string"):
+        target += "?" + request.scope["query_string"].decode()
+    base = "\n".join(
+        [
+            f'"@method": {request.method.upper()}',
+            f'"@request-target": {target}',
+            f'"content-digest": {digest}',
+            f'"@signature-params": {params}',
+        ]
+    )
+    try:
+        _public_key(state.public_key).verify(base64.b64decode(signature[len("encord-sig=:") : -1]), base.encode())
+    except (InvalidSignature, ValueError):
+        return "bad signature"
+    return None
+
+
+def v1_authorized(state: FakeEncordState, request: Request, body: bytes) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.startswith("Bearer "):
+        return None if header[7:] in state.bearer_tokens else "unknown bearer token"
+    key, _, signature = header.partition(":")
+    if not signature or key != state.public_key:
+        return "unknown key"
+    try:
+        _public_key(state.public_key).verify(bytes.fromhex(signature), hashlib.sha256(body).digest())
+    except (InvalidSignature, ValueError):
+        return "bad signature"
+    return None
+
+
+# --- spec validation ------------------------------------------------------------------------------------
+
+
+def spec_units(spec: Any, max_entries: int) -> list[Unit]:
+    """The job's units from a spec, or ValueError naming the first breach of Encord's documented format."""
+    if not isinstance(spec, dict):
+        raise ValueError("the spec must be a JSON object")
+    unknown = sorted(set(spec) - TOP_LEVEL)
+    if unknown:
+        raise ValueError(f"unknown top-level keys {unknown}; supported: {sorted(TOP_LEVEL)}")
+    if "skip_duplicate_urls" in spec and not isinstance(spec["skip_duplicate_urls"], bool):
+        raise ValueError("skip_duplicate_urls must be true or false")
+    units = []
+    for section in sorted(TOP_LEVEL - {"skip_duplicate_urls"}):
+        entries = spec.get(section, [])
+        if not isinstance(entries, list):
+            raise ValueError(f"{section} must be a list")
+        for n, entry in enumerate(entries):
+            where = f"{section}[{n}]"
+            if not isinstance(entry, dict):
+                raise ValueError(f"{where} must be an object")
+            if section in ("videos", "images", "audio"):
+                extra = sorted(set(entry) - SINGLE_KEYS)
+                if extra or "objectUrl" not in entry:
+                    raise ValueError(f"{where}: needs objectUrl; unknown keys {extra}")
+                urls = [entry["objectUrl"]]
+                title = entry.get("title") or str(entry["objectUrl"]).rsplit("/", 1)[-1]
+            else:
+                numbered = {k: v for k, v in entry.items() if _NUMBERED.match(k)}
+                extra = sorted(set(entry) - GROUP_KEYS - set(numbered))
+                if extra or not numbered:
+                    raise ValueError(f"{where}: needs objectUrl_0, objectUrl_1, ...; unknown keys {extra}")
+                if not entry.get("title"):
+                    raise ValueError(f"{where}: title is required for {section}")
+                urls = [v for _, v in sorted(numbered.items(), key=lambda kv: int(kv[0].split("_")[1]))]
+                title = entry["title"]
+            for url in urls:
+                if not isinstance(url, str) or not url or re.search(r"\s", url):
+                    raise ValueError(f"{where}: object URLs must not contain whitespace: {url!r}")
+            if not isinstance(title, str) or len(title) > 300:
+                raise ValueError(f"{where}: titles are at most 300 characters")
+            units.append(Unit(title=title, urls=list(urls)))
+    if not units:
+        raise ValueError("the spec holds no entries")
+    if len(units) > max_entries:
+        raise ValueError(f"{len(units)} entries: Encord takes at most {max_entries:,} entries per file")
+    return units
+
+
+# --- the app --------------------------------------------------------------------------------------------
+
+
+def _v2_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"message": message}, status_code=status, headers=headers)
+
+
+_V1_CODES = {
+    400: "INVALID_ARGUMENTS_ERROR",
+    401: "AUTHENTICATION_ERROR",
+    403: "AUTHORISATION_ERROR",
+    404: "RESOURCE_NOT_FOUND_ERROR",
+}
+
+
+def _v1_error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    code = _V1_CODES.get(status, "UNKNOWN_ERROR")
+    return JSONResponse({"status": status, "response": [code], "payload": message}, status_code=status, headers=headers)
+
+
+class _Broken(Response):
+    """An answer that breaks off mid-body: the connection is cut as a reset would cut it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"status": "PEN', "more_body": True})
+        raise ConnectionResetError("injected reset")
+
+
+Handler = Callable[[], Awaitable[Response]]
+
+
+def create_app(state: FakeEncordState) -> FastAPI:
+    app = FastAPI(title="fake Encord")
+
+    async def served(route: str, request: Request, v1: bool, handle: Callable[[bytes], Awaitable[Response]]) -> Any:
+        """Auth, then a scripted fault, then the handler; every request is logged with its final status."""
+        log: dict[str, Any] = {"at": time.time(), "route": route, "status": 200}
+        state.requests.append(log)
+        body = await request.body()
+        denied = (v1_authorized if v1 else v2_authorized)(state, request, body)
+        error = _v1_error if v1 else _v2_error
+        if denied:
+            log["status"] = 401
+            return error(401, f"You are not authenticated to access the Encord platform: {denied}")
+        fault = state.take_fault(route)
+        status = fault.get("status")
+        if status and not fault.get("after_commit"):
+            log["status"] = int(status)
+            headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else None
+            return error(int(status), "injected fault", headers)
+        if fault.get("delay") and route != "start":
+            await asyncio.sleep(float(fault["delay"]))
+        response = await handle(body)
+        if fault.get("delay") and route == "start":
+            await asyncio.sleep(float(fault["delay"]))  # committed, then slow: the answer is lost to a timeout
+        if status:
+            log["status"] = int(status)
+            return error(int(status), "injected fault after commit")
+        if fault.get("malformed"):
+            log["status"] = "malformed"
+            return Response(b'{"status": 200, "resp', media_type="application/json")
+        if fault.get("reset"):
+            log["status"] = "reset"
+            return _Broken()
+        log["status"] = response.status_code
+        return response
+
+    # --- v2 -------------------------------------------------------------------------------------------
+
+    @app.get("/v2/public/cloud-integrations")
+    async def integrations(request: Request) -> Any:
+        async def handle(_: bytes) -> Response:
+            result = [{"integrationUuid": k, "title": v} for k, v in state.integrations.items()]
+            return JSONResponse({"result": result})
+
+        return await served("open", request, False, handle)
+
+    @app.get("/v2/public/storage/folders/{folder}")
+    async def get_folder(folder: str, request: Request) -> Any:
+        async def handle(_: bytes) -> Response:
+            if folder not in state.folders:
+                return _v2_error(404, "The requested resource was not found.")
+            now = "2025-01-01T00:00:00+00:00"
+            return JSONResponse(
+                {
+                    "uuid": folder,
+                    "parent": None,
+                    "name": "fake folder",
+                    "description": "",
+                    "clientMetadata": None,
+                    "owner": "fake@example.com",
+                    "createdAt": now,
+                    "lastEditedAt": now,
+                    "userRole": "admin",
+                    "syncedDatasetHash": None,
+                    "pathToRoot": [],
+                }
+            )
+
+        return await served("open", request, False, handle)
+
+    @app.post("/v2/public/storage/folders/{folder}/data-upload-jobs")
+    async def start_folder_job(folder: str, request: Request) -> Any:
+        async def handle(raw: bytes) -> Response:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return _v2_error(400, "the body is not JSON")
+            unknown = sorted(set(body) - {"dataItems", "externalFiles", "integrationHash", "ignoreErrors", "fileName"})
+            if unknown:
+                return _v2_error(400, f"unknown fields {unknown}")
+            if folder not in state.folders:
+                return _v2_error(404, "The requested resource was not found.")
+            answer = _start(
+                state,
+                f"folder:{folder}",
+                body.get("externalFiles"),
+                body.get("integrationHash"),
+                bool(body.get("ignoreErrors", False)),
+            )
+            if isinstance(answer, str):
+                return _v2_error(400, answer)
+            return JSONResponse(answer.id)
+
+        return await served("start", request, False, handle)
+
+    @app.get("/v2/public/storage/folders/{folder}/data-upload-jobs/{job_id}")
+    async def poll_folder_job(folder: str, job_id: str, request: Request) -> Any:
+        async def handle(_: bytes) -> Response:
+            unknown = sorted(set(request.query_params) - {"timeoutSeconds"})
+            if unknown:
+                return _v2_error(400, f"unknown parameters {unknown}")
+            job = state.jobs.get(job_id)
+            if job is None or job.destination != f"folder:{folder}":
+                return _v2_error(404, "The requested resource was not found.")
+            await _long_poll(state, job, float(request.query_params.get("timeoutSeconds", 60)))
+            with state.lock:
+                counts = job.counts()
+                return JSONResponse(
+                    {
+                        "status": job.status,
+                        "itemsWithNames": [{"itemUuid": a["uuid"], "name": a["name"]} for a in job.added],
+                        "errors": list(job.errors),
+                        "unitsPendingCount": counts["PENDING"],
+                        "unitsDoneCount": counts["DONE"],
+                        "unitsErrorCount": counts["ERROR"],
+                        "unitsCancelledCount": counts["CANCELLED"],
+                        "unitErrors": [
+                            {
+                                "objectUrls": e["object_urls"],
+                                "error": e["error"],
+                                "subtaskUuid": e["subtask_uuid"],
+                                "actionDescription": e["action_description"],
+                            }
+                            for e in job.unit_errors
+                        ],
+                    }
+                )
+
+        return await served("poll", request, False, handle)
+
+    # --- v1 querier -----------------------------------------------------------------------------------
+
+    @app.post("/public")
+    async def querier(request: Request) -> Any:
+        try:
+            query = json.loads(await request.body())
+            route = {"datasetdatalongpolling": "start" if query["query_method"] == "POST" else "poll"}.get(
+                query["query_type"], "open"
+            )
+        except (ValueError, KeyError, TypeError):
+            route = "open"
+        return await served(route, request, True, lambda raw: _v1(state, request, raw))
+
+    # --- control --------------------------------------------------------------------------------------
+
+    @app.post("/_fake/configure")
+    async def configure(request: Request) -> Any:
+        state.configure(await request.json())
+        return {"ok": True}
+
+    @app.post("/_fake/reset")
+    def reset() -> Any:
+        state.reset()
+        return {"ok": True}
+
+    @app.get("/_fake/state")
+    def snapshot() -> Any:
+        return state.snapshot()
+
+    return app
+
+
+def _start(state: FakeEncordState, destination: str, spec: Any, integration: Any, ignore_errors: bool) -> Job | str:
+    """Validate a start and queue the job, or say why not (a 400: no job is created)."""
+    if str(integration) not in state.integrations:
+        return f"integration {integration!r} not found or not accessible"
+    if isinstance(spec, str):
+        try:
+            spec = json.loads(spec)
+        except ValueError:
+            return "the spec is not JSON"
+    try:
+        units = spec_units(spec, state.max_entries)
+    except ValueError as error:
+        return str(error)
+    with state.lock:
+        script = state.job_scripts.popleft() if state.job_scripts else {}
+        job = Job(
+            id=str(uuid.uuid4()),
+            destination=destination,
+            units=units,
+            ignore_errors=ignore_errors,
+            skip_duplicates=bool(spec.get("skip_duplicate_urls")),
+            script=script,
+            created=time.monotonic(),
+        )
+        state.jobs[job.id] = job
+    return job
+
+
+async def _long_poll(state: FakeEncordState, job: Job, timeout: float) -> None:
+    deadline = time.monotonic() + min(max(timeout, 0.0), state.max_long_poll)
+    while job.status == "PENDING" and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+async def _v1(state: FakeEncordState, request: Request, raw: bytes) -> Response:
+    try:
+        query = json.loads(raw)
+        unknown = sorted(set(query) - {"query_type", "query_method", "values"})
+        if unknown:
+            return _v1_error(400, f"unknown fields {unknown}")
+        kind, method, values = query["query_type"], query["query_method"], query["values"]
+        payload = values.get("payload") or {}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _v1_error(400, "malformed query")
+    if request.headers.get("resourcetype") != "dataset":
+        return _v1_error(403, "this fake serves dataset resources only")
+    dataset = request.headers.get("resourceid", "")
+    if dataset not in state.datasets:
+        return _v1_error(404, f"dataset {dataset!r} not found")
+
+    def ok(response: Any) -> JSONResponse:
+        return JSONResponse({"status": 200, "response": response})
+
+    if kind == "dataset" and method == "GET":
+        return ok(
+            {
+                "dataset_hash": dataset,
+                "title": "fake dataset",
+                "description": "",
+                "dataset_type": "AWS_S3",
+                "data_rows": [],
+            }
+        )
+    if kind == "datasetdatalongpolling" and method == "POST":
+        allowed = {"dataItems", "files", "integrationId", "ignoreErrors", "folderUuid", "fileName"}
+        unknown = sorted(set(payload) - allowed)
+        if unknown:
+            return _v1_error(400, f"unknown fields {unknown}")
+        answer = _start(
+            state,
+            f"dataset:{dataset}",
+            payload.get("files"),
+            payload.get("integrationId"),
+            bool(payload.get("ignoreErrors", False)),
+        )
+        if isinstance(answer, str):
+            return _v1_error(400, answer)
+        return ok({"process_hash": answer.id})
+    if kind == "datasetdatalongpolling" and method == "GET":
+        unknown = sorted(set(payload) - {"process_hash", "timeout_seconds"})
+        job = state.jobs.get(str(payload.get("process_hash")))
+        if unknown or job is None or job.destination != f"dataset:{dataset}":
+            return _v1_error(404, "upload job not found")
+        await _long_poll(state, job, float(payload.get("timeout_seconds", 60)))
+        with state.lock:
+            counts = job.counts()
+            return ok(
+                {
+                    "status": job.status,
+                    "data_hashes_with_titles": [
+                        {"data_hash": a["uuid"], "title": a["name"], "backing_item_uuid": a["uuid"]} for a in job.added
+                    ],
+                    "errors": list(job.errors),
+                    "data_unit_errors": list(job.unit_errors),
+                    "units_pending_count": counts["PENDING"],
+                    "units_done_count": counts["DONE"],
+                    "units_error_count": counts["ERROR"],
+                    "units_cancelled_count": counts["CANCELLED"],
+                }
+            )
+    return _v1_error(400, f"unsupported query {kind} {method}")
+
+
+def _worker(state: FakeEncordState) -> None:
+    while True:
+        state.tick()
+        time.sleep(0.02)
+
+
+# --- running it -----------------------------------------------------------------------------------------
+
+
+def new_key() -> tuple[str, str]:
+    """A fresh Ed25519 key: (OpenSSH private key text, raw public key in hex)."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption()).decode()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    return private, public
+
+
+class FakeEncord(Service):
+    """The fake Encord in its own process, with a freshly generated key pair; driven through its control API."""
+
+    BEARER = "fake-encord-bearer-token-0123456789"
+
+    def __init__(self, log_dir: Path):
+        self.private_key, self.public_key = new_key()
+        port = free_port()
+        argv = [
+            sys.executable,
+            "-m",
+            "tests.fakes.encord",
+            "--port",
+            str(port),
+            "--public-key",
+            self.public_key,
+            "--bearer-token",
+            self.BEARER,
+        ]
+        super().__init__("fake-encord", argv, port, log_dir)
+
+    def conn(self, *, private_key: str | None = None, bearer_token: str | None = None, **extra: Any) -> str:
+        """The Airflow connection (JSON form): the key in the password, or a bearer token in the extra."""
+        settings: dict[str, Any] = {
+            "timeout": 20,
+            "max_retries": 3,
+            "backoff_factor": 0.1,
+            "wait_initial": 0.1,
+            "wait_max": 3,
+            "long_poll_seconds": 5,
+            **extra,
+        }
+        conn: dict[str, Any] = {"conn_type": "encord", "host": self.url, "extra": settings}
+        if bearer_token:
+            settings["bearer_token"] = bearer_token
+        else:
+            conn["password"] = private_key or self.private_key
+        return json.dumps(conn)
+
+    def configure(self, **settings: Any) -> None:
+        import requests
+
+        requests.post(f"{self.url}/_fake/configure", json=settings, timeout=10).raise_for_status()
+
+    def reset(self) -> None:
+        import requests
+
+        requests.post(f"{self.url}/_fake/reset", timeout=10).raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        import requests
+
+        response = requests.get(f"{self.url}/_fake/state", timeout=30)
+        response.raise_for_status()
+        return dict(response.json())
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--public-key", required=True, help="raw Ed25519 public key, hex")
+    parser.add_argument("--bearer-token", action="append", default=[])
+    args = parser.parse_args()
+    state = FakeEncordState(public_key=args.public_key, bearer_tokens=set(args.bearer_token))
+    threading.Thread(target=_worker, args=(state,), daemon=True).start()
+    uvicorn.run(create_app(state), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
