@@ -9,8 +9,9 @@ Inside the group::
     list >> plan >> gate ─┬─> register (mapped, one per batch) >> report >> [commit, announce, branch]
                           └─> planned (dry run: the plan is the result)          branch >> [success, failures]
 
-The report runs whatever the register tasks did (a failed batch is reported, not lost) and skips itself on a
-dry run, which skips what follows it.
+The report runs whatever the register tasks did (a failed batch is reported, not lost; a plan with no
+batches gets an empty report); it skips itself in a group that did not run (another platform's, in
+``ingest_manual``) and on a dry run, which skips what follows it.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def ingest_task_group(
             sync_name=sync_name,
             on_change=on_change,
         )
-        run_dir = _pushed(plan, "run_dir")
+        run_dir = _pushed(listing, "run_dir")  # None, not an error, when the group was skipped
         register = operator.partial(
             task_id="register",
             map_index_template="{{ task.manifest.rsplit('/', 1)[-1] }}",

@@ -35,7 +35,7 @@ class IngestReportOperator(BaseOperator):
     template_fields: Sequence[str] = ("run_dir", "plan_only")
     ui_color = "#f3e8fd"
 
-    def __init__(self, *, run_dir: str, plan_only: bool | str = False, **kwargs: Any) -> None:
+    def __init__(self, *, run_dir: str | None, plan_only: bool | str = False, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", "all_done")
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
@@ -43,6 +43,8 @@ class IngestReportOperator(BaseOperator):
         self.plan_only = plan_only
 
     def execute(self, context: Context) -> dict[str, Any]:
+        if not self.run_dir:
+            raise AirflowSkipException("nothing was listed here (the group was skipped): nothing to report")
         base = ObjectStoragePath(self.run_dir)
         if is_true(self.plan_only):
             raise AirflowSkipException(f"dry run: nothing was registered; the plan is {base / 'plan.json'}")

@@ -73,6 +73,7 @@ def test_2500_objects_register_exactly_once_across_two_runs_despite_429_and_500(
     assert (plan["objects"], plan["items"], plan["skipped_count"]) == (2501, 2500, 1)
     assert len(plan["batches"]) == 40 and max(b["entries"] for b in plan["batches"]) <= 64
     assert [first.task("darwin.register", i) for i in range(40)] == ["success"] * 40
+    assert {first.task(f"{other}.{t}") for other in ("encord", "redbrick") for t in ("list", "report")} == {"skipped"}
     state = darwin.state()
     registered = {(r["path"], r["name"]): r["storage_key"] for r in state["registered"]}
     expected = {("/" + k.rsplit("/", 1)[0], k.rsplit("/", 1)[1]): k for k in keys}
@@ -139,6 +140,7 @@ def test_with_a_ledger_the_second_run_sends_nothing(
     second = airflow_home.dags_test("ingest_manual", conf)
     assert second.state == "success", second.output[-3000:]
     assert json.loads((second.run_dir / "plan.json").read_text())["batches"] == []
+    assert second.task("darwin.report") == "success", second.tasks
     assert second.report()["totals"]["items"] == 0 and second.task("darwin.success") == "success"
     assert second.task("darwin.announce") == "skipped"  # nothing new: no asset event
     assert len(darwin.state()["requests"]) == requests  # not a single registration request

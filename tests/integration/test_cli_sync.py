@@ -101,13 +101,14 @@ def test_a_sync_killed_mid_run_then_rerun_registers_every_object_exactly_once(
     assert again["batches"] == 0 and again["unchanged"] == 250
 
 
-def test_sync_refuses_platforms_it_cannot_register_yet(s3: MotoS3, darwin: FakeDarwin, tmp_path: Path) -> None:
+def test_sync_refuses_what_a_platform_cannot_take_before_listing(s3: MotoS3, tmp_path: Path) -> None:
     env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn()}
-    result = subprocess.run(
-        [str(BIN / "airflow-ingest"), "sync", "s3://sync-bucket/", "--platform", "encord", "--platform-conn-id", "x",
-         "--state", str(tmp_path)], capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 2 and "sync registers into darwin in this version" in result.stderr
+    base = [str(BIN / "airflow-ingest"), "sync", "s3://sync-bucket/", "--platform", "encord", "--platform-conn-id",
+            "x", "--state", str(tmp_path)]  # fmt: skip
+    csv = subprocess.run([*base, "--format", "csv"], capture_output=True, text=True, env=env, timeout=120)
+    assert csv.returncode == 2 and "Encord's SDK registers JSON specs; use --format json" in csv.stderr
+    nowhere = subprocess.run([*base, "--integration", "i"], capture_output=True, text=True, env=env, timeout=120)
+    assert nowhere.returncode == 2 and "folder" in nowhere.stderr
 
 
 def test_retryable_failures_get_a_retry_manifest_that_resends_exactly_them(

@@ -70,6 +70,7 @@ def dag_test(home: AirflowHome, run: Path, plan: Plan, deferrable: bool) -> tupl
     (dags / f"{dag_id}.py").write_text(DAG_FILE)
     env = home.env(
         AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+        AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",  # the deferral is checked in the log lines
         ENCORD_TEST_RUN=str(run),
         ENCORD_TEST_DEFERRABLE="1" if deferrable else "0",
         ENCORD_TEST_DAG=dag_id,
