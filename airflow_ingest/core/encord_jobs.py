@@ -159,6 +159,31 @@ def url_owners(index: Iterable[Mapping[str, Any]], linker: Linker) -> dict[str, 
     return owners
 
 
+def encord_retry(body: str, retry: set[str], index: Iterable[Mapping[str, Any]], linker: Linker) -> str | None:
+    """The same JSON spec holding only the entries of the items in ``retry`` (plan item ids), or None if none.
+
+    For a retry manifest: entries belong to items through their URLs, as for outcomes; with
+    ``skip_duplicate_urls`` kept, entries that did land in the meantime are skipped, not doubled.
+    """
+    owners = url_owners(index, linker)
+    spec = json.loads(body)
+    kept: dict[str, Any] = {}
+    for section in SPEC_SECTIONS:
+        chosen = [raw for raw, entry in zip(spec.get(section) or [], _section_entries(spec, section), strict=True)
+                  if any(owners.get(url) in retry for url in entry.urls)]  # fmt: skip
+        if chosen:
+            kept[section] = chosen
+    if not kept:
+        return None
+    if spec.get("skip_duplicate_urls"):
+        kept["skip_duplicate_urls"] = True
+    return json.dumps(kept, ensure_ascii=False)
+
+
+def _section_entries(spec: Mapping[str, Any], section: str) -> list[SpecEntry]:
+    return spec_entries({section: spec.get(section) or []})
+
+
 # --- outcomes ---------------------------------------------------------------------------------------
 
 _DUPLICATE = "skipped by skip_duplicate_urls: Encord already holds these URLs"

@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow_ingest.core.ledger import Entry
 from airflow_ingest.core.outcomes import SUCCESSFUL, Outcome, OutcomeKind, ReportRow, ReportWriter
-from airflow_ingest.core.plan import INDEX, Plan
+from airflow_ingest.core.plan import INDEX, BatchInfo, Plan, read_batch_index
 
 
 def outcome_path(manifest: Any) -> Any:
@@ -99,17 +99,13 @@ def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]])
     """For each batch with retryable failures, its manifest cut down to those items, under ``retry/``.
 
     The files are in the platform's own format, so the register operator (or a person) can resend exactly
-    them. Only V7 manifests can be cut down yet; other platforms get none, and their report lists the items.
+    them. Encord's CSV specs (for the web UI) are not cut down; their report lists the items.
     """
-    from airflow_ingest.core.darwin import darwin_retry
-
-    if plan.platform != "darwin":
-        return []
     written = []
     for number, items in sorted(retryable.items()):
         batch = plan.batches[number - 1]
         with (base / batch.path).open("r", encoding="utf-8") as stream:
-            body = darwin_retry(stream.read(), items)
+            body = retry_body(base, plan, batch, stream.read(), items)
         if body is None:
             continue
         path = base / "retry" / batch.path.rpartition("/")[2]
@@ -118,3 +114,22 @@ def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]])
             out.write(body)
         written.append(str(path))
     return written
+
+
+def retry_body(base: Any, plan: Plan, batch: BatchInfo, body: str, items: set[str]) -> str | None:
+    """``body`` in the platform's format, cut down to ``items``; None when nothing is left or it cannot be cut."""
+    if plan.platform == "darwin":
+        from airflow_ingest.core.darwin import darwin_retry
+
+        return darwin_retry(body, items)
+    if plan.platform == "redbrick":
+        from airflow_ingest.core.redbrick_results import redbrick_retry
+
+        return redbrick_retry(body, items)
+    if batch.path.endswith(".csv"):
+        return None
+    from airflow_ingest.core.encord import EncordTarget
+    from airflow_ingest.core.encord_jobs import encord_retry
+
+    linker = EncordTarget.model_validate(plan.target).linker
+    return encord_retry(body, items, read_batch_index(base, batch), linker)
