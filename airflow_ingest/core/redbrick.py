@@ -99,7 +99,7 @@ class RedBrickManifests:
         return self.linker.link(obj) if self.target.public else obj.key
 
     def task(self, item: Item) -> RedBrickTask:
-        name = item.id.lstrip("/")
+        name = item.id.removeprefix("/")  # ids start with "/"; a key may start with "/" too, so only one goes
         if self.target.form == "flat":
             return {"name": name, "items": [self.path(o) for o in item.objects]}
         series: list[RedBrickSeries] = []
