@@ -1,9 +1,9 @@
-"""`make demo`: the main job end to end on the embedded stack, twice, with a summary of what happened.
+"""`make demo`: the main jobs end to end on the embedded stack, with a summary of what happened.
 
-Starts moto server (S3) and the fake V7 Darwin on free loopback ports, seeds a bucket with a few thousand
-objects of mixed types under nested prefixes, runs the ``ingest_manual`` DAG with ``airflow dags test`` on
-an SQLite Airflow home in ``.demo/``, runs it again (everything comes back a duplicate), prints both
-summaries and stops what it started.
+Starts moto server (S3), the fake V7 Darwin, the fake Encord and the fake RedBrick on free loopback ports,
+seeds a bucket with a few thousand objects of mixed types under nested prefixes, and on an SQLite Airflow home
+in ``.demo/`` runs with ``airflow dags test``: ``ingest_manual`` once per platform, then ``nightly_sync``
+twice (the second night sends nothing). Prints every summary and stops what it started.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ import sys
 import time
 from typing import Any
 
+from tests.fakes.encord import FOLDER, INTEGRATION, FakeEncord
+from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import REPO, AirflowHome, DagRunResult, FakeDarwin, MotoS3
 
 OUT = REPO / ".demo"
 BUCKET = "demo-bucket"
+NIGHTLY_TARGET = {"dataset_slug": "nightly-dataset", "storage_slug": "demo-storage"}
 
 
 def demo_objects() -> list[tuple[str, int]]:
@@ -42,8 +45,8 @@ def summarize(title: str, run: DagRunResult, seconds: float) -> dict[str, Any]:
     totals = run.report()["totals"] if (run.run_dir / "report.json").exists() else {}
     print(f"\n{title}: run {run.run_id} -> {run.state} in {seconds:.1f} s")
     rows = [
-        ("objects listed", plan["objects"]),
-        ("skipped (not media)", plan["skipped_count"]),
+        ("objects planned", plan["objects"]),
+        ("skipped (with reason)", plan["skipped_count"]),
         ("items", plan["items"]),
         ("batches", len(plan["batches"])),
         ("registered", totals.get("registered", 0)),
@@ -60,32 +63,71 @@ def summarize(title: str, run: DagRunResult, seconds: float) -> dict[str, Any]:
 def main() -> int:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    started = []
+    started: list[Any] = []
     try:
         s3 = MotoS3(OUT / "logs")
         started.append(s3)
-        darwin = FakeDarwin(OUT / "logs")
-        started.append(darwin)
-        print(f"moto S3 on {s3.url}, fake V7 Darwin on {darwin.url}")
+        darwin, encord, redbrick = FakeDarwin(OUT / "logs"), FakeEncord(OUT / "logs"), FakeRedBrick(OUT / "logs")
+        started += [darwin, encord, redbrick]
+        print(f"moto S3 on {s3.url}; fake V7 Darwin {darwin.url}, Encord {encord.url}, RedBrick {redbrick.url}")
+        darwin.configure(datasets=["demo-dataset", "nightly-dataset"])
         count = s3.seed(BUCKET, demo_objects())
         print(f"seeded s3://{BUCKET} with {count:,} objects")
-        home = AirflowHome(OUT / "airflow-home", {"aws_default": s3.conn(), "darwin_default": darwin.conn()})
+        connections = {
+            "aws_default": s3.conn(),
+            "darwin_default": darwin.conn(),
+            "encord_default": encord.conn(),
+            "redbrick_default": redbrick.conn(),
+        }
+        home = AirflowHome(OUT / "airflow-home", connections)
         home.migrate()
-        conf = {"source": f"s3://{BUCKET}/", "platform": "darwin"}
+        source = {"source": f"s3://{BUCKET}/"}
+        runs = [
+            ("ingest_manual into V7 Darwin", "ingest_manual", {**source, "platform": "darwin"}, {}),
+            (
+                "ingest_manual into Encord (a storage folder)",
+                "ingest_manual",
+                {**source, "platform": "encord", "encord_folder_uuid": FOLDER, "encord_integration_id": INTEGRATION},
+                {},
+            ),
+            (
+                "ingest_manual into RedBrick AI (DICOM studies under medical/)",
+                "ingest_manual",
+                {
+                    "source": f"s3://{BUCKET}/medical/",
+                    "platform": "redbrick",
+                    "layout": "study",
+                    "include": ["**/*.dcm"],
+                    "redbrick_storage_id": FakeRedBrick.STORAGE_ID,
+                    "redbrick_project_id": FakeRedBrick.PROJECT_ID,
+                },
+                {},
+            ),
+        ]
+        nightly = {
+            "AIRFLOW_INGEST_NIGHTLY_SOURCE": f"s3://{BUCKET}/raw/",
+            "AIRFLOW_INGEST_NIGHTLY_TARGET": json.dumps(NIGHTLY_TARGET),
+            "AIRFLOW_INGEST_NIGHTLY_STATE": f"file://{OUT / 'state'}",
+        }
+        runs += [("nightly_sync, first night", "nightly_sync", {}, nightly)]
+        runs += [("nightly_sync, second night (nothing new)", "nightly_sync", {}, nightly)]
 
-        clock = time.monotonic()
-        first = home.dags_test("ingest_manual", conf)
-        first_totals = summarize("First run", first, time.monotonic() - clock)
+        results = []
+        for title, dag_id, conf, env in runs:
+            clock = time.monotonic()
+            run = home.dags_test(dag_id, conf, **env)
+            results.append((run, summarize(title, run, time.monotonic() - clock)))
 
-        clock = time.monotonic()
-        second = home.dags_test("ingest_manual", conf)
-        second_totals = summarize("Second run (same bucket, same dataset)", second, time.monotonic() - clock)
-
-        held = len(darwin.state()["registered"])
-        print(f"\nThe fake V7 dataset holds {held:,} items, each registered once.")
-        if second_totals.get("registered") == 0 and second_totals.get("duplicate") == first_totals.get("registered"):
-            print("The second run registered nothing new: every item came back ALREADY_EXISTS (a duplicate).")
-        ok = first.state == second.state == "success" and held == first_totals.get("registered")
+        held = {
+            "V7 Darwin": len(darwin.state()["registered"]),
+            "Encord": sum(len(urls) for urls in encord.state()["registered"].values()),
+            "RedBrick AI": len(redbrick.tasks(FakeRedBrick.PROJECT_ID)),
+        }
+        print("\nThe fakes now hold: " + ", ".join(f"{name} {count:,}" for name, count in held.items()))
+        last = results[-1][1]
+        if last.get("items") == 0:
+            print("The second night listed the bucket, found nothing new in the ledger, and sent no request.")
+        ok = all(run.state == "success" for run, _ in results) and last.get("items") == 0
         if not ok:
             print(f"Something went wrong; Airflow's output is in the run logs under {home.path}", file=sys.stderr)
         return 0 if ok else 1
