@@ -74,15 +74,17 @@ TARGET_KEYS = ("dataset_slug", "folder_uuid", "dataset_hash", "project_id")
 
 
 def platform_asset(platform: str, target: dict[str, Any], register_kwargs: dict[str, Any] | None = None) -> Asset:
-    """The Asset standing for one platform target, ``airflow-ingest://{platform}/{target}``.
+    """The Asset standing for one platform target, ``x-airflow-ingest://{platform}/{target}``.
 
-    Downstream DAGs schedule on it to hear when new items were registered there.
+    Downstream DAGs schedule on it to hear when new items were registered there. The ``x-`` scheme is
+    Airflow's mark for a custom scheme: any other makes Airflow load every provider to look for its URI
+    normaliser, which cost seconds at each parse of a DAG file.
     """
     fields = {**target, **(register_kwargs or {})}
     name = next((str(fields[key]) for key in TARGET_KEYS if fields.get(key)), None)
     if name is None:
         raise ValueError(f"cannot name the {platform} target {fields}: give one of {', '.join(TARGET_KEYS)}")
-    return Asset(uri=f"airflow-ingest://{platform}/{name}", name=f"{platform}/{name}", group="airflow-ingest")
+    return Asset(uri=f"x-airflow-ingest://{platform}/{name}", name=f"{platform}/{name}", group="airflow-ingest")
 
 
 def _pushed(task: Any, key: str) -> Any:

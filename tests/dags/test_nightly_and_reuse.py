@@ -44,7 +44,7 @@ def test_nightly_sync_sends_only_what_is_new_and_announces_it(
     with sqlite3.connect(airflow_home.path / "airflow.db") as db:
         events = db.execute(
             "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id "
-            "WHERE a.uri = 'airflow-ingest://darwin/demo-dataset' AND e.source_dag_id = 'nightly_sync'"
+            "WHERE a.uri = 'x-airflow-ingest://darwin/demo-dataset' AND e.source_dag_id = 'nightly_sync'"
         ).fetchall()
     assert sorted(json.loads(extra)["registered"] for (extra,) in events) == [5, 40]  # none for the empty night
 
@@ -68,6 +68,6 @@ def test_reuse_example_runs_the_group_twice_over_two_clouds_and_queues_the_downs
     with sqlite3.connect(airflow_home.path / "airflow.db") as db:
         queued = db.execute(
             "SELECT q.target_dag_id FROM asset_dag_run_queue q JOIN asset a ON a.id = q.asset_id "
-            "WHERE a.uri = 'airflow-ingest://darwin/demo-dataset'"
+            "WHERE a.uri = 'x-airflow-ingest://darwin/demo-dataset'"
         ).fetchall()
     assert queued == [("reuse_example_downstream",)]
