@@ -12,47 +12,22 @@ resend: an item that did land the first time comes back ``ALREADY_EXISTS``, whic
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
-from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
 import requests
 from airflow.sdk import BaseHook
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from airflow_ingest.core.darwin import darwin_failed, darwin_outcomes
 from airflow_ingest.core.errors import PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.ratelimit import RateLimiter
+from airflow_ingest.hooks.retries import RetryPolicy, Transient, parse_retry_after
 
 DEFAULT_HOST = "https://darwin.v7labs.com"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class _Transient(Exception):
-    """A failure worth another attempt; carries the server's Retry-After when it sent one."""
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(message)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header, in either of its HTTP forms (seconds or a date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+DEFAULT_POLICY = RetryPolicy(max_attempts=8, wait_initial=2.0, wait_max=120.0)
 
 
 class DarwinHook(BaseHook):
@@ -86,23 +61,13 @@ class DarwinHook(BaseHook):
         """Fetched once: inside a task every lookup is a call to Airflow's API."""
         return self.get_connection(self.darwin_conn_id)
 
-    def _policy_value(self, name: str, default: float) -> float:
-        given = self._policy[name]
-        if given is not None:
-            return float(given)
-        return float(self._connection.extra_dejson.get(name, default))
-
     @cached_property
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy.resolve(self._policy, self._connection.extra_dejson, DEFAULT_POLICY, self.darwin_conn_id)
+
+    @property
     def max_attempts(self) -> int:
-        return max(1, int(self._policy_value("max_attempts", 8)))
-
-    @cached_property
-    def wait_max(self) -> float:
-        return self._policy_value("wait_max", 120.0)
-
-    @cached_property
-    def _backoff(self) -> Any:
-        return wait_random_exponential(multiplier=self._policy_value("wait_initial", 2.0), max=self.wait_max)
+        return self.policy.max_attempts
 
     @cached_property
     def limiter(self) -> RateLimiter | None:
@@ -184,19 +149,12 @@ class DarwinHook(BaseHook):
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = self.base_url + path
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            before_sleep=self._log_retry,
-            sleep=time.sleep,
-            reraise=True,
-        )
+        retrying = self.policy.retrying(self.log, "V7")
         try:
             for attempt in retrying:
                 with attempt:
                     return self._attempt(method, url, **kwargs)
-        except _Transient as error:
+        except Transient as error:
             raise PlatformError(
                 f"{method} {path} gave up after {self.max_attempts} attempts: {error}",
                 status=error.status,
@@ -217,24 +175,24 @@ class DarwinHook(BaseHook):
         try:
             response = self._session.request(method, url, timeout=(min(timeout, 10.0), timeout), **kwargs)
         except requests.Timeout as error:
-            raise _Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
+            raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
         except requests.ConnectionError as error:
-            raise _Transient(f"connection failed: {type(error).__name__}") from error
+            raise Transient(f"connection failed: {type(error).__name__}") from error
         status = response.status_code
         if status == 200 or status == 201:
             try:
                 answer = response.json()
             except ValueError as error:
-                raise _Transient(f"HTTP {status} with a body that is not JSON", status=status) from error
+                raise Transient(f"HTTP {status} with a body that is not JSON", status=status) from error
             if not isinstance(answer, dict):
-                raise _Transient(f"HTTP {status} with a JSON body that is not an object", status=status)
+                raise Transient(f"HTTP {status} with a JSON body that is not an object", status=status)
             return answer
         detail = _error_detail(response)
         if status == 429 and "INSUFFICIENT_REMAINING_STORAGE" in detail:
             raise PlatformError(f"HTTP 429: the team is out of storage ({detail})", status=status)
         if status in RETRY_STATUSES:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise _Transient(f"HTTP {status}: {detail}", status=status, retry_after=retry_after)
+            raise Transient(f"HTTP {status}: {detail}", status=status, retry_after=retry_after)
         if status in (401, 403):
             raise PlatformAuthError(
                 f"V7 refused the API key of connection {self.darwin_conn_id!r} (HTTP {status}: {detail}); "
@@ -252,19 +210,6 @@ class DarwinHook(BaseHook):
                 f"HTTP 413: the request is too large ({detail}); lower max_entries", status=status, retryable=False
             )
         raise PlatformError(f"HTTP {status}: {detail}", status=status, retryable=False)
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Transient) and error.retry_after is not None:
-            return min(error.retry_after, self.wait_max)
-        return float(self._backoff(state))
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        self.log.warning(
-            "V7 attempt %d/%d failed (%s); retrying in %.1f s", state.attempt_number, self.max_attempts, error, wait
-        )
 
 
 def _error_detail(response: requests.Response) -> str:

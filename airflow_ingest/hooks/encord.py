@@ -24,7 +24,6 @@ from uuid import UUID
 
 import requests
 from airflow.sdk import BaseHook
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from airflow_ingest.core.encord_jobs import (
     EncordDestination,
@@ -43,11 +42,13 @@ from airflow_ingest.core.encord_jobs import (
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import Plan, read_batch_index
+from airflow_ingest.hooks.retries import RetryPolicy, Transient
 
 if TYPE_CHECKING:
     from airflow_ingest.core.encord import EncordTarget
 
 DEFAULT_DOMAIN = "https://api.encord.com"
+DEFAULT_POLICY = RetryPolicy(max_attempts=5, wait_initial=1.0, wait_max=60.0)
 INSTALL_HINT = "pip install 'airflow-ingest[encord]'"
 
 
@@ -59,15 +60,6 @@ def _sdk() -> Any:
     except ImportError:
         raise ConfigError("encord SDK", "not installed", f"install it with {INSTALL_HINT}") from None
     return encord
-
-
-class _Transient(Exception):
-    """A failure worth another attempt; carries the server's Retry-After when it sent one."""
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(message)
 
 
 class StartUnanswered(PlatformError):
@@ -134,12 +126,17 @@ class EncordHook(BaseHook):
             raise ConfigError(f"{self.encord_conn_id}.extra.{name}", value, "use a number") from None
 
     @cached_property
-    def max_attempts(self) -> int:
-        return max(1, int(self._number("max_attempts", 5)))
+    def policy(self) -> RetryPolicy:
+        """The retry policy of status requests (job starts are never retried blindly)."""
+        return RetryPolicy.resolve(self._policy, self._extra, DEFAULT_POLICY, self.encord_conn_id)
 
-    @cached_property
+    @property
+    def max_attempts(self) -> int:
+        return self.policy.max_attempts
+
+    @property
     def wait_max(self) -> float:
-        return self._number("wait_max", 60.0)
+        return self.policy.wait_max
 
     @cached_property
     def read_timeout(self) -> int:
@@ -273,19 +270,12 @@ class EncordHook(BaseHook):
         """The job's state, waiting up to ``timeout_seconds`` on the server (a long poll; 0 answers at once)."""
         wait = self.long_poll_seconds if timeout_seconds is None else max(0, int(timeout_seconds))
         wait = min(wait, max(0, self.read_timeout - 5))
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            before_sleep=self._log_retry,
-            sleep=time.sleep,
-            reraise=True,
-        )
+        retrying = self.policy.retrying(self.log, "Encord poll")
         try:
             for attempt in retrying:
                 with attempt:
                     return self._poll_once(destination, job_id, wait)
-        except _Transient as error:
+        except Transient as error:
             raise PlatformError(
                 f"polling job {job_id} gave up after {self.max_attempts} attempts: {error}",
                 status=error.status,
@@ -306,7 +296,7 @@ class EncordHook(BaseHook):
                 added = [data.title for data in state.data_hashes_with_titles]
                 unit_errors = state.data_unit_errors
         except sdk.exceptions.RateLimitExceededError as error:
-            raise _Transient(_describe(error), status=429, retry_after=error.retry_after) from None
+            raise Transient(_describe(error), status=429, retry_after=error.retry_after) from None
         except (
             sdk.exceptions.RequestException,
             sdk.exceptions.UnknownException,
@@ -314,7 +304,7 @@ class EncordHook(BaseHook):
             requests.RequestException,
             TimeoutError,
         ) as error:
-            raise _Transient(_describe(error), status=_status_of(error)) from None
+            raise Transient(_describe(error), status=_status_of(error)) from None
         except (sdk.exceptions.AuthenticationError, sdk.exceptions.AuthorisationError) as error:
             raise self._refusal(error, f"polling job {job_id}") from None
         except sdk.exceptions.ResourceNotFoundError as error:
@@ -322,7 +312,7 @@ class EncordHook(BaseHook):
                 f"Encord knows no job {job_id} in {destination_key(destination)}: {_describe(error)}"
             ) from None
         except sdk.exceptions.EncordException as error:  # e.g. an answer the SDK could not parse
-            raise _Transient(_describe(error)) from None
+            raise Transient(_describe(error)) from None
         return JobResult(
             status=state.status.value,
             added=tuple(added),
@@ -387,19 +377,6 @@ class EncordHook(BaseHook):
         if isinstance(error, (sdk.exceptions.RateLimitExceededError, sdk.exceptions.RequestException)):
             return PlatformError(f"{doing} failed: {_describe(error)}", retryable=True)
         return PlatformError(f"{doing} failed: {_describe(error)}")
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Transient) and error.retry_after is not None:
-            return min(float(error.retry_after), self.wait_max)
-        return float(wait_random_exponential(multiplier=self._number("wait_initial", 1.0), max=self.wait_max)(state))
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        self.log.warning(
-            "Encord poll %d/%d failed (%s); retrying in %.1f s", state.attempt_number, self.max_attempts, error, wait
-        )
 
 
 def _normalise_key(key: str) -> str:

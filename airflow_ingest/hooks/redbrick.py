@@ -27,7 +27,6 @@ import gzip
 import json
 import re
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -36,7 +35,6 @@ from urllib.parse import urlsplit
 
 import requests
 from airflow.sdk import BaseHook
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
@@ -57,7 +55,7 @@ from airflow_ingest.core.redbrick_results import (
     sort_out,
     validation_verdict,
 )
-from airflow_ingest.hooks.darwin import parse_retry_after
+from airflow_ingest.hooks.retries import RetryPolicy, Transient, parse_retry_after
 
 DEFAULT_HOST = "https://api.redbrickai.com"
 APP_URL = "https://app.redbrickai.com"
@@ -65,6 +63,7 @@ SDK_VERSION = "2.28.7"
 """The redbrick-sdk release whose calls this module reproduces; sent as ``RB-SDK-Version`` like the SDK."""
 API_KEY_LENGTH = 43
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_POLICY = RetryPolicy(max_attempts=6, wait_initial=1.0, wait_max=60.0)
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _AUTH_MESSAGE = re.compile(r"(?i)not authori[sz]ed|unauthori[sz]ed|permission|forbidden|access denied|invalid api key")
 
@@ -174,15 +173,6 @@ CREATE_QUERY = """
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode
 """``json.dumps(..., separators=(",", ":"))`` as the SDK writes every JSON it sends."""
-
-
-class _Transient(Exception):
-    """A failure worth another attempt; carries the server's Retry-After when it sent one."""
-
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(message)
 
 
 class RedBrickRefusal(PlatformError):
@@ -296,23 +286,13 @@ class RedBrickHook(BaseHook):
         """Fetched once: inside a task every lookup is a call to Airflow's API."""
         return self.get_connection(self.redbrick_conn_id)
 
-    def _policy_value(self, name: str, default: float) -> float:
-        given = self._policy[name]
-        if given is not None:
-            return float(given)
-        return float(self._connection.extra_dejson.get(name, default))
-
     @cached_property
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy.resolve(self._policy, self._connection.extra_dejson, DEFAULT_POLICY, self.redbrick_conn_id)
+
+    @property
     def max_attempts(self) -> int:
-        return max(1, int(self._policy_value("max_attempts", 6)))
-
-    @cached_property
-    def wait_max(self) -> float:
-        return self._policy_value("wait_max", 60.0)
-
-    @cached_property
-    def _backoff(self) -> Any:
-        return wait_random_exponential(multiplier=self._policy_value("wait_initial", 1.0), max=self.wait_max)
+        return self.policy.max_attempts
 
     @cached_property
     def limiter(self) -> RateLimiter | None:
@@ -461,19 +441,12 @@ class RedBrickHook(BaseHook):
         permissions), as the SDK's ``_process_json_response`` raises ``ValueError``; they are not retried.
         """
         body = encode_body(query, variables)
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            before_sleep=self._log_retry,
-            sleep=time.sleep,
-            reraise=True,
-        )
+        retrying = self.policy.retrying(self.log, f"RedBrick {operation}")
         try:
             for attempt in retrying:
                 with attempt:
                     return self._attempt(operation, body)
-        except _Transient as error:
+        except Transient as error:
             raise PlatformError(
                 f"{operation} gave up after {self.max_attempts} attempts: {error}",
                 status=error.status,
@@ -494,11 +467,11 @@ class RedBrickHook(BaseHook):
         try:
             response = self.get_conn().post(self.endpoint, data=body, timeout=(min(timeout, 10.0), timeout))
         except requests.Timeout as error:
-            raise _Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
+            raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-            raise _Transient(f"connection failed: {type(error).__name__}") from error
+            raise Transient(f"connection failed: {type(error).__name__}") from error
         except requests.exceptions.ContentDecodingError as error:
-            raise _Transient("the answer could not be decompressed") from error
+            raise Transient("the answer could not be decompressed") from error
         status = response.status_code
         if status in (401, 403):
             raise PlatformAuthError(
@@ -508,7 +481,7 @@ class RedBrickHook(BaseHook):
             )
         if status in RETRY_STATUSES:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise _Transient(f"HTTP {status}: {_detail(response)}", status=status, retry_after=retry_after)
+            raise Transient(f"HTTP {status}: {_detail(response)}", status=status, retry_after=retry_after)
         if status == 413:
             raise PlatformError(
                 f"HTTP 413: the request is too large ({_detail(response)}); lower max_entries", status=status
@@ -517,11 +490,11 @@ class RedBrickHook(BaseHook):
             answer = response.json()
         except ValueError as error:
             if status == 200:
-                raise _Transient(f"{operation}: HTTP 200 with a body that is not JSON", status=status) from error
+                raise Transient(f"{operation}: HTTP 200 with a body that is not JSON", status=status) from error
             raise PlatformError(f"{operation}: HTTP {status}: {_detail(response)}", status=status) from error
         if not isinstance(answer, dict) or ("data" not in answer and "errors" not in answer):
             if status == 200:
-                raise _Transient(f"{operation}: HTTP 200 with no GraphQL data or errors", status=status)
+                raise Transient(f"{operation}: HTTP 200 with no GraphQL data or errors", status=status)
             raise PlatformError(f"{operation}: HTTP {status}: {_detail(response)}", status=status)
         if answer.get("errors"):
             messages = "; ".join(one_line(str(e.get("message", e))) for e in answer["errors"] if isinstance(e, dict))
@@ -535,23 +508,6 @@ class RedBrickHook(BaseHook):
             raise PlatformError(f"{operation}: HTTP {status}: {_detail(response)}", status=status)
         data = answer.get("data")
         return dict(data) if isinstance(data, dict) else {}
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Transient) and error.retry_after is not None:
-            return min(error.retry_after, self.wait_max)
-        return float(self._backoff(state))
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        self.log.warning(
-            "RedBrick attempt %d/%d failed (%s); retrying in %.1f s",
-            state.attempt_number,
-            self.max_attempts,
-            error,
-            wait,
-        )
 
 
 def _number(parameter: str, value: Any, kind: type[int] | type[float], fix: str) -> Any:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from airflow_ingest.core.errors import PlatformAuthError, PlatformError
-from airflow_ingest.hooks.darwin import DarwinHook, parse_retry_after
+from airflow_ingest.hooks.darwin import DarwinHook
+from airflow_ingest.hooks.retries import parse_retry_after
 from tests.harness import FakeDarwin
 
 
@@ -125,3 +126,24 @@ def test_parse_retry_after_http_date() -> None:
     from email.utils import formatdate
 
     assert 8 <= (parse_retry_after(formatdate(time.time() + 10, usegmt=True)) or 0) <= 10
+
+
+def test_latency_delays_every_registration_without_blocking_others(
+    monkeypatch: pytest.MonkeyPatch, darwin: FakeDarwin
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    darwin.configure(latency_ms=300)
+    client = hook(monkeypatch, darwin)
+    started = time.monotonic()
+    client.register_existing(payload("warm.png"))
+    assert time.monotonic() - started >= 0.3
+    clients = [hook(monkeypatch, darwin) for _ in range(4)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda n: clients[n].register_existing(payload(f"{n}.png")), range(4)))
+    assert 0.3 <= time.monotonic() - started < 1.0  # four round trips at once, not one after another
+    darwin.reset()
+    started = time.monotonic()
+    client.register_existing(payload("after-reset.png"))
+    assert time.monotonic() - started < 0.3

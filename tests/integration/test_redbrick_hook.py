@@ -263,7 +263,7 @@ def test_the_api_key_never_reaches_logs_or_errors(
         hook(monkeypatch, redbrick, api_key=FakeRedBrick.API_KEY[::-1]).organization()
     captured = capfd.readouterr()
     logs = caplog.text + captured.out + captured.err
-    assert "RedBrick attempt 1/4 failed (HTTP 502" in logs  # the hook's own log lines were captured
+    assert "attempt 1/4 failed (HTTP 502" in logs  # the hook's own log lines were captured
     for text in (logs, json.dumps([o.to_json() for o in outcomes]), str(refused.value)):
         assert FakeRedBrick.API_KEY not in text and FakeRedBrick.API_KEY[::-1] not in text
 

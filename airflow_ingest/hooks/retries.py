@@ -1,0 +1,99 @@
+"""One retry policy for every platform hook: bounded attempts, jittered exponential backoff, Retry-After honoured.
+
+A hook raises :class:`Transient` for what another attempt may fix (429, 5xx, timeouts, resets, a cut-off
+answer) and anything else for what it cannot; :meth:`RetryPolicy.retrying` runs the attempts. The policy's
+three numbers come from the hook's arguments, else the connection's extra, else the platform's defaults.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from airflow_ingest.core.errors import ConfigError
+
+
+class Transient(Exception):
+    """A failure worth another attempt; carries the server's Retry-After when it sent one."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header, in either of its HTTP forms (seconds or a date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How many attempts, the first backoff step, and the longest wait (which also caps a Retry-After)."""
+
+    max_attempts: int
+    wait_initial: float
+    wait_max: float
+
+    @classmethod
+    def resolve(
+        cls, given: Mapping[str, float | None], extra: Mapping[str, Any], defaults: RetryPolicy, conn_id: str
+    ) -> RetryPolicy:
+        """The hook's arguments first, then the connection's extra, then ``defaults``; a bad value names its field."""
+
+        def number(name: str) -> float:
+            value = given.get(name)
+            if value is None:
+                value = extra.get(name, getattr(defaults, name))
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{conn_id}.extra.{name}", value, "use a number") from None
+
+        return cls(max(1, int(number("max_attempts"))), number("wait_initial"), number("wait_max"))
+
+    def retrying(self, log: Any, what: str) -> Retrying:
+        """A tenacity loop retrying :class:`Transient` only, logging each retry as ``what`` on the hook's ``log``."""
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning(
+                "%s attempt %d/%d failed (%s); retrying in %.1f s",
+                what,
+                state.attempt_number,
+                self.max_attempts,
+                error,
+                wait,
+            )
+
+        return Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self.wait,
+            retry=retry_if_exception_type(Transient),
+            before_sleep=before_sleep,
+            sleep=time.sleep,
+            reraise=True,
+        )
+
+    def wait(self, state: RetryCallState) -> float:
+        """The server's Retry-After when it sent one (capped at ``wait_max``), else jittered exponential backoff."""
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, Transient) and error.retry_after is not None:
+            return min(float(error.retry_after), self.wait_max)
+        return float(wait_random_exponential(multiplier=self.wait_initial, max=self.wait_max)(state))
