@@ -17,20 +17,19 @@ from functools import cached_property
 from typing import Any
 
 import requests
-from airflow.sdk import BaseHook
 
 from airflow_ingest.core.darwin import darwin_failed, darwin_outcomes
 from airflow_ingest.core.errors import PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.ratelimit import RateLimiter
-from airflow_ingest.hooks.retries import RetryPolicy, Transient, parse_retry_after
+from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient, parse_retry_after
 
 DEFAULT_HOST = "https://darwin.v7labs.com"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_POLICY = RetryPolicy(max_attempts=8, wait_initial=2.0, wait_max=120.0)
 
 
-class DarwinHook(BaseHook):
+class DarwinHook(PlatformHook):
     """Talks to V7 Darwin's REST API on behalf of a ``darwin`` connection.
 
     :param darwin_conn_id: the connection holding the API base URL, key and team slug.
@@ -42,6 +41,7 @@ class DarwinHook(BaseHook):
     conn_name_attr = "darwin_conn_id"
     default_conn_name = "darwin_default"
     conn_type = "darwin"
+    default_policy = DEFAULT_POLICY
     hook_name = "V7 Darwin"
 
     def __init__(
@@ -52,22 +52,8 @@ class DarwinHook(BaseHook):
         wait_initial: float | None = None,
         wait_max: float | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(darwin_conn_id, max_attempts=max_attempts, wait_initial=wait_initial, wait_max=wait_max)
         self.darwin_conn_id = darwin_conn_id
-        self._policy = {"max_attempts": max_attempts, "wait_initial": wait_initial, "wait_max": wait_max}
-
-    @cached_property
-    def _connection(self) -> Any:
-        """Fetched once: inside a task every lookup is a call to Airflow's API."""
-        return self.get_connection(self.darwin_conn_id)
-
-    @cached_property
-    def policy(self) -> RetryPolicy:
-        return RetryPolicy.resolve(self._policy, self._connection.extra_dejson, DEFAULT_POLICY, self.darwin_conn_id)
-
-    @property
-    def max_attempts(self) -> int:
-        return self.policy.max_attempts
 
     @cached_property
     def limiter(self) -> RateLimiter | None:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import requests
-from airflow.sdk import BaseHook
 
 from airflow_ingest.core.encord_jobs import (
     EncordDestination,
@@ -42,7 +41,7 @@ from airflow_ingest.core.encord_jobs import (
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import Plan, read_batch_index
-from airflow_ingest.hooks.retries import RetryPolicy, Transient
+from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient
 
 if TYPE_CHECKING:
     from airflow_ingest.core.encord import EncordTarget
@@ -77,7 +76,7 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {' '.join(str(message).split())}"[:500]
 
 
-class EncordHook(BaseHook):
+class EncordHook(PlatformHook):
     """Talks to Encord through the official SDK on behalf of an ``encord`` connection.
 
     :param encord_conn_id: the connection holding the domain and the private key (or bearer token).
@@ -90,6 +89,7 @@ class EncordHook(BaseHook):
     conn_name_attr = "encord_conn_id"
     default_conn_name = "encord_default"
     conn_type = "encord"
+    default_policy = DEFAULT_POLICY
     hook_name = "Encord"
 
     def __init__(
@@ -101,38 +101,22 @@ class EncordHook(BaseHook):
         wait_initial: float | None = None,
         wait_max: float | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(encord_conn_id, max_attempts=max_attempts, wait_initial=wait_initial, wait_max=wait_max)
         self.encord_conn_id = encord_conn_id
         if connection is not None:
             self.__dict__["_connection"] = connection
-        self._policy = {"max_attempts": max_attempts, "wait_initial": wait_initial, "wait_max": wait_max}
         self._targets: dict[str, Any] = {}
-
-    @cached_property
-    def _connection(self) -> Any:
-        """Fetched once: inside a task every lookup is a call to Airflow's API."""
-        return self.get_connection(self.encord_conn_id)
 
     @cached_property
     def _extra(self) -> dict[str, Any]:
         return dict(self._connection.extra_dejson)
 
     def _number(self, name: str, default: float) -> float:
-        given = self._policy.get(name)
-        value = given if given is not None else self._extra.get(name, default)
+        value = self._extra.get(name, default)
         try:
             return float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{self.encord_conn_id}.extra.{name}", value, "use a number") from None
-
-    @cached_property
-    def policy(self) -> RetryPolicy:
-        """The retry policy of status requests (job starts are never retried blindly)."""
-        return RetryPolicy.resolve(self._policy, self._extra, DEFAULT_POLICY, self.encord_conn_id)
-
-    @property
-    def max_attempts(self) -> int:
-        return self.policy.max_attempts
 
     @property
     def wait_max(self) -> float:

@@ -34,7 +34,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from airflow.sdk import BaseHook
 
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
@@ -55,7 +54,7 @@ from airflow_ingest.core.redbrick_results import (
     sort_out,
     validation_verdict,
 )
-from airflow_ingest.hooks.retries import RetryPolicy, Transient, parse_retry_after
+from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient, parse_retry_after
 
 DEFAULT_HOST = "https://api.redbrickai.com"
 APP_URL = "https://app.redbrickai.com"
@@ -253,7 +252,7 @@ def check_uuid(parameter: str, value: str | None, where: str) -> str:
     return str(value)
 
 
-class RedBrickHook(BaseHook):
+class RedBrickHook(PlatformHook):
     """Talks to RedBrick AI's GraphQL API on behalf of a ``redbrick`` connection.
 
     :param redbrick_conn_id: the connection holding the host, API key and organization id.
@@ -265,6 +264,7 @@ class RedBrickHook(BaseHook):
     conn_name_attr = "redbrick_conn_id"
     default_conn_name = "redbrick_default"
     conn_type = "redbrick"
+    default_policy = DEFAULT_POLICY
     hook_name = "RedBrick AI"
 
     def __init__(
@@ -275,24 +275,10 @@ class RedBrickHook(BaseHook):
         wait_initial: float | None = None,
         wait_max: float | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(redbrick_conn_id, max_attempts=max_attempts, wait_initial=wait_initial, wait_max=wait_max)
         self.redbrick_conn_id = redbrick_conn_id
-        self._policy = {"max_attempts": max_attempts, "wait_initial": wait_initial, "wait_max": wait_max}
         self._projects: dict[str, dict[str, Any]] = {}
         self._local = threading.local()
-
-    @cached_property
-    def _connection(self) -> Any:
-        """Fetched once: inside a task every lookup is a call to Airflow's API."""
-        return self.get_connection(self.redbrick_conn_id)
-
-    @cached_property
-    def policy(self) -> RetryPolicy:
-        return RetryPolicy.resolve(self._policy, self._connection.extra_dejson, DEFAULT_POLICY, self.redbrick_conn_id)
-
-    @property
-    def max_attempts(self) -> int:
-        return self.policy.max_attempts
 
     @cached_property
     def limiter(self) -> RateLimiter | None:

@@ -1,4 +1,4 @@
-"""One retry policy for every platform hook: bounded attempts, jittered exponential backoff, Retry-After honoured.
+"""One retry policy, and one base, for every platform hook: bounded attempts, backoff, Retry-After honoured.
 
 A hook raises :class:`Transient` for what another attempt may fix (429, 5xx, timeouts, resets, a cut-off
 answer) and anything else for what it cannot; :meth:`RetryPolicy.retrying` runs the attempts. The policy's
@@ -12,8 +12,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
+from airflow.sdk import BaseHook
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from airflow_ingest.core.errors import ConfigError
@@ -97,3 +99,40 @@ class RetryPolicy:
         if isinstance(error, Transient) and error.retry_after is not None:
             return min(float(error.retry_after), self.wait_max)
         return float(wait_random_exponential(multiplier=self.wait_initial, max=self.wait_max)(state))
+
+
+class PlatformHook(BaseHook):
+    """What the platform hooks share: their connection, fetched once, and their retry policy.
+
+    Subclasses set Airflow's ``conn_name_attr`` / ``default_conn_name`` / ``conn_type`` / ``hook_name`` and
+    ``default_policy``, and call ``super().__init__(conn_id, ...)`` from a constructor that names the connection
+    argument (and attribute) the platform's way (``darwin_conn_id``, ...), as Airflow expects of hooks.
+    """
+
+    default_policy: ClassVar[RetryPolicy]
+
+    def __init__(
+        self,
+        conn_id: str,
+        *,
+        max_attempts: int | None = None,
+        wait_initial: float | None = None,
+        wait_max: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.platform_conn_id = conn_id
+        self._policy = {"max_attempts": max_attempts, "wait_initial": wait_initial, "wait_max": wait_max}
+
+    @cached_property
+    def _connection(self) -> Any:
+        """Fetched once: inside a task every lookup is a call to Airflow's API."""
+        return self.get_connection(self.platform_conn_id)
+
+    @cached_property
+    def policy(self) -> RetryPolicy:
+        extra = self._connection.extra_dejson
+        return RetryPolicy.resolve(self._policy, extra, self.default_policy, self.platform_conn_id)
+
+    @property
+    def max_attempts(self) -> int:
+        return self.policy.max_attempts
