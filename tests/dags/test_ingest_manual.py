@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import REPO, AirflowHome, FakeDarwin, MotoS3
+from tests.fakes.encord import FOLDER as ENCORD_FOLDER
+from tests.fakes.encord import INTEGRATION as ENCORD_INTEGRATION
+from tests.fakes.encord import FakeEncord
+from tests.fakes.redbrick import FakeRedBrick
+from tests.harness import REPO, AirflowHome, Azurite, FakeDarwin, MotoS3
 
 BUCKET = "dag-bucket"
 KINDS = (".jpg", ".png", ".mp4", ".pdf", ".dcm")
@@ -159,3 +163,50 @@ def test_a_dry_run_plans_and_sends_nothing(airflow_home: AirflowHome, s3: MotoS3
     assert plan["items"] == 30 and len(plan["batches"]) == 1
     assert (run.run_dir / "manifests" / "batch-00001.json").exists()
     assert darwin.state()["requests"] == []
+
+
+@pytest.mark.slow
+def test_ingest_manual_registers_azure_blobs_into_an_encord_folder_deferring_on_the_job(
+    airflow_home: AirflowHome, azurite: Azurite, encord: FakeEncord
+) -> None:
+    azurite.seed("frames", [(f"site a/cam{i}.jpg", 10) for i in range(25)] + [("site a/notes.pdf", 5)])
+    conf = {
+        "source": "az://frames/",
+        "platform": "encord",
+        "encord_folder_uuid": ENCORD_FOLDER,
+        "encord_integration_id": ENCORD_INTEGRATION,
+    }
+    env = {"AIRFLOW_CONN_WASB_DEFAULT": azurite.conn(), "AIRFLOW_CONN_ENCORD_DEFAULT": encord.conn()}
+
+    run = airflow_home.dags_test("ingest_manual", conf, **env)
+
+    assert run.state == "success", run.output[-3000:]
+    assert run.task("encord.success") == "success" and run.task("darwin.list") == "skipped"
+    assert run.report()["totals"]["registered"] == 25
+    held = set(encord.state()["registered"][f"folder:{ENCORD_FOLDER}"])
+    account = f"https://{Azurite.ACCOUNT}.blob.core.windows.net/frames/"
+    assert held == {f"{account}site%20a/cam{i}.jpg" for i in range(25)}  # Azure URLs, percent-encoded
+    key_body = max(encord.private_key.splitlines(), key=len)  # the private key's longest base64 line
+    assert airflow_home.leaks(key_body, run) == []
+
+
+@pytest.mark.slow
+def test_ingest_manual_registers_dicom_studies_into_redbrick(
+    airflow_home: AirflowHome, s3: MotoS3, redbrick: FakeRedBrick
+) -> None:
+    s3.seed(BUCKET, [(f"studies/patient{p}/ct/slice_{i}.dcm", 10) for p in range(3) for i in range(4)])
+    conf = {
+        "source": f"s3://{BUCKET}/studies/",
+        "platform": "redbrick",
+        "layout": "study",
+        "redbrick_storage_id": FakeRedBrick.STORAGE_ID,
+        "redbrick_project_id": FakeRedBrick.PROJECT_ID,
+    }
+
+    run = airflow_home.dags_test("ingest_manual", conf, AIRFLOW_CONN_REDBRICK_DEFAULT=redbrick.conn())
+
+    assert run.state == "success", run.output[-3000:]
+    assert run.report()["totals"]["registered"] == 3
+    tasks = {t["name"]: t for t in redbrick.tasks(FakeRedBrick.PROJECT_ID)}
+    assert set(tasks) == {f"studies/patient{p}" for p in range(3)}
+    assert airflow_home.leaks(FakeRedBrick.API_KEY, run) == []
