@@ -37,6 +37,15 @@ test: install $(AZURITE)
 test-fast: install $(AZURITE)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# The real Airflow UI on dags/ (127.0.0.1:8080, or PORT=...) with moto S3 and the fake platforms, in the
+# background; `make down` stops it. See tests/stack.py.
+.PHONY: up down
+up: install
+	$(BIN)/python -m tests.stack up $(if $(PORT),--port $(PORT))
+
+down:
+	$(BIN)/python -m tests.stack down
+
 bench: install
 	AIRFLOW_HOME=$(CURDIR)/.bench-home $(BIN)/python -m bench
 
@@ -46,4 +55,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(TOOLS) tests/azurite/node_modules .demo .bench-home bench/.logs .test-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) tests/azurite/node_modules .demo .bench-home bench/.logs .test-output .pytest_cache .mypy_cache .ruff_cache .up

@@ -12,6 +12,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from tests.fakes.encord import FOLDER, INTEGRATION, FakeEncord
@@ -23,19 +24,28 @@ BUCKET = "demo-bucket"
 NIGHTLY_TARGET = {"dataset_slug": "nightly-dataset", "storage_slug": "demo-storage"}
 
 
-def demo_objects() -> list[tuple[str, int]]:
-    """About 3,000 objects: camera frames, videos, DICOM slices, PDFs, sidecars that are not media, markers."""
+def demo_objects(
+    sites: Iterable[str] = ("berlin", "lyon", "porto"),
+    days: Iterable[str] = ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"),
+    cams: int = 4,
+    frames: int = 55,
+    clips: int = 3,
+    studies: int = 8,
+    slices: int = 12,
+) -> list[tuple[str, int]]:
+    """About 3,000 objects by default: camera frames, videos, DICOM slices, PDFs, sidecars that are not media,
+    folder markers. Per (site, day, cam): ``frames`` frames, ``clips`` clips and one ``capture.json``."""
     objects: list[tuple[str, int]] = []
-    for site in ("berlin", "lyon", "porto"):
-        for day in ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"):
-            for cam in range(4):
+    for site in sites:
+        for day in days:
+            for cam in range(cams):
                 prefix = f"raw/{site}/{day}/cam{cam}"
-                objects += [(f"{prefix}/frame_{i:04d}.jpg", 180_000 + i) for i in range(55)]
-                objects += [(f"{prefix}/clip_{i}.mp4", 25_000_000 + i) for i in range(3)]
+                objects += [(f"{prefix}/frame_{i:04d}.jpg", 180_000 + i) for i in range(frames)]
+                objects += [(f"{prefix}/clip_{i}.mp4", 25_000_000 + i) for i in range(clips)]
                 objects.append((f"{prefix}/capture.json", 900))
             objects.append((f"raw/{site}/{day}/", 0))
-    for study in range(8):
-        objects += [(f"medical/study_{study:03d}/series_1/slice_{s}.dcm", 520_000) for s in range(1, 13)]
+    for study in range(studies):
+        objects += [(f"medical/study_{study:03d}/series_1/slice_{s}.dcm", 520_000) for s in range(1, slices + 1)]
         objects.append((f"medical/study_{study:03d}/report.pdf", 64_000))
     return objects
 
