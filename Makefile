@@ -46,7 +46,7 @@ up: install
 down:
 	$(BIN)/python -m tests.stack down
 
-bench: install
+bench: install $(AZURITE)
 	AIRFLOW_HOME=$(CURDIR)/.bench-home $(BIN)/python -m bench
 
 lint: install

@@ -41,11 +41,12 @@ def main() -> None:
 
         moto spends ~130 ms of CPU building a 1,000-key page, far more than S3 does; replaying the same
         answer for the same listing request keeps the server's share near zero, so what is measured is the
-        client under latency. Only GETs of bucket listings are replayed; everything else goes to moto.
+        client under latency. Only GETs of bucket listings (ListObjectsV2, and ListObjects, which boto3's
+        ``Bucket.objects`` uses) are replayed; everything else goes to moto.
         """
         time.sleep(delay)
         query = environ.get("QUERY_STRING", "")
-        if environ["REQUEST_METHOD"] != "GET" or "list-type=2" not in query:
+        if environ["REQUEST_METHOD"] != "GET" or not is_listing(environ.get("PATH_INFO", ""), query):
             return app(environ, start_response)  # type: ignore[no-any-return]
         key = environ.get("PATH_INFO", "") + "?" + query
         if key not in cache:
@@ -65,6 +66,18 @@ def main() -> None:
         return [body]
 
     run_simple(args.host, args.port, slow, threaded=True, use_reloader=False, request_handler=MotoRequestHandler)
+
+
+LISTING_PARAMS = frozenset({"list-type", "prefix", "delimiter", "max-keys", "marker", "continuation-token",
+                            "start-after", "encoding-type", "fetch-owner"})  # fmt: skip
+
+
+def is_listing(path: str, query: str) -> bool:
+    """A GET of a bucket itself (path-style ``/bucket``) with only listing parameters: ListObjects(V2)."""
+    if path.strip("/").count("/") or not path.strip("/"):
+        return False
+    names = {part.split("=", 1)[0] for part in query.split("&") if part}
+    return names <= LISTING_PARAMS
 
 
 def seed(bucket: str, prefixes: int, per_prefix: int, other: int) -> None:

@@ -13,7 +13,8 @@ What it enforces (from V7's registration guide and API reference):
 Control (no auth, for tests and the demo): ``POST /_fake/configure``, ``POST /_fake/reset``,
 ``GET /_fake/state``. Faults are scripted per request: ``{"status": 500}``, ``{"status": 429,
 "retry_after": 1}``, ``{"delay": 3}`` (slow answer), ``{"status": 500, "after_commit": true}`` (register,
-then answer 500 as a lost response would look).
+then answer 500 as a lost response would look). The setting ``latency_ms`` delays every registration
+by that much, as the round trip to V7 over the internet would (for benchmarks); a reset sets it back to 0.
 
 Run on its own: ``python -m tests.fakes.darwin --port 8765 --api-key KEY --team demo-team``.
 """
@@ -21,6 +22,7 @@ Run on its own: ``python -m tests.fakes.darwin --port 8765 --api-key KEY --team 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import json
 import math
@@ -92,6 +94,7 @@ class FakeDarwinState:
     datasets: set[str] = field(default_factory=lambda: {"demo-dataset"})
     storages: set[str] = field(default_factory=lambda: {"demo-storage"})
     rpm: int | None = None
+    latency_ms: float = 0.0
     block: dict[str, str] = field(default_factory=dict)
     faults: deque[dict[str, Any]] = field(default_factory=deque)
     registered: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
@@ -102,7 +105,7 @@ class FakeDarwinState:
 
     def configure(self, settings: dict[str, Any]) -> None:
         with self.lock:
-            for name in ("api_key", "team", "rpm"):
+            for name in ("api_key", "team", "rpm", "latency_ms"):
                 if name in settings:
                     setattr(self, name, settings[name])
             for name in ("datasets", "storages"):
@@ -121,6 +124,7 @@ class FakeDarwinState:
             self.faults.clear()
             self.block.clear()
             self.rpm = None
+            self.latency_ms = 0.0
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -153,6 +157,8 @@ def create_app(state: FakeDarwinState) -> FastAPI:
     @app.post("/api/v2/teams/{team}/items/register_existing")
     async def register_existing(team: str, request: Request) -> Any:
         raw = await request.body()
+        if state.latency_ms:  # awaited, not slept: concurrent requests each wait their own round trip
+            await asyncio.sleep(state.latency_ms / 1000)
         return _register(state, team, request, raw, authorized)
 
     @app.post("/_fake/configure")
