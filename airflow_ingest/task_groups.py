@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import Asset, TaskGroup, XComArg, task
+from airflow.sdk import Asset, TaskGroup, XComArg
 
 from airflow_ingest.core.platforms import PLATFORMS
+from airflow_ingest.operators.branching import BranchOnValueOperator
 from airflow_ingest.operators.ledger import LedgerCommitOperator
 from airflow_ingest.operators.listing import ListObjectsOperator
 from airflow_ingest.operators.planning import PlanBatchesOperator
@@ -32,7 +33,6 @@ from airflow_ingest.operators.reporting import (
     IngestBranchOperator,
     IngestFailuresOperator,
     IngestReportOperator,
-    is_true,
 )
 
 REGISTER_OPERATORS: dict[str, tuple[str, str, str]] = {
@@ -61,12 +61,6 @@ def from_target(platform: str, target: dict[str, Any]) -> dict[str, Any]:
     if platform == "redbrick":
         return {"storage_id": target.get("storage_id")}
     return {}
-
-
-@task.branch(task_id="gate")
-def _gate(dry_run: Any, register: str, planned: str) -> str:
-    """A dry run stops after the plan; its manifests and ``plan.json`` are the result."""
-    return planned if is_true(dry_run) else register
 
 
 TARGET_KEYS = ("dataset_slug", "folder_uuid", "dataset_hash", "project_id")
@@ -151,7 +145,11 @@ def ingest_task_group(
             **(register_kwargs or {}),
         ).expand(manifest=plan.output)
         planned = EmptyOperator(task_id="planned")
-        gate = _gate(dry_run, register.task_id, planned.task_id)
+        gate = BranchOnValueOperator(  # a dry run stops after the plan: its manifests and plan.json are the result
+            task_id="gate",
+            value=dry_run,
+            branches={"true": planned.task_id, "false": register.task_id},
+        )
         report = IngestReportOperator(task_id="report", run_dir=run_dir, plan_only=dry_run)
         commit = LedgerCommitOperator(
             task_id="commit",

@@ -8,8 +8,9 @@ The first task branches to the chosen platform's task group (list -> plan -> reg
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Param
 
+from airflow_ingest.operators.branching import BranchOnValueOperator
 from airflow_ingest.task_groups import ingest_task_group
 
 SOURCE = Param(
@@ -196,12 +197,6 @@ with DAG(
         ),
     },
 ) as dag:
-
-    @task.branch
-    def choose_platform(platform: str) -> str:
-        """Only the chosen platform's group runs; the others are skipped."""
-        return f"{platform}.list"
-
     common = {
         "source": "{{ params.source }}",
         "conn_id": "{{ params.storage_conn_id }}",
@@ -243,4 +238,9 @@ with DAG(
         **common,
     )
 
-    choose_platform("{{ params.platform }}") >> [darwin, encord, redbrick]
+    choose_platform = BranchOnValueOperator(  # only the chosen platform's group runs; the others are skipped
+        task_id="choose_platform",
+        value="{{ params.platform }}",
+        branches={group.group_id: f"{group.group_id}.list" for group in (darwin, encord, redbrick)},
+    )
+    choose_platform >> [darwin, encord, redbrick]

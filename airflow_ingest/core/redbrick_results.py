@@ -35,6 +35,10 @@ document the message (the SDK only says "Name must be unique in the project"); c
 NO_TASK_ID = "RedBrick answered createDatapoint without a task id (redbrick-sdk reports this as {})"
 
 
+VALIDATION_BUDGET = 100
+"""Validation calls per batch at most: twice the default 50 tasks, enough to isolate every bad task."""
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedTask:
     """One task of a batch's items list and the plan item it stands for."""

@@ -41,6 +41,7 @@ from airflow_ingest.core.ratelimit import RateLimiter
 from airflow_ingest.core.redbrick import DIRECT_UPLOAD
 from airflow_ingest.core.redbrick_results import (
     DEFAULT_DUPLICATE_PATTERN,
+    VALIDATION_BUDGET,
     PlannedTask,
     Verdict,
     VerdictKind,
@@ -511,10 +512,6 @@ def _detail(response: requests.Response) -> str:
     """A short, single-line description of an error body."""
     text = " ".join(response.text.split())
     return text[:300] if text else response.reason or "no body"
-
-
-VALIDATION_BUDGET = 100
-"""Validation calls per batch at most: twice the default 50 tasks, enough to isolate every bad task."""
 
 
 def register_batch(

@@ -16,7 +16,6 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_ingest.core.errors import PlatformAuthError
 from airflow_ingest.core.outcomes import count_outcomes
 from airflow_ingest.core.report import outcome_path, write_outcomes
-from airflow_ingest.hooks.darwin import DarwinHook, register_batch
 
 
 class DarwinRegisterOperator(BaseOperator):
@@ -39,7 +38,7 @@ class DarwinRegisterOperator(BaseOperator):
         self,
         *,
         manifest: str,
-        darwin_conn_id: str = DarwinHook.default_conn_name,
+        darwin_conn_id: str = "darwin_default",
         readonly: bool = False,
         max_attempts: int | None = None,
         wait_initial: float | None = None,
@@ -57,6 +56,8 @@ class DarwinRegisterOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, int]:
         manifest = ObjectStoragePath(self.manifest)
         body = manifest.read_text(encoding="utf-8")
+        from airflow_ingest.hooks.darwin import DarwinHook, register_batch  # not at parse time: requests
+
         hook = DarwinHook(
             self.darwin_conn_id,
             max_attempts=self.max_attempts,

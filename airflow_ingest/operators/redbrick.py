@@ -18,8 +18,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError
 from airflow_ingest.core.outcomes import count_outcomes
 from airflow_ingest.core.plan import Plan, read_batch_index
+from airflow_ingest.core.redbrick_results import VALIDATION_BUDGET
 from airflow_ingest.core.report import outcome_path, write_outcomes
-from airflow_ingest.hooks.redbrick import VALIDATION_BUDGET, RedBrickHook, register_batch
 
 if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
@@ -77,7 +77,7 @@ class RedBrickRegisterOperator(BaseOperator):
         *,
         manifest: str,
         storage_id: str,
-        redbrick_conn_id: str = RedBrickHook.default_conn_name,
+        redbrick_conn_id: str = "redbrick_default",
         project_id: str | None = None,
         validation_budget: int = VALIDATION_BUDGET,
         max_attempts: int | None = None,
@@ -99,6 +99,8 @@ class RedBrickRegisterOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, int]:
         manifest = ObjectStoragePath(self.manifest)
         body = manifest.read_text(encoding="utf-8")
+        from airflow_ingest.hooks.redbrick import RedBrickHook, register_batch  # not at parse time: requests
+
         hook = RedBrickHook(
             self.redbrick_conn_id,
             max_attempts=self.max_attempts,
