@@ -321,6 +321,23 @@ def parse_aws_timestamp(value: str) -> datetime:
     return parse_timestamp(value)  # type: ignore[no-any-return]
 
 
+def blob_updated(blob: Any) -> datetime:
+    """A GCS blob's ``updated`` time, read with ``datetime.fromisoformat`` from the listing's RFC 3339 text.
+
+    ``blob.updated`` parses it with ``strptime`` (13 µs an object, half a listing's CPU); the value is the
+    same. Any text ``fromisoformat`` cannot read goes the library's way.
+    """
+    text = (getattr(blob, "_properties", None) or {}).get("updated")
+    if isinstance(text, str):
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    return blob.updated  # type: ignore[no-any-return]
+
+
 class GCSLister:
     def __init__(self, source: Source, conn_id: str, page_size: int, timeout: float) -> None:
         from airflow.providers.google.cloud.hooks.gcs import GCSHook
@@ -369,7 +386,7 @@ class GCSLister:
             key=blob.name,
             size=int(blob.size or 0),
             etag=md5,
-            last_modified=blob.updated,
+            last_modified=blob_updated(blob),
             content_type=blob.content_type,
         )
 

@@ -219,3 +219,22 @@ def test_the_lean_200_check_still_turns_cut_or_error_answers_into_retried_500s(
     )
     assert response["status_code"] == status
     assert full_parses == ([] if operation == "ListObjectsV2" else [body])
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-11-21T08:30:26.123Z", "2026-11-21T08:30:26Z", "2026-11-21T08:30:26.123456789Z", "garbage"]
+)
+def test_the_fast_gcs_updated_time_agrees_with_the_library(text: str) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud.storage import Blob, Client
+
+    from airflow_ingest.hooks.storage import blob_updated
+
+    bucket = Client(project="p", credentials=AnonymousCredentials()).bucket("b")
+    blob = Blob("a.png", bucket)
+    blob._set_properties({"name": "a.png", "updated": text})
+    if text == "garbage":
+        with pytest.raises(ValueError):
+            blob_updated(blob)  # neither parser takes it: the library's error, not a wrong time
+        return
+    assert blob_updated(blob) == blob.updated
