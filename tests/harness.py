@@ -185,7 +185,22 @@ class Azurite(Service):
         return len(items)
 
 
-class FakeDarwin(Service):
+class FakeService(Service):
+    """A fake platform in its own process, driven through its control API (``tests/fakes/control.py``)."""
+
+    def configure(self, **settings: Any) -> None:
+        requests.post(f"{self.url}/_fake/configure", json=settings, timeout=10).raise_for_status()
+
+    def reset(self) -> None:
+        requests.post(f"{self.url}/_fake/reset", timeout=10).raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        response = requests.get(f"{self.url}/_fake/state", timeout=30)
+        response.raise_for_status()
+        return dict(response.json())
+
+
+class FakeDarwin(FakeService):
     """The fake V7 Darwin (``tests/fakes/darwin.py``) in its own process, driven through its control API."""
 
     API_KEY = "fake-darwin-key-0123456789"
@@ -205,17 +220,6 @@ class FakeDarwin(Service):
                 "extra": {"team_slug": team or self.TEAM, **extra},
             }
         )
-
-    def configure(self, **settings: Any) -> None:
-        requests.post(f"{self.url}/_fake/configure", json=settings, timeout=10).raise_for_status()
-
-    def reset(self) -> None:
-        requests.post(f"{self.url}/_fake/reset", timeout=10).raise_for_status()
-
-    def state(self) -> dict[str, Any]:
-        response = requests.get(f"{self.url}/_fake/state", timeout=30)
-        response.raise_for_status()
-        return dict(response.json())
 
 
 @dataclass

@@ -1,6 +1,9 @@
 """A client-side rate limit, so a run stays under a platform's request budget instead of living on 429s.
 
-A sliding window: at most ``per_minute`` requests start in any 60 seconds. It holds per process; across
+A sliding window: at most ``per_minute`` requests start in any 60 seconds, plus ``slack`` (half a second by
+default). The platform counts a request from when it arrives, not from when it left here; without the slack,
+the 101st request of a 100-a-minute budget can land a few milliseconds inside the platform's window and come
+back 429 (``make bench`` saw exactly that). It holds per process; across
 Airflow workers, an Airflow pool sized to the account caps how many register tasks run at once (see the
 README). The clock and the sleep are injectable so tests never wait.
 """
@@ -22,11 +25,12 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        slack: float = 0.5,
     ) -> None:
         if per_minute <= 0:
             raise ConfigError("requests_per_minute", per_minute, "use a positive number, or none for no limit")
         self.per_minute = per_minute
-        self.window = 60.0
+        self.window = 60.0 + slack
         self.clock = clock
         self.sleep = sleep
         self.started: deque[float] = deque()

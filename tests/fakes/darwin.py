@@ -37,6 +37,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from tests.fakes.control import add_control_routes
+
 MAX_ITEMS = 100
 
 
@@ -161,19 +163,7 @@ def create_app(state: FakeDarwinState) -> FastAPI:
             await asyncio.sleep(state.latency_ms / 1000)
         return _register(state, team, request, raw, authorized)
 
-    @app.post("/_fake/configure")
-    async def configure(request: Request) -> Any:
-        state.configure(await request.json())
-        return {"ok": True}
-
-    @app.post("/_fake/reset")
-    def reset() -> Any:
-        state.reset()
-        return {"ok": True}
-
-    @app.get("/_fake/state")
-    def snapshot() -> Any:
-        return state.snapshot()
+    add_control_routes(app, state)
 
     return app
 

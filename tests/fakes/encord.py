@@ -56,7 +56,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tests.harness import Service, free_port
+from tests.fakes.control import add_control_routes
+from tests.harness import FakeService, free_port
 
 FOLDER = "11111111-2222-4333-8444-555555555555"
 DATASET = "66666666-7777-4888-9999-000000000000"
@@ -526,19 +527,7 @@ def create_app(state: FakeEncordState) -> FastAPI:
 
     # --- control --------------------------------------------------------------------------------------
 
-    @app.post("/_fake/configure")
-    async def configure(request: Request) -> Any:
-        state.configure(await request.json())
-        return {"ok": True}
-
-    @app.post("/_fake/reset")
-    def reset() -> Any:
-        state.reset()
-        return {"ok": True}
-
-    @app.get("/_fake/state")
-    def snapshot() -> Any:
-        return state.snapshot()
+    add_control_routes(app, state)
 
     return app
 
@@ -663,7 +652,7 @@ def new_key() -> tuple[str, str]:
     return private, public
 
 
-class FakeEncord(Service):
+class FakeEncord(FakeService):
     """The fake Encord in its own process, with a freshly generated key pair; driven through its control API."""
 
     BEARER = "fake-encord-bearer-token-0123456789"
@@ -701,23 +690,6 @@ class FakeEncord(Service):
         else:
             conn["password"] = private_key or self.private_key
         return json.dumps(conn)
-
-    def configure(self, **settings: Any) -> None:
-        import requests
-
-        requests.post(f"{self.url}/_fake/configure", json=settings, timeout=10).raise_for_status()
-
-    def reset(self) -> None:
-        import requests
-
-        requests.post(f"{self.url}/_fake/reset", timeout=10).raise_for_status()
-
-    def state(self) -> dict[str, Any]:
-        import requests
-
-        response = requests.get(f"{self.url}/_fake/state", timeout=30)
-        response.raise_for_status()
-        return dict(response.json())
 
 
 def main() -> None:

@@ -51,11 +51,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from tests.harness import Service, free_port
+from tests.fakes.control import add_control_routes
+from tests.harness import FakeService, free_port
 
 PUBLIC_STORAGE = "11111111-1111-1111-1111-111111111111"
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -349,19 +349,7 @@ def create_app(state: FakeRedBrickState) -> FastAPI:
             return answer(_faulty(fault))
         return answer(JSONResponse({"data": data}))
 
-    @app.post("/_fake/configure")
-    async def configure(request: Request) -> Any:
-        state.configure(await request.json())
-        return {"ok": True}
-
-    @app.post("/_fake/reset")
-    def reset() -> Any:
-        state.reset()
-        return {"ok": True}
-
-    @app.get("/_fake/state")
-    def snapshot() -> Any:
-        return state.snapshot()
+    add_control_routes(app, state)
 
     return app
 
@@ -510,7 +498,7 @@ def _create(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, 
     return {"createDatapoint": {"dpId": dp_id, "taskId": task_id, "taskIds": [task_id]}}
 
 
-class FakeRedBrick(Service):
+class FakeRedBrick(FakeService):
     """The fake RedBrick AI in its own process, driven through its control API."""
 
     API_KEY = "rbfake-0123456789abcdefghijklmnopqrstuvwxyz"  # 43 characters, like RedBrick's keys
@@ -531,17 +519,6 @@ class FakeRedBrick(Service):
         return json.dumps(
             {"conn_type": "redbrick", "host": self.url, "password": api_key or self.API_KEY, "extra": extras}
         )
-
-    def configure(self, **settings: Any) -> None:
-        requests.post(f"{self.url}/_fake/configure", json=settings, timeout=10).raise_for_status()
-
-    def reset(self) -> None:
-        requests.post(f"{self.url}/_fake/reset", timeout=10).raise_for_status()
-
-    def state(self) -> dict[str, Any]:
-        response = requests.get(f"{self.url}/_fake/state", timeout=30)
-        response.raise_for_status()
-        return dict(response.json())
 
     def tasks(self, project_id: str | None = None) -> list[dict[str, Any]]:
         return list(self.state()["projects"].get(project_id or self.PROJECT_ID, []))
