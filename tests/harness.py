@@ -34,7 +34,10 @@ def free_port() -> int:
 
 
 class Service:
-    """A server process in its own process group, on 127.0.0.1, stopped with its children."""
+    """A server process in its own process group, on 127.0.0.1, stopped with its children.
+
+    ``env`` is the process's whole environment when given (an Airflow home's, say); otherwise it inherits ours.
+    """
 
     def __init__(self, name: str, argv: list[str], port: int, log_dir: Path, env: Mapping[str, str] | None = None):
         self.name = name
@@ -48,7 +51,7 @@ class Service:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, **(env or {})},
+            env=dict(os.environ if env is None else env),
         )
         self._wait_listening()
 
@@ -256,8 +259,9 @@ class AirflowHome:
         self.connections = dict(connections or {})
 
     def env(self, **extra: str) -> dict[str, str]:
+        """This home's environment: its own connections only (a test's ``AIRFLOW_CONN_*`` must not leak in)."""
         env = {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW_CONN_")},
             "AIRFLOW_HOME": str(self.path),
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
