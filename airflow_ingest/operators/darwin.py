@@ -14,8 +14,7 @@ from airflow.sdk import BaseOperator, Context, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_ingest.core.errors import PlatformAuthError
-from airflow_ingest.core.outcomes import count_outcomes
-from airflow_ingest.core.report import outcome_path, write_outcomes
+from airflow_ingest.operators.batches import record_outcomes
 
 
 class DarwinRegisterOperator(BaseOperator):
@@ -69,10 +68,4 @@ class DarwinRegisterOperator(BaseOperator):
             outcomes = register_batch(hook, body, readonly=self.readonly)
         except PlatformAuthError as error:
             raise AirflowFailException(str(error)) from None
-        write_outcomes(outcome_path(manifest), outcomes)
-        counts = count_outcomes(outcomes)
-        self.log.info("Batch %s: %s", manifest.name, counts)
-        for outcome in outcomes:
-            if outcome.outcome.value in ("blocked", "failed"):
-                self.log.warning("%s %s: %s", outcome.outcome.value, outcome.item, outcome.reason)
-        return counts
+        return record_outcomes(manifest, outcomes, self.log)

@@ -9,7 +9,6 @@ With ``deferrable=True`` the wait happens in the triggerer (:class:`EncordJobTri
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -20,10 +19,10 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_ingest.core.encord import EncordTarget
 from airflow_ingest.core.encord_jobs import EncordDestination, failed_outcomes, job_record_path, parse_destination
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
-from airflow_ingest.core.outcomes import Outcome, count_outcomes
+from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import BatchInfo, Plan, read_batch_index
-from airflow_ingest.core.report import outcome_path, write_outcomes
 from airflow_ingest.hooks.encord import EncordHook, batch_spec, finish_batch, start_or_resume
+from airflow_ingest.operators.batches import manifest_batch, record_outcomes
 from airflow_ingest.triggers.encord import EncordJobTrigger
 
 
@@ -112,7 +111,7 @@ class EncordRegisterOperator(BaseOperator):
     def _parsed(self) -> tuple[EncordDestination, EncordTarget]:
         """The destination, and the target the plan wrote the spec for (recorded in plan.json) unless given."""
         try:
-            target = self.target or self._plan(ObjectStoragePath(self.manifest))[1].target
+            target = self.target or self._planned(ObjectStoragePath(self.manifest))[1].target
             return parse_destination(self.destination), EncordTarget.model_validate(target)
         except ConfigError as error:
             raise AirflowFailException(str(error)) from None
@@ -123,18 +122,15 @@ class EncordRegisterOperator(BaseOperator):
         return EncordHook(self.encord_conn_id)
 
     @staticmethod
-    def _plan(manifest: ObjectStoragePath) -> tuple[ObjectStoragePath, Plan]:
-        """The run folder of ``manifest`` and the plan written there."""
-        run = manifest.parent.parent if manifest.parent.name == "manifests" else manifest.parent
-        return run, Plan.from_json(json.loads((run / "plan.json").read_text(encoding="utf-8")))
+    def _planned(manifest: ObjectStoragePath) -> tuple[Any, Plan, BatchInfo]:
+        found = manifest_batch(manifest)
+        if found is None:
+            raise AirflowFailException(f"manifest={str(manifest)!r} is not in a plan's run folder: plan it first")
+        return found
 
     def _index(self, manifest: ObjectStoragePath) -> list[dict[str, Any]]:
         """This batch's lines of the run's ``items.jsonl`` (the plan beside ``manifests/``)."""
-        run, plan = self._plan(manifest)
-        wanted = manifest.name
-        batch: BatchInfo | None = next((b for b in plan.batches if b.path.rpartition("/")[2] == wanted), None)
-        if batch is None:
-            raise AirflowFailException(f"manifest={str(manifest)!r} is not in {run / 'plan.json'}: plan it first")
+        run, _, batch = self._planned(manifest)
         return read_batch_index(run, batch)
 
     def execute(self, context: Context) -> dict[str, int] | None:
@@ -199,10 +195,4 @@ class EncordRegisterOperator(BaseOperator):
         return self._finish(manifest, finish_batch(result, job, index, body, target))
 
     def _finish(self, manifest: ObjectStoragePath, outcomes: list[Outcome]) -> dict[str, int]:
-        write_outcomes(outcome_path(manifest), outcomes)
-        counts = count_outcomes(outcomes)
-        self.log.info("Batch %s: %s", manifest.name, counts)
-        for outcome in outcomes:
-            if outcome.outcome.value in ("blocked", "failed"):
-                self.log.warning("%s %s: %s", outcome.outcome.value, outcome.item, outcome.reason)
-        return counts
+        return record_outcomes(manifest, outcomes, self.log)

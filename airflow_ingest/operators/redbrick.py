@@ -8,7 +8,6 @@ every other batch would fail the same way.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -16,10 +15,9 @@ from airflow.sdk import BaseOperator, BaseOperatorLink, Context, ObjectStoragePa
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError
-from airflow_ingest.core.outcomes import count_outcomes
-from airflow_ingest.core.plan import Plan, read_batch_index
+from airflow_ingest.core.plan import read_batch_index
 from airflow_ingest.core.redbrick_results import VALIDATION_BUDGET
-from airflow_ingest.core.report import outcome_path, write_outcomes
+from airflow_ingest.operators.batches import manifest_batch, record_outcomes
 
 if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
@@ -40,16 +38,10 @@ def batch_item_ids(manifest: Any) -> list[str] | None:
     None when the manifest does not sit in a plan's run folder (a hand-made items list): the hook then
     rebuilds each id from the task name.
     """
-    run = manifest.parent.parent if manifest.parent.name == "manifests" else manifest.parent
-    plan_file = run / "plan.json"
-    if not plan_file.exists():
+    found = manifest_batch(manifest)
+    if found is None:
         return None
-    with plan_file.open("r", encoding="utf-8") as stream:
-        plan = Plan.from_json(json.load(stream))
-    wanted = f"{manifest.parent.name}/{manifest.name}" if run != manifest.parent else manifest.name
-    batch = next((b for b in plan.batches if b.path == wanted), None)
-    if batch is None:
-        return None
+    run, _, batch = found
     return [str(line["item"]) for line in read_batch_index(run, batch)]
 
 
@@ -122,10 +114,4 @@ class RedBrickRegisterOperator(BaseOperator):
             )
         except (PlatformAuthError, ConfigError) as error:
             raise AirflowFailException(str(error)) from None
-        write_outcomes(outcome_path(manifest), outcomes)
-        counts = count_outcomes(outcomes)
-        self.log.info("Batch %s: %s", manifest.name, counts)
-        for outcome in outcomes:
-            if outcome.outcome.value in ("blocked", "failed"):
-                self.log.warning("%s %s: %s", outcome.outcome.value, outcome.item, outcome.reason)
-        return counts
+        return record_outcomes(manifest, outcomes, self.log)
