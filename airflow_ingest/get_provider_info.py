@@ -42,6 +42,7 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.triggers.encord"]},
         ],
         "extra-links": [
+            "airflow_ingest.operators.darwin.DarwinDatasetLink",
             "airflow_ingest.operators.encord.EncordDestinationLink",
             "airflow_ingest.operators.redbrick.RedBrickProjectLink",
         ],

@@ -6,7 +6,7 @@ operator registers) and the Asset outlets must be known when the DAG is parsed.
 
 Inside the group::
 
-    list >> plan >> gate ─┬─> register (mapped, one per batch) >> report >> [commit, announce, branch]
+    list >> plan >> gate ─┬─> register (mapped, one per range of batches) >> report >> [commit, announce, branch]
                           └─> planned (dry run: the plan is the result)          branch >> [success, failures]
 
 The report runs whatever the register tasks did (a failed batch is reported, not lost; a plan with no
@@ -23,6 +23,7 @@ from typing import Any
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, TaskGroup, XComArg
 
+from airflow_ingest.core.plan import REGISTER_TASKS
 from airflow_ingest.core.platforms import PLATFORMS
 from airflow_ingest.operators.branching import BranchOnValueOperator
 from airflow_ingest.operators.ledger import LedgerCommitOperator
@@ -106,6 +107,7 @@ def ingest_task_group(
     fail_on: str = "any",
     dry_run: bool | str = False,
     pool: str | None = None,
+    register_tasks: int | str = REGISTER_TASKS,
     outlets: Sequence[Asset] = (),
 ) -> TaskGroup:
     """Build the ingest of ``source`` into ``platform`` as a task group and return it.
@@ -118,6 +120,8 @@ def ingest_task_group(
         integration, RedBrick's project id).
     :param pool: the Airflow pool the register tasks run in; one pool per platform account, sized so the
         account's rate limit holds across workers (see the README).
+    :param register_tasks: how many mapped register tasks share the plan's batches (each takes a contiguous
+        range); the pool decides how many run at once.
     :param outlets: Assets to update when the run registered something (e.g. one per platform target).
     """
     operator, conn_arg = register_operator(platform)
@@ -134,16 +138,18 @@ def ingest_task_group(
             state=state,
             sync_name=sync_name,
             on_change=on_change,
+            register_tasks=register_tasks,
         )
         run_dir = _pushed(listing, "run_dir")  # None, not an error, when the group was skipped
         register = operator.partial(
             task_id="register",
-            map_index_template="{{ task.manifest.rsplit('/', 1)[-1] }}",
+            run_dir=run_dir,
+            map_index_template="{{ task.batch_label }}",
             **({"pool": pool} if pool else {}),
             **{conn_arg: platform_conn_id},
             **from_target(platform, target),
             **(register_kwargs or {}),
-        ).expand(manifest=plan.output)
+        ).expand(batches=plan.output)
         planned = EmptyOperator(task_id="planned")
         gate = BranchOnValueOperator(  # a dry run stops after the plan: its manifests and plan.json are the result
             task_id="gate",

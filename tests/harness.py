@@ -232,6 +232,7 @@ class DagRunResult:
     tasks: dict[tuple[str, int], str]
     run_base: Path
     output: str
+    xcoms: dict[tuple[str, int, str], Any]
 
     @property
     def run_dir(self) -> Path:
@@ -246,6 +247,9 @@ class DagRunResult:
 
     def task(self, task_id: str, map_index: int = -1) -> str:
         return self.tasks[(task_id, map_index)]
+
+    def xcom(self, task_id: str, key: str = "return_value", map_index: int = -1) -> Any:
+        return self.xcoms[(task_id, map_index, key)]
 
     def report(self) -> dict[str, Any]:
         return dict(json.loads((self.run_dir / "report.json").read_text()))
@@ -289,10 +293,20 @@ class AirflowHome:
             tasks = db.execute(
                 "SELECT task_id, map_index, state FROM task_instance WHERE dag_id = ? AND run_id = ?", (dag_id, row[0])
             ).fetchall()
+            xcoms = db.execute(
+                "SELECT task_id, map_index, key, value FROM xcom WHERE dag_id = ? AND run_id = ?", (dag_id, row[0])
+            ).fetchall()
         from airflow_ingest.operators.workspace import safe_segment
 
         run_base = self.path / "ingest-workspace" / dag_id / safe_segment(row[0])
-        return DagRunResult(row[0], row[1], {(t, m): s for t, m, s in tasks}, run_base, result.stdout)
+        return DagRunResult(
+            row[0],
+            row[1],
+            {(t, m): s for t, m, s in tasks},
+            run_base,
+            result.stdout,
+            {(t, m, k): json.loads(v) if isinstance(v, (str, bytes)) else v for t, m, k, v in xcoms},
+        )
 
     def leaks(self, secret: str, run: DagRunResult) -> list[str]:
         """Every place the secret shows up: task logs, the metadata DB (XCom, rendered fields), the run's files."""

@@ -200,3 +200,24 @@ def read_batch_index(base: Any, batch: BatchInfo) -> list[dict[str, Any]]:
     with (base / INDEX).open("rb") as stream:
         stream.seek(batch.index_offset)
         return [json.loads(stream.readline()) for _ in range(batch.items)]
+
+
+REGISTER_TASKS = 16
+"""How many register tasks a plan is shared among by default: the width of the mapped register task."""
+
+
+def batch_ranges(batches: int, tasks: int = REGISTER_TASKS) -> list[list[int]]:
+    """Batches ``1..batches`` as at most ``tasks`` contiguous ranges ``[first, last]``, sizes differing by one at most.
+
+    The register task maps over these, not over one entry per batch: the plan's XCom stays a few hundred
+    bytes for a plan of any size, and the number of mapped tasks stays under Airflow's ``max_map_length``.
+    """
+    if tasks < 1:
+        raise ValueError(f"register_tasks={tasks} is invalid: give 1 or more")
+    count = min(batches, tasks)
+    ranges, first = [], 1
+    for part in range(count):
+        size = batches // count + (1 if part < batches % count else 0)
+        ranges.append([first, first + size - 1])
+        first += size
+    return ranges

@@ -112,16 +112,18 @@ class DarwinHook(PlatformHook):
         """POST one registration payload and return V7's answer (``items`` and ``blocked_items``)."""
         endpoint = "register_existing_readonly" if readonly else "register_existing"
         body = payload if isinstance(payload, str) else None
-        return self._request(
+        answer: dict[str, Any] = self._request(
             "POST",
             f"/api/v2/teams/{self.team_slug}/items/{endpoint}",
             data=body.encode() if body is not None else None,
             json=None if body is not None else payload,
         )
+        return answer
 
     def token_info(self) -> dict[str, Any]:
         """Who the API key belongs to; ``selected_team.slug`` is the key's team."""
-        return self._request("GET", "/api/users/token_info")
+        info: dict[str, Any] = self._request("GET", "/api/users/token_info")
+        return info
 
     def test_connection(self) -> tuple[bool, str]:
         try:
@@ -133,13 +135,27 @@ class DarwinHook(PlatformHook):
             return False, f"the API key belongs to team {team!r}, not {self.team_slug!r}: fix extra.team_slug"
         return True, f"Connected to V7 Darwin team {team!r}"
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def dataset_url(self, slug: str) -> str:
+        """The dataset's page in V7's web app, which names datasets by numeric id (darwin-py's ``remote_path``).
+
+        One ``GET /api/datasets`` finds the id; if that fails the link opens the team's dataset list instead,
+        because a link is never worth failing a registration.
+        """
+        try:
+            datasets = self._request("GET", "/api/datasets", shape=list)
+        except PlatformError as error:
+            self.log.info("No dataset link: listing V7 datasets failed (%s)", error)
+            datasets = []
+        found = next((d for d in datasets if isinstance(d, dict) and d.get("slug") == slug and "id" in d), None)
+        return f"{self.base_url}/datasets/{found['id']}/dataset-management" if found else f"{self.base_url}/datasets"
+
+    def _request(self, method: str, path: str, *, shape: type = dict, **kwargs: Any) -> Any:
         url = self.base_url + path
         retrying = self.policy.retrying(self.log, "V7")
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._attempt(method, url, **kwargs)
+                    return self._attempt(method, url, shape, **kwargs)
         except Transient as error:
             raise PlatformError(
                 f"{method} {path} gave up after {self.max_attempts} attempts: {error}",
@@ -148,7 +164,7 @@ class DarwinHook(PlatformHook):
             ) from error
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    def _attempt(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    def _attempt(self, method: str, url: str, shape: type, **kwargs: Any) -> Any:
         timeout = self._settings["timeout"]
         if self.limiter is not None:
             waited = self.limiter.acquire()
@@ -170,8 +186,8 @@ class DarwinHook(PlatformHook):
                 answer = response.json()
             except ValueError as error:
                 raise Transient(f"HTTP {status} with a body that is not JSON", status=status) from error
-            if not isinstance(answer, dict):
-                raise Transient(f"HTTP {status} with a JSON body that is not an object", status=status)
+            if not isinstance(answer, shape):
+                raise Transient(f"HTTP {status} with a JSON body that is not a {shape.__name__}", status=status)
             return answer
         detail = _error_detail(response)
         if status == 429 and "INSUFFICIENT_REMAINING_STORAGE" in detail:

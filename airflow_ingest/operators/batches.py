@@ -1,33 +1,161 @@
-"""What every register operator does around its platform call: find its batch in the plan, record the outcomes."""
+"""What every register operator shares: its range of the plan's batches, resuming, recording outcomes.
+
+The plan task returns a few ranges of batch numbers (``[[1, 625], [626, 1250], ...]``), never one entry
+per batch, so its XCom stays a few hundred bytes for a plan of any size and the mapped register task stays
+under ``[core] max_map_length``. Each mapped task registers its range in order. A batch that already has
+its outcome file is not sent again: an Airflow retry of a task killed part-way resumes at the batch it was
+on, and a range that finished is never sent twice.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from collections import Counter
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_ingest.core.outcomes import Outcome, count_outcomes
+from airflow.sdk import BaseOperator, BaseOperatorLink, Context, ObjectStoragePath
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_ingest.core.outcomes import Outcome, count_outcomes, outcome_totals
 from airflow_ingest.core.plan import BatchInfo, Plan
-from airflow_ingest.core.report import outcome_path, write_outcomes
+from airflow_ingest.core.report import outcome_path, read_outcomes, write_outcomes
+
+if TYPE_CHECKING:
+    from airflow.sdk.types import TaskInstanceKey
 
 
-def manifest_batch(manifest: Any) -> tuple[Any, Plan, BatchInfo] | None:
-    """The run folder, plan and batch a manifest was planned in; None for a manifest outside a plan's run folder."""
-    run = manifest.parent.parent if manifest.parent.name == "manifests" else manifest.parent
-    plan_file = run / "plan.json"
-    if not plan_file.exists():
-        return None
-    with plan_file.open("r", encoding="utf-8") as stream:
-        plan = Plan.from_json(json.load(stream))
-    batch = next((b for b in plan.batches if b.path.rpartition("/")[2] == manifest.name), None)
-    return None if batch is None else (run, plan, batch)
+class TargetLink(BaseOperatorLink):
+    """A button on the task that opens the platform target, from the URL the operator found while running.
+
+    The worker evaluates links when the task ends and stores them in XCom for the UI, so the runtime
+    attribute named by ``attribute`` is what the button opens.
+    """
+
+    name: ClassVar[str] = "Platform"  # type: ignore[misc]
+    attribute: ClassVar[str] = "target_url"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        return str(getattr(operator, self.attribute, "") or "")
 
 
-def record_outcomes(manifest: Any, outcomes: list[Outcome], log: Any) -> dict[str, int]:
-    """Write the batch's outcomes beside its manifest, log the counts and every problem; return the counts."""
-    write_outcomes(outcome_path(manifest), outcomes)
-    counts = count_outcomes(outcomes)
-    log.info("Batch %s: %s", manifest.name, counts)
-    for outcome in outcomes:
-        if outcome.outcome.value in ("blocked", "failed"):
-            log.warning("%s %s: %s", outcome.outcome.value, outcome.item, outcome.reason)
-    return counts
+def parse_range(value: Any) -> tuple[int, int]:
+    """``[first, last]`` as the plan returns it, or ``"first-last"`` / ``"n"`` written by hand."""
+    try:
+        if isinstance(value, str):
+            first, _, last = value.strip().partition("-")
+            return int(first), int(last or first)
+        first, last = value
+        return int(first), int(last)
+    except (TypeError, ValueError):
+        raise AirflowFailException(
+            f"batches={value!r} is invalid: give [first, last] batch numbers (the plan task's return value)"
+        ) from None
+
+
+class BatchRegisterOperator(BaseOperator):
+    """Register batches ``first..last`` of a planned run, one platform request (or job) per batch.
+
+    Subclasses implement :meth:`register_batch` for their platform. The return value is the range's outcome
+    counts; the outcomes themselves are in ``outcomes/batch-NNNNN.json`` beside the manifests.
+
+    :param run_dir: the run folder holding ``plan.json`` and ``manifests/`` (the listing's ``run_dir`` XCom).
+        (templated)
+    :param batches: ``[first, last]``, one of the plan task's returned ranges; map over the plan's return
+        value to register every batch. (templated)
+    """
+
+    template_fields: Sequence[str] = ("run_dir", "batches")
+
+    def __init__(self, *, run_dir: str, batches: Sequence[int] | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run_dir = run_dir
+        self.batches = batches
+
+    @property
+    def batch_label(self) -> str:
+        """``batch 7`` or ``batches 1-625``: the mapped task's name in the UI (``map_index_template``)."""
+        first, last = parse_range(self.batches)
+        return f"batch {first}" if first == last else f"batches {first}-{last}"
+
+    @cached_property
+    def run(self) -> ObjectStoragePath:
+        return ObjectStoragePath(self.run_dir)
+
+    @cached_property
+    def plan(self) -> Plan:
+        plan_file = self.run / "plan.json"
+        if not plan_file.exists():
+            raise AirflowFailException(f"run_dir={self.run_dir!r} holds no plan.json: run the plan task first")
+        with plan_file.open("r", encoding="utf-8") as stream:
+            return Plan.from_json(json.load(stream))
+
+    def _range(self) -> tuple[int, int]:
+        first, last = parse_range(self.batches)
+        if not 1 <= first <= last <= len(self.plan.batches):
+            raise AirflowFailException(
+                f"batches={self.batches!r} is outside the plan's batches 1-{len(self.plan.batches)} in {self.run_dir}"
+            )
+        return first, last
+
+    def execute(self, context: Context) -> dict[str, int]:
+        return self.register_range()
+
+    def pending(self) -> int | None:
+        """The first batch of the range without outcomes: where a retried or resumed task goes on."""
+        first, last = self._range()
+        return next((n for n in range(first, last + 1) if not self._recorded(n).exists()), None)
+
+    def _recorded(self, number: int) -> ObjectStoragePath:
+        return outcome_path(self.run / self.plan.batches[number - 1].path)  # type: ignore[no-any-return]
+
+    def register_range(self) -> dict[str, int]:
+        """Register the range's batches that have no outcomes yet, in order; return the range's counts.
+
+        Batches with outcomes (sent before a retry, or before a deferral) are counted from their files, not
+        sent again, so this is also how a deferred task goes on after the triggerer hands it back.
+        """
+        first, last = self._range()
+        totals: Counter[str] = Counter()
+        began, items, kept = time.monotonic(), 0, []
+        for number in range(first, last + 1):
+            batch = self.plan.batches[number - 1]
+            manifest = self.run / batch.path
+            done = read_outcomes(outcome_path(manifest))
+            if done is not None:
+                totals.update(count_outcomes(done.values()))
+                kept.append(number)
+                continue
+            counted = self.record(manifest, self.register_batch(number, manifest, batch))
+            totals.update(counted)
+            items += batch.items
+            elapsed = time.monotonic() - began
+            self.log.info(
+                "Batch %d (%d of %d here): %s; %.1f items/s",
+                number,
+                number - first + 1,
+                last - first + 1,
+                {kind: count for kind, count in counted.items() if count},
+                items / elapsed if elapsed else 0.0,
+            )
+        if kept:
+            self.log.info("%d batches already had their outcomes and were not sent again: %s", len(kept), kept[:20])
+        result = outcome_totals(totals)
+        self.log.info(
+            "Batches %d-%d:\n%s", first, last, "\n".join(f"  {kind:<12}{count:>10,}" for kind, count in result.items())
+        )
+        return result
+
+    def register_batch(self, number: int, manifest: ObjectStoragePath, batch: BatchInfo) -> list[Outcome]:
+        """Send batch ``number``'s manifest and return one outcome per item. Subclasses implement it."""
+        raise NotImplementedError
+
+    def record(self, manifest: ObjectStoragePath, outcomes: list[Outcome]) -> dict[str, int]:
+        """Write the batch's outcomes beside its manifest, log every problem; return the counts."""
+        write_outcomes(outcome_path(manifest), outcomes)
+        for outcome in outcomes:
+            if outcome.outcome.value in ("blocked", "failed"):
+                self.log.warning("%s %s: %s", outcome.outcome.value, outcome.item, outcome.reason)
+        return count_outcomes(outcomes)

@@ -1,4 +1,4 @@
-"""Register one Darwin manifest and record one outcome per item beside it, in ``outcomes/``.
+"""Register a range of a plan's Darwin manifests and record one outcome per item in ``outcomes/``.
 
 Transient trouble that outlasts the hook's retries, and requests V7 rejects as malformed, become ``failed``
 outcomes (retryable or not) so the run's report accounts for them; refused credentials or an unknown team
@@ -8,35 +8,48 @@ or dataset fail the task, because every other batch would fail the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, Context, ObjectStoragePath
+from airflow.sdk import ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_ingest.core.errors import PlatformAuthError
-from airflow_ingest.operators.batches import record_outcomes
+from airflow_ingest.core.outcomes import Outcome
+from airflow_ingest.core.plan import BatchInfo
+from airflow_ingest.operators.batches import BatchRegisterOperator, TargetLink
+
+if TYPE_CHECKING:
+    from airflow_ingest.hooks.darwin import DarwinHook
 
 
-class DarwinRegisterOperator(BaseOperator):
-    """POST one ``register_existing`` manifest to V7 Darwin.
+class DarwinDatasetLink(TargetLink):
+    """A button on the task that opens the V7 dataset the items were registered in."""
 
-    :param manifest: path of a manifest written by :class:`PlanBatchesOperator`; map over the plan's
-        ``manifests`` XCom to register every batch. (templated)
+    name: ClassVar[str] = "V7 dataset"  # type: ignore[misc]
+    attribute: ClassVar[str] = "dataset_url"
+
+
+class DarwinRegisterOperator(BatchRegisterOperator):
+    """POST a range of a plan's ``register_existing`` manifests to V7 Darwin, one request per batch.
+
+    :param run_dir: the planned run folder. (templated)
+    :param batches: ``[first, last]``: map over the plan task's return value. (templated)
     :param darwin_conn_id: the ``darwin`` connection. (templated)
     :param readonly: use ``register_existing_readonly`` (read-only storage).
     :param max_attempts: attempts per request on 429, 5xx and timeouts (default: the connection's, else 8).
     :param wait_initial: first backoff step in seconds (default: the connection's, else 2).
     :param wait_max: longest wait between attempts and cap on Retry-After (default: the connection's, else 120).
-    :return: the counts of each outcome for this batch.
+    :return: the counts of each outcome for the range.
     """
 
-    template_fields: Sequence[str] = ("manifest", "darwin_conn_id")
+    template_fields: Sequence[str] = (*BatchRegisterOperator.template_fields, "darwin_conn_id")
+    operator_extra_links = (DarwinDatasetLink(),)
     ui_color = "#e6f7ee"
 
     def __init__(
         self,
         *,
-        manifest: str,
         darwin_conn_id: str = "darwin_default",
         readonly: bool = False,
         max_attempts: int | None = None,
@@ -45,27 +58,31 @@ class DarwinRegisterOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.manifest = manifest
         self.darwin_conn_id = darwin_conn_id
         self.readonly = readonly
         self.max_attempts = max_attempts
         self.wait_initial = wait_initial
         self.wait_max = wait_max
+        self.dataset_url = ""
 
-    def execute(self, context: Context) -> dict[str, int]:
-        manifest = ObjectStoragePath(self.manifest)
-        body = manifest.read_text(encoding="utf-8")
-        from airflow_ingest.hooks.darwin import DarwinHook, register_batch  # not at parse time: requests
+    @cached_property
+    def hook(self) -> DarwinHook:
+        from airflow_ingest.hooks.darwin import DarwinHook  # not at parse time: requests
 
-        hook = DarwinHook(
+        return DarwinHook(
             self.darwin_conn_id,
             max_attempts=self.max_attempts,
             wait_initial=self.wait_initial,
             wait_max=self.wait_max,
         )
-        self.log.info("Registering %s", manifest)
+
+    def register_batch(self, number: int, manifest: ObjectStoragePath, batch: BatchInfo) -> list[Outcome]:
+        from airflow_ingest.hooks.darwin import register_batch
+
+        slug = self.plan.target.get("dataset_slug")
+        if slug and not self.dataset_url:
+            self.dataset_url = self.hook.dataset_url(str(slug))
         try:
-            outcomes = register_batch(hook, body, readonly=self.readonly)
+            return register_batch(self.hook, manifest.read_text(encoding="utf-8"), readonly=self.readonly)
         except PlatformAuthError as error:
             raise AirflowFailException(str(error)) from None
-        return record_outcomes(manifest, outcomes, self.log)

@@ -1,7 +1,9 @@
 """Plan a run: group the listed objects into items, batch them under the platform's limits, write manifests.
 
-The manifests land beside the listing. The task returns the list of manifest paths (what the register task
-maps over: Airflow maps only over a return value) and pushes ``run_dir`` and ``summary`` (counts) as XComs.
+The manifests land beside the listing. The task returns a few ranges of batch numbers, ``[[1, 625], ...]``:
+what the register task maps over (Airflow maps only over a return value). Ranges, not one entry per batch,
+keep the XCom a few hundred bytes for a plan of any size and the mapped task under ``max_map_length``. It
+also pushes ``run_dir`` and ``summary`` (counts) as XComs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from airflow_ingest.core.errors import ConfigError, StorageError, optional_int
 from airflow_ingest.core.items import parse_layout
 from airflow_ingest.core.ledger import LedgerError, OnChange, Selection, select
 from airflow_ingest.core.objects import StoredObject, read_objects
-from airflow_ingest.core.plan import make_plan, path_opener
+from airflow_ingest.core.plan import REGISTER_TASKS, batch_ranges, make_plan, path_opener
 from airflow_ingest.core.platforms import limits_for, manifest_builder
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
@@ -40,6 +42,8 @@ class PlanBatchesOperator(BaseOperator):
     :param on_change: ``report`` (default) or ``resend`` objects whose etag changed since they were registered.
     :param max_entries: items per batch; the platform's default when not given. (templated)
     :param max_bytes: bytes of referenced objects per batch; the platform's default when not given. (templated)
+    :param register_tasks: at most this many ranges of batches are returned, one per mapped register task.
+        (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -52,6 +56,7 @@ class PlanBatchesOperator(BaseOperator):
         "state",
         "sync_name",
         "on_change",
+        "register_tasks",
     )
     ui_color = "#fdf6e3"
 
@@ -67,6 +72,7 @@ class PlanBatchesOperator(BaseOperator):
         state: str | None = None,
         sync_name: str | None = None,
         on_change: str = "report",
+        register_tasks: int | str = REGISTER_TASKS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -79,8 +85,9 @@ class PlanBatchesOperator(BaseOperator):
         self.state = state
         self.sync_name = sync_name
         self.on_change = on_change
+        self.register_tasks = register_tasks
 
-    def execute(self, context: Context) -> list[str]:
+    def execute(self, context: Context) -> list[list[int]]:
         objects_path = ObjectStoragePath(self.objects_path)
         base = objects_path.parent
         listing = json.loads((base / "listing.json").read_text(encoding="utf-8"))
@@ -94,6 +101,7 @@ class PlanBatchesOperator(BaseOperator):
                 optional_int("max_entries", self.max_entries),
                 optional_int("max_bytes", self.max_bytes),
             )
+            tasks = register_width(self.register_tasks)
         except (ConfigError, StorageError) as error:
             raise AirflowFailException(str(error)) from None
         selection: Selection | None = None
@@ -120,12 +128,6 @@ class PlanBatchesOperator(BaseOperator):
             for url in selection.vanished[:20]:
                 self.log.warning("Registered but no longer in the bucket: %s", url)
 
-        max_map_length = conf.getint("core", "max_map_length")
-        if len(plan.batches) > max_map_length:
-            raise AirflowFailException(
-                f"the plan has {len(plan.batches)} batches but [core] max_map_length is {max_map_length}: "
-                "raise max_entries, list a narrower prefix per run, or raise AIRFLOW__CORE__MAX_MAP_LENGTH"
-            )
         for skipped in plan.skipped[:20]:
             self.log.warning("Skipped %s: %s", skipped["url"], skipped["reason"])
         oversize = [b.path for b in plan.batches if b.oversize]
@@ -153,4 +155,18 @@ class PlanBatchesOperator(BaseOperator):
                 "selection": selection.counts if selection else None,
             },
         )
-        return [str(base / b.path) for b in plan.batches]
+        ranges = batch_ranges(len(plan.batches), tasks)
+        self.log.info("%d batches shared among %d register tasks: %s", len(plan.batches), len(ranges), ranges[:4])
+        return ranges
+
+
+def register_width(value: int | str | None) -> int:
+    """``register_tasks`` checked before anything is planned: at least 1, at most ``[core] max_map_length``."""
+    tasks = optional_int("register_tasks", value)
+    if tasks is None:
+        return REGISTER_TASKS
+    max_map_length = conf.getint("core", "max_map_length")
+    if not 1 <= tasks <= max_map_length:
+        fix = f"give 1 to {max_map_length} ([core] max_map_length); each task registers a range of batches"
+        raise ConfigError("register_tasks", value, fix)
+    return tasks

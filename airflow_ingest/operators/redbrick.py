@@ -1,4 +1,4 @@
-"""Create one RedBrick items list's tasks and record one outcome per item beside it, in ``outcomes/``.
+"""Create a range of a plan's RedBrick items lists as tasks and record one outcome per item in ``outcomes/``.
 
 Tasks RedBrick refuses are ``blocked`` with its reason, names already in the project are ``duplicate``,
 and transport trouble that outlasts the hook's retries is ``failed`` (retryable), so the run's report
@@ -9,47 +9,34 @@ every other batch would fail the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, BaseOperatorLink, Context, ObjectStoragePath
+from airflow.sdk import ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError
-from airflow_ingest.core.plan import read_batch_index
+from airflow_ingest.core.outcomes import Outcome
+from airflow_ingest.core.plan import BatchInfo, read_batch_index
 from airflow_ingest.core.redbrick_results import VALIDATION_BUDGET
-from airflow_ingest.operators.batches import manifest_batch, record_outcomes
+from airflow_ingest.operators.batches import BatchRegisterOperator, TargetLink
 
 if TYPE_CHECKING:
-    from airflow.sdk.types import TaskInstanceKey
+    from airflow_ingest.hooks.redbrick import RedBrickHook
 
 
-class RedBrickProjectLink(BaseOperatorLink):
+class RedBrickProjectLink(TargetLink):
     """A button on the task that opens the RedBrick project the tasks were created in."""
 
     name: ClassVar[str] = "RedBrick project"  # type: ignore[misc]
-
-    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        return str(getattr(operator, "project_url", "") or "")
+    attribute: ClassVar[str] = "project_url"
 
 
-def batch_item_ids(manifest: Any) -> list[str] | None:
-    """The plan's item ids for this manifest's batch, in order, from ``plan.json`` and ``items.jsonl`` beside it.
+class RedBrickRegisterOperator(BatchRegisterOperator):
+    """Create the tasks of a range of a plan's RedBrick items lists in a project, one call per batch.
 
-    None when the manifest does not sit in a plan's run folder (a hand-made items list): the hook then
-    rebuilds each id from the task name.
-    """
-    found = manifest_batch(manifest)
-    if found is None:
-        return None
-    run, _, batch = found
-    return [str(line["item"]) for line in read_batch_index(run, batch)]
-
-
-class RedBrickRegisterOperator(BaseOperator):
-    """Create the tasks of one RedBrick items list (a batch manifest) in a project.
-
-    :param manifest: path of a manifest written by :class:`PlanBatchesOperator` for ``redbrick``; map over
-        the plan's ``manifests`` XCom to register every batch. (templated)
+    :param run_dir: the planned run folder. (templated)
+    :param batches: ``[first, last]``: map over the plan task's return value. (templated)
     :param redbrick_conn_id: the ``redbrick`` connection. (templated)
     :param project_id: the project's UUID; empty takes the connection's ``extra.project_id``. (templated)
     :param storage_id: the storage method the items paths refer to, as planned. (templated)
@@ -57,17 +44,21 @@ class RedBrickRegisterOperator(BaseOperator):
     :param max_attempts: attempts per request on 429, 5xx and timeouts (default: the connection's, else 6).
     :param wait_initial: first backoff step in seconds (default: the connection's, else 1).
     :param wait_max: longest wait between attempts and cap on Retry-After (default: the connection's, else 60).
-    :return: the counts of each outcome for this batch.
+    :return: the counts of each outcome for the range.
     """
 
-    template_fields: Sequence[str] = ("manifest", "redbrick_conn_id", "project_id", "storage_id")
+    template_fields: Sequence[str] = (
+        *BatchRegisterOperator.template_fields,
+        "redbrick_conn_id",
+        "project_id",
+        "storage_id",
+    )
     operator_extra_links = (RedBrickProjectLink(),)
     ui_color = "#fbe9e7"
 
     def __init__(
         self,
         *,
-        manifest: str,
         storage_id: str,
         redbrick_conn_id: str = "redbrick_default",
         project_id: str | None = None,
@@ -78,7 +69,6 @@ class RedBrickRegisterOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.manifest = manifest
         self.redbrick_conn_id = redbrick_conn_id
         self.project_id = project_id
         self.storage_id = storage_id
@@ -88,30 +78,32 @@ class RedBrickRegisterOperator(BaseOperator):
         self.wait_max = wait_max
         self.project_url = ""
 
-    def execute(self, context: Context) -> dict[str, int]:
-        manifest = ObjectStoragePath(self.manifest)
-        body = manifest.read_text(encoding="utf-8")
-        from airflow_ingest.hooks.redbrick import RedBrickHook, register_batch  # not at parse time: requests
+    @cached_property
+    def hook(self) -> RedBrickHook:
+        from airflow_ingest.hooks.redbrick import RedBrickHook  # not at parse time: requests
 
-        hook = RedBrickHook(
+        return RedBrickHook(
             self.redbrick_conn_id,
             max_attempts=self.max_attempts,
             wait_initial=self.wait_initial,
             wait_max=self.wait_max,
         )
-        self.log.info("Registering %s", manifest)
+
+    def register_batch(self, number: int, manifest: ObjectStoragePath, batch: BatchInfo) -> list[Outcome]:
+        from airflow_ingest.hooks.redbrick import register_batch
+
+        item_ids = [str(line["item"]) for line in read_batch_index(self.run, batch)]
         try:
-            project = self.project_id or hook.default_project_id
-            if project:
-                self.project_url = hook.project_url(project)
-            outcomes = register_batch(
-                hook,
-                body,
+            project = self.project_id or self.hook.default_project_id
+            if project and not self.project_url:
+                self.project_url = self.hook.project_url(project)
+            return register_batch(
+                self.hook,
+                manifest.read_text(encoding="utf-8"),
                 self.project_id,
                 self.storage_id,
-                item_ids=batch_item_ids(manifest),
+                item_ids=item_ids,
                 validation_budget=self.validation_budget,
             )
         except (PlatformAuthError, ConfigError) as error:
             raise AirflowFailException(str(error)) from None
-        return record_outcomes(manifest, outcomes, self.log)

@@ -28,8 +28,9 @@ class IngestReportOperator(BaseOperator):
 
     :param run_dir: the run folder from the plan's XCom. (templated)
     :param plan_only: a dry run: nothing was sent, so skip (and with it what follows). (templated)
-    :return: ``{"report_csv", "report_json", "totals", "objects", "skipped", "batches", "retry_manifests"}``;
-        ``retry_manifests`` are the batches' manifests cut down to their retryable failures, ready to resend.
+    :return: ``{"report_csv", "report_json", "totals", "objects", "skipped", "batches", "retry_manifests",
+        "retry_dir"}``: ``retry_dir`` holds ``retry_manifests`` manifests, the batches cut down to their
+        retryable failures, ready to resend (a count and a folder: XCom stays small however many there are).
     """
 
     template_fields: Sequence[str] = ("run_dir", "plan_only")
@@ -76,7 +77,8 @@ class IngestReportOperator(BaseOperator):
             "objects": plan.objects,
             "skipped": plan.skipped_count,
             "batches": len(plan.batches),
-            "retry_manifests": retry,
+            "retry_manifests": len(retry),
+            "retry_dir": str(base / "retry") if retry else None,
         }
 
 
@@ -165,8 +167,12 @@ class IngestFailuresOperator(BaseOperator):
             totals["items"],
             self.report["report_csv"],
         )
-        for path in self.report.get("retry_manifests", [])[:20]:
-            self.log.warning("  resend the retryable failures with: %s", path)
+        if self.report.get("retry_dir"):
+            self.log.warning(
+                "  %d manifests in %s hold the retryable failures, ready to resend",
+                self.report["retry_manifests"],
+                self.report["retry_dir"],
+            )
         for row in first_problems(ObjectStoragePath(self.report["report_csv"])):
             self.log.warning("  %-8s %s: %s", row["outcome"], row["item"], row["reason"])
         non_retryable = totals["blocked"] + totals["failed"] - totals["retryable"]

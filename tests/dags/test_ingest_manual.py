@@ -76,7 +76,12 @@ def test_2500_objects_register_exactly_once_across_two_runs_despite_429_and_500(
     plan = json.loads((first.run_dir / "plan.json").read_text())
     assert (plan["objects"], plan["items"], plan["skipped_count"]) == (2501, 2500, 1)
     assert len(plan["batches"]) == 40 and max(b["entries"] for b in plan["batches"]) <= 64
-    assert [first.task("darwin.register", i) for i in range(40)] == ["success"] * 40
+    # 40 batches shared by 16 mapped register tasks (the default width), each a range: 8 of 3 and 8 of 2
+    registers = sorted(index for task, index in first.tasks if task == "darwin.register")
+    assert registers == list(range(16)) and {first.task("darwin.register", i) for i in registers} == {"success"}
+    assert len(json.dumps(first.xcom("darwin.plan"))) < 400
+    link = first.xcom("darwin.register", "_link_DarwinDatasetLink", map_index=0)  # the task's button in the UI
+    assert link == f"{darwin.url}/datasets/1/dataset-management"
     assert {first.task(f"{other}.{t}") for other in ("encord", "redbrick") for t in ("list", "report")} == {"skipped"}
     state = darwin.state()
     registered = {(r["path"], r["name"]): r["storage_key"] for r in state["registered"]}

@@ -156,6 +156,12 @@ def create_app(state: FakeDarwinState) -> FastAPI:
     def token_info(request: Request) -> Any:
         return authorized(request) or {"selected_team": {"slug": state.team}, "teams": [{"slug": state.team}]}
 
+    @app.get("/api/datasets")
+    def datasets(request: Request) -> Any:
+        """The team's datasets as darwin-py's ``list_remote_datasets`` reads them (the web app links by id)."""
+        listed = [{"id": n, "slug": slug, "name": slug} for n, slug in enumerate(sorted(state.datasets), start=1)]
+        return authorized(request) or listed
+
     @app.post("/api/v2/teams/{team}/items/register_existing")
     async def register_existing(team: str, request: Request) -> Any:
         raw = await request.body()

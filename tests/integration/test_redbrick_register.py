@@ -166,11 +166,12 @@ from airflow_ingest.operators.redbrick import RedBrickRegisterOperator
 
 with DAG("redbrick_register_test", schedule=None, start_date=datetime(2025, 1, 1), catchup=False) as dag:
     RedBrickRegisterOperator(
-        task_id="register", manifest={good!r}, storage_id={storage!r}, redbrick_conn_id="redbrick_ok",
+        task_id="register", run_dir={good!r}, batches=[1, 1], storage_id={storage!r}, redbrick_conn_id="redbrick_ok",
         wait_initial=0.05,
     )
     RedBrickRegisterOperator(
-        task_id="refused", manifest={refused!r}, storage_id={storage!r}, redbrick_conn_id="redbrick_wrong_key",
+        task_id="refused", run_dir={refused!r}, batches="1", storage_id={storage!r},
+        redbrick_conn_id="redbrick_wrong_key",
     )
 
 if __name__ == "__main__":
@@ -190,7 +191,7 @@ def test_the_operator_in_a_real_dag_test_records_outcomes_and_never_leaks_the_ke
     dag_file = tmp_path / "dags" / "redbrick_register_test.py"
     dag_file.parent.mkdir()
     dag_file.write_text(
-        DAG_FILE.format(good=str(good_manifest), refused=str(refused_manifest), storage=STORAGE), encoding="utf-8"
+        DAG_FILE.format(good=str(good_run), refused=str(refused_run), storage=STORAGE), encoding="utf-8"
     )
     redbrick.configure(
         bad_items={BAD: BAD_REASON},
