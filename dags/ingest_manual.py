@@ -214,6 +214,7 @@ with DAG(
         platform="darwin",
         target={"dataset_slug": "{{ params.dataset_slug }}", "storage_slug": "{{ params.storage_slug }}"},
         platform_conn_id="{{ params.platform_conn_id or 'darwin_default' }}",
+        pool="ingest_darwin",
         **common,
     )
 
@@ -227,6 +228,7 @@ with DAG(
             "dataset_hash": "{{ params.encord_dataset_hash }}",
             "integration_id": "{{ params.encord_integration_id }}",
         },
+        pool="ingest_encord",
         **common,
     )
     redbrick = ingest_task_group(
@@ -235,6 +237,7 @@ with DAG(
         target={"storage_id": "{{ params.redbrick_storage_id }}"},
         platform_conn_id="{{ params.platform_conn_id or 'redbrick_default' }}",
         register_kwargs={"project_id": "{{ params.redbrick_project_id }}"},
+        pool="ingest_redbrick",
         **common,
     )
 

@@ -8,7 +8,8 @@ Configure it per deployment with environment variables read when the file is par
 - ``AIRFLOW_INGEST_NIGHTLY_REGISTER``: more register-operator arguments as JSON (Encord folder, RedBrick project)
 - ``AIRFLOW_INGEST_NIGHTLY_STATE``: where the ledger lives; default ``$AIRFLOW_HOME/ingest-state``
 - ``AIRFLOW_INGEST_NIGHTLY_SCHEDULE``: a cron expression or preset; default ``@daily``
-- ``AIRFLOW_INGEST_NIGHTLY_POOL``: the pool for register tasks (one per platform account), default none
+- ``AIRFLOW_INGEST_NIGHTLY_POOL``: the pool for register tasks (one per platform account), default
+  ``ingest_{platform}`` from ``dags/pools.json``
 
 Runs never overlap (``max_active_runs=1``), missed nights are not replayed (``catchup=False``: the ledger,
 not the data interval, decides what is new), the report records the run's data interval, and the platform
@@ -51,6 +52,6 @@ with DAG(
         platform_conn_id=f"{PLATFORM}_default",
         register_kwargs=REGISTER,
         state=STATE,
-        pool=os.environ.get("AIRFLOW_INGEST_NIGHTLY_POOL") or None,
+        pool=os.environ.get("AIRFLOW_INGEST_NIGHTLY_POOL") or f"ingest_{PLATFORM}",
         outlets=[platform_asset(PLATFORM, TARGET, REGISTER)],
     )

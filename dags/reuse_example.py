@@ -42,6 +42,7 @@ with DAG(
             target=TARGET,
             platform_conn_id="darwin_default",
             layout="folder" if name == "scans" else "file",
+            pool="ingest_darwin",  # both groups share the one V7 account's rate limit
             outlets=[DATASET],
         )
 

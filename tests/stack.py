@@ -192,6 +192,7 @@ class Stack:
         if code != 0:
             raise RuntimeError(f"airflow db migrate failed (exit {code}); see {self.logs / 'airflow-db-migrate.log'}")
         self._import_connections(env)
+        self._import_pools(env)
         self._add(AirflowComponent("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(self.port)],
                                    self.logs, env, port=self.port))  # fmt: skip
         for name, args in AIRFLOW_COMPONENTS:
@@ -234,6 +235,15 @@ class Stack:
             path.unlink(missing_ok=True)
         if result.returncode != 0 or result.stdout.count("Imported connection") != len(conns):
             raise RuntimeError(f"airflow connections import failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+    def _import_pools(self, env: Mapping[str, str]) -> None:
+        """The example DAGs' register tasks run in one pool per platform account (``dags/pools.json``)."""
+        result = subprocess.run(
+            [str(BIN / "airflow"), "pools", "import", str(REPO / "dags" / "pools.json")],
+            cwd=REPO, env=dict(env), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"airflow pools import failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
 
     def wait_healthy(self, timeout: float) -> None:
         """Until Airflow reports the metadatabase, scheduler, triggerer and dag-processor healthy."""

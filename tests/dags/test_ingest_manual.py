@@ -32,6 +32,14 @@ def test_dag_files_import_without_errors() -> None:
              "failures"}  # fmt: skip
     assert {t.task_id for t in dag.tasks} >= {"choose_platform"} | {f"darwin.{t}" for t in group}
 
+    # every register task runs in its platform account's pool, and dags/pools.json (imported by `make up`) has it
+    pools = json.loads((REPO / "dags" / "pools.json").read_text())
+    registers = [t for d in bag.dags.values() for t in d.tasks if t.task_id.endswith(".register")]
+    assert len(registers) == 6 and {t.pool for t in registers} == {"ingest_darwin", "ingest_encord", "ingest_redbrick"}
+    assert all(pool["slots"] >= 1 and pool["description"] for pool in pools.values()) and set(pools) >= {
+        t.pool for t in registers
+    }
+
 
 @pytest.mark.parametrize(
     ("conf", "message"),
