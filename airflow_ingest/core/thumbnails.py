@@ -1,0 +1,229 @@
+"""Thumbnails and video frame sets for V7 Darwin read-only registration, and the keys they are stored under.
+
+Read-only registration makes Darwin read everything from the customer's bucket: a thumbnail per item (the docs'
+recipe is ``mogrify -resize "356x200>" -format jpg -quality 50``, and they warn against pointing the thumbnail
+at the original, which breaks on CORS in some browsers) and, for videos, pre-extracted high- and low-quality
+frames referenced as ``sections``. This module holds the rules: the resize, the key naming (never an original's
+key), and the ffmpeg call over local files or URLs. Writing to storage is ``hooks/media.py``'s job.
+
+Pure apart from running ffmpeg on a path or URL it is given: no Airflow, no storage clients.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shutil
+import string
+import subprocess
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from airflow_ingest.core.errors import ConfigError
+from airflow_ingest.core.probe import MediaInfo, ProbeError, Window, probe_header
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+THUMBNAIL_BOX = (356, 200)  # Darwin's "356x200>": fit inside, only ever shrink
+THUMBNAIL_QUALITY = 50
+THUMBNAIL_MIME = "image/jpeg"
+
+Quality = Literal["hq", "lq"]
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    data: bytes
+    width: int
+    height: int
+
+
+def make_thumbnail(source: bytes | Path) -> Thumbnail:
+    """A JPEG (quality 50) that fits in 356x200, as ImageMagick's ``-resize "356x200>"`` makes it.
+
+    Smaller images keep their size (the ``>``); the EXIF orientation is applied first so the thumbnail looks
+    like the image does in a viewer; the first frame stands for a GIF or multi-page TIFF; alpha goes on white.
+    Raises :class:`ProbeError` for bytes Pillow cannot decode (including its decompression-bomb guard).
+    """
+    try:
+        from PIL import Image as PILImage
+        from PIL import ImageOps, UnidentifiedImageError
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        raise ProbeError("making thumbnails needs Pillow: install airflow-ingest[media]") from None
+    stream = BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+    try:
+        with PILImage.open(stream) as opened:
+            opened.draft("RGB", THUMBNAIL_BOX)  # JPEG: decode at 1/2../1/8 scale when that is still big enough
+            image = ImageOps.exif_transpose(opened) or opened
+            image = _rgb(image)
+            image.thumbnail(THUMBNAIL_BOX, PILImage.Resampling.LANCZOS)
+            out = BytesIO()
+            image.save(out, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
+            return Thumbnail(out.getvalue(), image.width, image.height)
+    except (UnidentifiedImageError, PILImage.DecompressionBombError, OSError, ValueError, SyntaxError) as error:
+        raise ProbeError(f"cannot make a thumbnail: {type(error).__name__}: {error}") from None
+    finally:
+        stream.close()
+
+
+def _rgb(image: Image) -> Image:
+    """8-bit RGB for JPEG: 16-bit and float greyscale scaled to their range, transparency composited on white."""
+    from PIL import Image as PILImage
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        extrema = image.getextrema()
+        low, high = (float(v) for v in extrema) if isinstance(extrema[0], (int, float)) else (0.0, 65535.0)
+        scale = 255.0 / (high - low) if high != low else 1.0
+        offset = -low * scale
+        return image.convert("F").point(lambda v: v * scale + offset).convert("L").convert("RGB")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return PILImage.alpha_composite(background, rgba).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+# -- keys -----------------------------------------------------------------------------------------------------
+
+_FIELDS = {"prefix", "key", "name", "stem", "folder"}
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedKeys:
+    """Where derived files go, as templates over ``{prefix}``, ``{key}``, ``{name}``, ``{stem}``, ``{folder}``
+    (and ``{index}``, ``{quality}`` for frames). Every template must name the object (``{key}``, or ``{folder}``
+    with ``{name}`` or ``{stem}``) so two objects never share a thumbnail.
+
+    A derived key equal to its original is refused (:class:`ConfigError`); the writer additionally refuses to
+    replace any object it did not write, so an unlucky template cannot destroy data.
+    """
+
+    prefix: str = "thumbnails"
+    thumbnail: str = "{prefix}/{key}.thumbnail.jpg"
+    frame: str = "{prefix}/{key}.frames/{index:06d}_{quality}.jpg"
+    manifest: str = "{prefix}/{key}.frames/frames.json"
+
+    def __post_init__(self) -> None:
+        for name in ("thumbnail", "frame", "manifest"):
+            template = getattr(self, name)
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+            allowed = _FIELDS | ({"index", "quality"} if name == "frame" else set())
+            unknown = fields - allowed
+            if unknown:
+                raise ConfigError(name, template, f"unknown field(s) {sorted(unknown)}; use {sorted(allowed)}")
+            if "key" not in fields and not ({"folder"} <= fields and fields & {"name", "stem"}):
+                raise ConfigError(name, template, "name the object with {key} (or {folder} and {name}/{stem})")
+        if self.prefix.strip("/") and not re.fullmatch(r"[^\\]*", self.prefix):
+            raise ConfigError("prefix", self.prefix, "use a key prefix with / separators")
+
+    def thumbnail_key(self, key: str) -> str:
+        return self._format(self.thumbnail, key)
+
+    def frame_key(self, key: str, index: int, quality: Quality) -> str:
+        return self._format(self.frame, key, index=index, quality=quality)
+
+    def manifest_key(self, key: str) -> str:
+        return self._format(self.manifest, key)
+
+    def owns(self, key: str) -> bool:
+        """Whether ``key`` looks like a file these templates make: keep derived files out of a listing."""
+        return any(pattern.fullmatch(key) for pattern in self._patterns())
+
+    def _format(self, template: str, key: str, **extra: object) -> str:
+        folder, name = posixpath.split(key)
+        stem = name.split(".", 1)[0] if not name.startswith(".") else name
+        text = template.format(prefix=self.prefix.strip("/"), key=key, name=name, stem=stem, folder=folder, **extra)
+        derived = re.sub(r"/{2,}", "/", text).lstrip("/")
+        if derived == key:
+            raise ConfigError("thumbnail template", template, f"it names the original {key!r}; add a prefix or suffix")
+        return derived
+
+    def _patterns(self) -> list[re.Pattern[str]]:
+        patterns = []
+        for template in (self.thumbnail, self.frame, self.manifest):
+            parts = []
+            for literal, name, _spec, _ in string.Formatter().parse(template):
+                parts.append(re.escape(literal))
+                if name == "prefix":
+                    parts.append(re.escape(self.prefix.strip("/")))
+                elif name == "index":
+                    parts.append(r"\d+")
+                elif name == "quality":
+                    parts.append("(?:hq|lq)")
+                elif name:
+                    parts.append(".+")
+            pattern = re.sub(r"/{2,}", "/", "".join(parts)).lstrip("/")
+            patterns.append(re.compile(pattern))
+        return patterns
+
+
+# -- video frames ---------------------------------------------------------------------------------------------
+
+HQ_QSCALE = 2  # ffmpeg's JPEG scale: 2 is near-lossless, for annotating a paused frame
+LQ_QSCALE = 15  # for playback, where frames fly by
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One extracted frame: Darwin's ``section_index`` (1-based), both files, and their size in pixels."""
+
+    index: int
+    hq: Path
+    lq: Path
+    width: int
+    height: int
+
+
+def extract_frames(
+    source: str | Path,
+    folder: Path,
+    *,
+    max_frames: int,
+    fps: float | None = None,
+    ffmpeg: str = "ffmpeg",
+    timeout: float = 600.0,
+) -> list[Frame]:
+    """Extract up to ``max_frames`` frames of a video (a path or URL) as hq and lq JPEGs into ``folder``.
+
+    One decode feeds both outputs. Without ``fps`` every frame is kept as stored (``-fps_mode passthrough``,
+    no duplicated or dropped frames); with it, frames are sampled at that rate. ffmpeg applies the display
+    rotation, so the frames' sizes are read back from the files rather than taken from the stream.
+    Both qualities keep the full size, so annotations line up whichever one the viewer shows.
+    """
+    if max_frames < 1:
+        raise ConfigError("max_frames", max_frames, "extract at least one frame")
+    program = shutil.which(ffmpeg)
+    if program is None:
+        raise ProbeError(f"{ffmpeg!r} is not installed: on Debian or Ubuntu run `apt-get install ffmpeg`")
+    hq_dir, lq_dir = folder / "hq", folder / "lq"
+    hq_dir.mkdir(parents=True, exist_ok=True)
+    lq_dir.mkdir(parents=True, exist_ok=True)
+    sampling = ["-vf", f"fps={fps:g}"] if fps else ["-fps_mode", "passthrough"]
+    common = ["-map", "0:v:0", *sampling, "-frames:v", str(max_frames), "-f", "image2"]
+    argv = [program, "-nostdin", "-v", "error", "-y", "-i", str(source)]
+    argv += [*common, "-q:v", str(HQ_QSCALE), str(hq_dir / "%06d.jpg")]
+    argv += [*common, "-q:v", str(LQ_QSCALE), str(lq_dir / "%06d.jpg")]
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise ProbeError(f"ffmpeg took longer than {timeout:g} s to extract frames") from None
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        raise ProbeError(f"ffmpeg could not extract frames: {lines[-1] if lines else done.returncode}")
+    frames = []
+    for hq in sorted(hq_dir.glob("*.jpg")):
+        lq = lq_dir / hq.name
+        if not lq.exists():
+            raise ProbeError(f"ffmpeg wrote {hq.name} in high quality but not in low quality")
+        with hq.open("rb") as stream:
+            window = Window(hq.stat().st_size, stream.read(65536))
+        info = probe_header(window, hq.name)
+        if not isinstance(info, MediaInfo) or info.width is None or info.height is None:
+            raise ProbeError(f"ffmpeg wrote a frame whose size cannot be read: {hq.name}")
+        frames.append(Frame(index=int(hq.stem), hq=hq, lq=lq, width=info.width, height=info.height))
+    if not frames:
+        raise ProbeError("ffmpeg extracted no frames: the video has no decodable picture")
+    return frames

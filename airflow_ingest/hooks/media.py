@@ -1,0 +1,1011 @@
+"""Probing and thumbnails against storage: ranged reads, create-only writes, a probe cache, bounded threads.
+
+The rules (header parsing, thumbnail size, key templates, ffmpeg calls) live in ``core/probe.py`` and
+``core/thumbnails.py``; this module feeds them bytes through the Airflow providers' hooks and writes back:
+
+- **Ranged reads** per backend: ``S3Hook`` client ``get_object(Range=...)``, ``GCSHook`` blobs
+  ``download_as_bytes(start, end)``, ``WasbHook`` blob clients ``download_blob(offset, length)``, local files.
+  A JPEG's width costs its first 16 KB plus, past a large EXIF block, one 4 KB read at the next marker.
+- **Videos** go to ffprobe/ffmpeg as a local path, or as a URL on a loopback range proxy (:class:`RangeProxy`)
+  that serves the object through the same ranged reads: it works with every credential type (GCS signing needs
+  a private key or iam.signBlob), puts no signature on a command line, and counts the bytes ffprobe pulls.
+  A short-lived presigned/SAS/signed URL is the alternative (``video_access="signed"``; not counted).
+- **Writes never replace an original**: thumbnails and frames are written create-only (S3 ``If-None-Match: *``,
+  GCS ``if_generation_match=0``, Azure ``overwrite=False``) and carry the source's etag in object metadata.
+  An existing file with our marker and the same etag is reused; with our marker and another etag it is
+  replaced (the source changed); without our marker it is left alone and the object fails with the reason.
+- **Nothing crashes a run**: a missing object, a refused read or a corrupt header becomes a result with a
+  reason and a ``retryable`` flag. Results come back in input order, a bounded number in flight.
+- **Nothing is probed twice**: :class:`ProbeCache` keeps results by url and etag in a JSON-lines file in the
+  workspace; a changed object has a new etag and is probed again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+from airflow_ingest.core.errors import ConfigError, StorageError
+from airflow_ingest.core.media import MediaKind, media_kind
+from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.probe import MediaInfo, ProbeError, parse_ffprobe, probe_with, run_ffprobe
+from airflow_ingest.core.thumbnails import THUMBNAIL_MIME, DerivedKeys, extract_frames, make_thumbnail
+from airflow_ingest.core.urls import Scheme, Source, scheme_of
+from airflow_ingest.hooks.storage import DEFAULT_CONN_IDS, require_connection
+
+SOURCE_ETAG = "airflow_ingest_source_etag"  # object metadata naming what a derived file was made from
+SOURCE_KEY = "airflow_ingest_source_key"  # Azure metadata names must be identifiers: underscores, no dashes
+
+VideoAccess = Literal["proxy", "signed"]
+
+
+class ReadFailure(StorageError):
+    """A read or write of one object failed; ``retryable`` says whether trying again later may help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class AlreadyExists(StorageError):
+    """A create-only write found the key taken."""
+
+
+# -- stores ---------------------------------------------------------------------------------------------------
+
+
+class MediaStore:
+    """One backend's reads and writes by (container, key); subclasses translate their SDK's errors."""
+
+    scheme: Scheme
+    where: str
+
+    def read(self, container: str, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes from ``start`` (fewer at the end of the object)."""
+        with self._errors(key):
+            return self._read(container, key, start, length)
+
+    def read_all(self, container: str, key: str) -> bytes:
+        with self._errors(key):
+            return self._read(container, key, 0, None)
+
+    def metadata(self, container: str, key: str) -> dict[str, str] | None:
+        """The object's user metadata, ``{}`` for none, or None when there is no such object."""
+        with self._errors(key):
+            return self._metadata(container, key)
+
+    def write(
+        self, container: str, key: str, data: bytes, content_type: str, metadata: dict[str, str], *, create_only: bool
+    ) -> None:
+        """Store ``data``; with ``create_only`` an existing key raises :class:`AlreadyExists` and is left as it was."""
+        with self._errors(key):
+            self._write(container, key, data, content_type, metadata, create_only)
+
+    def signed_url(self, container: str, key: str, expires: timedelta) -> str:
+        """A short-lived read URL (presigned, SAS or V4 signed) for a program that cannot use the hook."""
+        with self._errors(key):
+            return self._signed_url(container, key, expires)
+
+    def local_path(self, container: str, key: str) -> str | None:
+        """A path on this machine, for stores that have one."""
+        return None
+
+    # backends implement these
+    def _read(self, container: str, key: str, start: int, length: int | None) -> bytes:
+        raise NotImplementedError
+
+    def _metadata(self, container: str, key: str) -> dict[str, str] | None:
+        raise NotImplementedError
+
+    def _write(
+        self, container: str, key: str, data: bytes, content_type: str, metadata: dict[str, str], create_only: bool
+    ) -> None:
+        raise NotImplementedError
+
+    def _signed_url(self, container: str, key: str, expires: timedelta) -> str:
+        raise NotImplementedError
+
+    def _explain(self, error: BaseException) -> tuple[str, bool] | None:
+        """(reason, retryable) for an SDK error of this backend, or None for anything else."""
+        raise NotImplementedError
+
+    def _errors(self, key: str) -> _Explain:
+        return _Explain(self, key)
+
+
+class _Explain:
+    def __init__(self, store: MediaStore, key: str) -> None:
+        self.store = store
+        self.key = key
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        if error is None or isinstance(error, StorageError):
+            return
+        explained = self.store._explain(error)
+        if explained is not None:
+            reason, retryable = explained
+            raise ReadFailure(f"{self.key!r} in {self.store.where}: {reason}", retryable=retryable) from error
+
+
+class S3MediaStore(MediaStore):
+    scheme = Scheme.S3
+
+    def __init__(self, conn_id: str = "aws_default") -> None:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        self.where = f"S3 (connection {conn_id!r})"
+        self.hook = S3Hook(aws_conn_id=conn_id)
+        self.client = self.hook.get_conn()
+
+    def _read(self, container: str, key: str, start: int, length: int | None) -> bytes:
+        extra = {"Range": f"bytes={start}-{start + length - 1}"} if length is not None else {}
+        response = self.client.get_object(Bucket=container, Key=key, **extra)
+        return bytes(response["Body"].read())
+
+    def _metadata(self, container: str, key: str) -> dict[str, str] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.head_object(Bucket=container, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return dict(response.get("Metadata") or {})
+
+    def _write(
+        self, container: str, key: str, data: bytes, content_type: str, metadata: dict[str, str], create_only: bool
+    ) -> None:
+        from botocore.exceptions import ClientError
+
+        extra = {"IfNoneMatch": "*"} if create_only else {}
+        try:
+            self.client.put_object(
+                Bucket=container, Key=key, Body=data, ContentType=content_type, Metadata=metadata, **extra
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _TAKEN:
+                raise AlreadyExists(key) from None
+            raise
+
+    def _signed_url(self, container: str, key: str, expires: timedelta) -> str:
+        url = self.hook.generate_presigned_url(
+            "get_object", params={"Bucket": container, "Key": key}, expires_in=int(expires.total_seconds())
+        )
+        if not url:
+            raise ReadFailure(f"{key!r} in {self.where}: the hook could not presign a URL", retryable=False)
+        return url
+
+    def _explain(self, error: BaseException) -> tuple[str, bool] | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(error, ClientError):
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            known = {
+                "NoSuchKey": ("no such object (deleted or renamed since the listing?)", False),
+                "404": ("no such object (deleted or renamed since the listing?)", False),
+                "NoSuchBucket": ("no such bucket", False),
+                "AccessDenied": ("access denied: the connection needs s3:GetObject (and s3:PutObject to write)", False),
+                "403": ("access denied: the connection needs s3:GetObject (and s3:PutObject to write)", False),
+                "InvalidRange": ("the object is shorter than its listed size (changed since the listing?)", False),
+            }
+            return known.get(code, (f"S3 answered {code or 'an error'}", True))
+        if isinstance(error, BotoCoreError):
+            return (f"{type(error).__name__}: {error}", True)
+        return None
+
+
+_TAKEN = ("PreconditionFailed", "412", "ConditionalRequestConflict")  # a create-only put found the key taken
+
+
+class GCSMediaStore(MediaStore):
+    scheme = Scheme.GCS
+
+    def __init__(self, conn_id: str = "google_cloud_default", timeout: float = 60.0) -> None:
+        from airflow.providers.google.cloud.hooks.gcs import GCSHook
+
+        self.where = f"GCS (connection {conn_id!r})"
+        self.hook = GCSHook(gcp_conn_id=conn_id)
+        self.client = self.hook.get_conn()
+        self.timeout = timeout
+
+    def _blob(self, container: str, key: str) -> Any:
+        return self.client.bucket(container).blob(key)
+
+    def _read(self, container: str, key: str, start: int, length: int | None) -> bytes:
+        blob = self._blob(container, key)
+        if length is None:
+            return bytes(blob.download_as_bytes(timeout=self.timeout))
+        end = start + length - 1  # inclusive, as the library counts
+        return bytes(blob.download_as_bytes(start=start, end=end, checksum=None, timeout=self.timeout))
+
+    def _metadata(self, container: str, key: str) -> dict[str, str] | None:
+        blob = self.client.bucket(container).get_blob(key, timeout=self.timeout)
+        return None if blob is None else dict(blob.metadata or {})
+
+    def _write(
+        self, container: str, key: str, data: bytes, content_type: str, metadata: dict[str, str], create_only: bool
+    ) -> None:
+        from google.api_core.exceptions import PreconditionFailed
+
+        blob = self._blob(container, key)
+        blob.metadata = metadata
+        try:
+            blob.upload_from_string(
+                data,
+                content_type=content_type,
+                if_generation_match=0 if create_only else None,
+                timeout=self.timeout,
+            )
+        except PreconditionFailed:
+            raise AlreadyExists(key) from None
+
+    def _signed_url(self, container: str, key: str, expires: timedelta) -> str:
+        try:
+            return str(self._blob(container, key).generate_signed_url(version="v4", expiration=expires, method="GET"))
+        except AttributeError:  # anonymous or token-only credentials cannot sign
+            raise ReadFailure(
+                f"{key!r} in {self.where}: these credentials cannot sign URLs (use a service-account key, "
+                "or video_access='proxy')",
+                retryable=False,
+            ) from None
+
+    def _explain(self, error: BaseException) -> tuple[str, bool] | None:
+        from google.api_core import exceptions as gexc
+        from google.auth.exceptions import GoogleAuthError
+        from requests.exceptions import RequestException
+
+        if isinstance(error, gexc.NotFound):
+            return ("no such object or bucket (deleted or renamed since the listing?)", False)
+        if isinstance(error, (gexc.Forbidden, gexc.Unauthorized)):
+            return ("access denied: the connection needs storage.objects.get (and .create to write)", False)
+        if isinstance(error, gexc.RequestRangeNotSatisfiable):
+            return ("the object is shorter than its listed size (changed since the listing?)", False)
+        if isinstance(error, (gexc.GoogleAPIError, gexc.RetryError, RequestException)):
+            return (f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", True)
+        if isinstance(error, GoogleAuthError):
+            return (f"no usable credentials ({error})", False)
+        return None
+
+
+class AzureMediaStore(MediaStore):
+    scheme = Scheme.AZURE
+
+    def __init__(self, conn_id: str = "wasb_default", timeout: float = 60.0) -> None:
+        from airflow.providers.microsoft.azure.hooks.wasb import WasbHook
+
+        self.where = f"Azure Blob (connection {conn_id!r})"
+        self.hook = WasbHook(wasb_conn_id=conn_id)
+        self.service = self.hook.get_conn()
+        self.timeout = timeout
+
+    def _blob(self, container: str, key: str) -> Any:
+        return self.service.get_blob_client(container, key)
+
+    def _read(self, container: str, key: str, start: int, length: int | None) -> bytes:
+        blob = self._blob(container, key)
+        if length is None:
+            return bytes(blob.download_blob(timeout=self.timeout).readall())
+        return bytes(blob.download_blob(offset=start, length=length, timeout=self.timeout).readall())
+
+    def _metadata(self, container: str, key: str) -> dict[str, str] | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            properties = self._blob(container, key).get_blob_properties(timeout=self.timeout)
+        except ResourceNotFoundError:
+            return None
+        return dict(properties.metadata or {})
+
+    def _write(
+        self, container: str, key: str, data: bytes, content_type: str, metadata: dict[str, str], create_only: bool
+    ) -> None:
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import ContentSettings
+
+        try:
+            self._blob(container, key).upload_blob(
+                data,
+                overwrite=not create_only,
+                metadata=metadata,
+                content_settings=ContentSettings(content_type=content_type),
+                timeout=self.timeout,
+            )
+        except ResourceExistsError:
+            raise AlreadyExists(key) from None
+
+    def _signed_url(self, container: str, key: str, expires: timedelta) -> str:
+        from datetime import datetime, timezone
+
+        from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+        account_key = getattr(self.service.credential, "account_key", None)
+        if not account_key:
+            raise ReadFailure(
+                f"{key!r} in {self.where}: a SAS needs the account key in the connection (or video_access='proxy')",
+                retryable=False,
+            )
+        sas = generate_blob_sas(
+            account_name=str(self.service.account_name),
+            container_name=container,
+            blob_name=key,
+            account_key=account_key,
+            permission=BlobSasPermissions(read=True),
+            expiry=datetime.now(timezone.utc) + expires,
+        )
+        return f"{self._blob(container, key).url}?{sas}"
+
+    def _explain(self, error: BaseException) -> tuple[str, bool] | None:
+        from azure.core import exceptions as aexc
+
+        if isinstance(error, aexc.ResourceNotFoundError):
+            return ("no such blob or container (deleted or renamed since the listing?)", False)
+        refused = isinstance(error, aexc.ClientAuthenticationError) or (
+            isinstance(error, aexc.HttpResponseError) and error.status_code in (401, 403)
+        )
+        if refused:
+            return ("the storage account refused the credentials or the permission (read, and write to write)", False)
+        if isinstance(error, aexc.HttpResponseError) and error.status_code == 416:
+            return ("the blob is shorter than its listed size (changed since the listing?)", False)
+        if isinstance(error, aexc.AzureError):
+            return (f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", True)
+        return None
+
+
+class LocalMediaStore(MediaStore):
+    """A folder on this machine (``file://``): the container is the folder; metadata lives in user xattrs."""
+
+    scheme = Scheme.FILE
+    where = "local files"
+
+    def _path(self, container: str, key: str) -> Path:
+        return Path(container) / key
+
+    def _read(self, container: str, key: str, start: int, length: int | None) -> bytes:
+        with self._path(container, key).open("rb") as stream:
+            stream.seek(start)
+            return stream.read() if length is None else stream.read(length)
+
+    def _metadata(self, container: str, key: str) -> dict[str, str] | None:
+        path = self._path(container, key)
+        if not path.exists():
+            return None
+        try:
+            names = os.listxattr(path)
+        except OSError:  # a filesystem without user xattrs: no metadata, so nothing counts as ours
+            return {}
+        prefix = "user."
+        return {n[len(prefix) :]: os.getxattr(path, n).decode() for n in names if n.startswith(prefix)}
+
+    def _write(
+        self, container: str, key: str, data: bytes, content_type: str, metadata: dict[str, str], create_only: bool
+    ) -> None:
+        path = self._path(container, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("xb" if create_only else "wb") as out:
+                out.write(data)
+        except FileExistsError:
+            raise AlreadyExists(key) from None
+        for name, value in metadata.items():
+            os.setxattr(path, f"user.{name}", value.encode())
+
+    def _signed_url(self, container: str, key: str, expires: timedelta) -> str:
+        return str(self._path(container, key))
+
+    def local_path(self, container: str, key: str) -> str | None:
+        return str(self._path(container, key))
+
+    def _explain(self, error: BaseException) -> tuple[str, bool] | None:
+        if isinstance(error, FileNotFoundError):
+            return ("no such file (deleted or renamed since the listing?)", False)
+        if isinstance(error, PermissionError):
+            return ("permission denied", False)
+        if isinstance(error, OSError):
+            return (f"{type(error).__name__}: {error}", True)
+        return None
+
+
+def media_store_for(source: Source | Scheme, conn_id: str | None = None) -> MediaStore:
+    """The store for a source's scheme, through the provider hook of ``conn_id`` (or the scheme's default)."""
+    scheme = source.scheme if isinstance(source, Source) else source
+    if scheme is Scheme.FILE:
+        return LocalMediaStore()
+    conn_id = conn_id or DEFAULT_CONN_IDS[scheme]
+    require_connection(conn_id)
+    if scheme is Scheme.S3:
+        return S3MediaStore(conn_id)
+    if scheme is Scheme.GCS:
+        return GCSMediaStore(conn_id)
+    return AzureMediaStore(conn_id)
+
+
+# -- a loopback range proxy for ffprobe and ffmpeg ---------------------------------------------------------------
+
+
+@dataclass
+class _Served:
+    store: MediaStore
+    container: str
+    key: str
+    size: int
+    content_type: str
+    fetched: int = 0
+
+
+class RangeProxy:
+    """Serves registered objects on ``http://127.0.0.1:<port>/<token>/<name>`` with HTTP ranges, read through
+    the store in growing chunks, so ffprobe can seek in a video that stays in the bucket.
+
+    Tokens are random and the server listens on loopback only, for the life of the ``with`` block.
+    """
+
+    CHUNK = 64 * 1024
+    MAX_CHUNK = 1024 * 1024
+    # An open-ended range ("bytes=N-") is answered with at most this much: ffprobe asks for the rest of the file,
+    # reads what it needs and hangs up, and whatever was sent meanwhile into socket buffers was read for nothing.
+    MAX_RESPONSE = 512 * 1024
+
+    def __init__(self) -> None:
+        self._served: dict[str, _Served] = {}
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_HEAD(self) -> None:
+                proxy._answer(self, body=False)
+
+            def do_GET(self) -> None:
+                proxy._answer(self, body=True)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="airflow-ingest-proxy", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> RangeProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, store: MediaStore, obj: StoredObject) -> str:
+        token = secrets.token_urlsafe(16)
+        name = quote(obj.key.rpartition("/")[2] or "object")
+        content_type = obj.content_type or "application/octet-stream"
+        with self._lock:
+            self._served[token] = _Served(store, obj.container, obj.key, obj.size, content_type)
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/{token}/{name}"
+
+    def fetched(self, url: str) -> int:
+        """Bytes read from storage for ``url`` so far; forgetting it afterwards keeps the table small."""
+        token = url.rsplit("/", 2)[-2]
+        with self._lock:
+            served = self._served.pop(token, None)
+        return served.fetched if served else 0
+
+    def _answer(self, request: BaseHTTPRequestHandler, *, body: bool) -> None:
+        parts = request.path.split("/")
+        with self._lock:
+            served = self._served.get(parts[1]) if len(parts) > 2 else None
+        if served is None:
+            request.send_error(404)
+            return
+        start, end = 0, served.size - 1
+        header = request.headers.get("Range")
+        if header and header.startswith("bytes="):
+            first, _, last = header[6:].split(",")[0].partition("-")
+            if first:
+                start = int(first)
+                end = min(int(last), served.size - 1) if last else served.size - 1
+                end = min(end, start + self.MAX_RESPONSE - 1)  # a shorter 206 is valid; the reader asks again
+            elif last:  # a suffix range: the last N bytes
+                start = max(served.size - int(last), 0)
+            if start >= served.size:
+                request.send_response(416)
+                request.send_header("Content-Range", f"bytes */{served.size}")
+                request.send_header("Content-Length", "0")
+                request.end_headers()
+                return
+            request.send_response(206)
+            request.send_header("Content-Range", f"bytes {start}-{end}/{served.size}")
+        else:
+            request.send_response(200)
+        request.send_header("Accept-Ranges", "bytes")
+        request.send_header("Content-Type", served.content_type)
+        request.send_header("Content-Length", str(end - start + 1))
+        request.end_headers()
+        if not body:
+            return
+        position, chunk = start, self.CHUNK
+        try:
+            while position <= end:
+                length = min(chunk, end - position + 1)
+                data = served.store.read(served.container, served.key, position, length)
+                with self._lock:
+                    served.fetched += len(data)
+                if not data:
+                    break
+                request.wfile.write(data)
+                position += len(data)
+                chunk = min(chunk * 2, self.MAX_CHUNK)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the reader seeked elsewhere or had enough
+        except StorageError:
+            request.close_connection = True
+
+
+# -- the probe cache ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Probed:
+    """One object's probe: its facts, or why there are none (``retryable``: a later run may succeed)."""
+
+    obj: StoredObject
+    info: MediaInfo | None
+    failure: str | None = None
+    retryable: bool = False
+    bytes_fetched: int = 0
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.info is not None
+
+
+class ProbeCache:
+    """Probe results by (url, etag) in ``{folder}/probe-cache.jsonl``, appended as results arrive.
+
+    A changed object has a new etag, so a stale entry is never used; retryable failures are not kept, so
+    they are tried again next run. Safe to share between threads of one process.
+    """
+
+    NAME = "probe-cache.jsonl"
+
+    def __init__(self, folder: Path | str) -> None:
+        self.path = Path(folder) / self.NAME
+        self._entries: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+        if self.path.exists():
+            with self.path.open(encoding="utf-8") as lines:
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    try:
+                        entry = json.loads(line)
+                        self._entries[(entry["url"], entry["etag"])] = line
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut short by a killed run: the object is probed again
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, obj: StoredObject) -> Probed | None:
+        line = self._entries.get((obj.url, obj.etag))
+        if line is None:
+            return None
+        entry = json.loads(line)
+        info = MediaInfo.from_json(entry["info"]) if "info" in entry else None
+        return Probed(obj, info, failure=entry.get("failure"), cached=True)
+
+    def put(self, probed: Probed) -> None:
+        if probed.cached or probed.retryable:
+            return
+        entry: dict[str, object] = {"url": probed.obj.url, "etag": probed.obj.etag}
+        if probed.info is not None:
+            entry["info"] = probed.info.to_json()
+        else:
+            entry["failure"] = probed.failure
+        line = json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(line)
+            self._entries[(probed.obj.url, probed.obj.etag)] = line
+
+
+# -- probing --------------------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def bounded_map(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``map`` on a thread pool with at most ``2 x workers`` items in flight, results in input order.
+
+    Streaming: a listing of millions of objects is never held in memory, and results flow out as they come.
+    """
+    if workers <= 1:
+        yield from map(work, items)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="airflow-ingest-media")
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Prober:
+    store: MediaStore
+    proxy: RangeProxy
+    first: int
+    video_access: VideoAccess
+    ffprobe: str
+
+    def __call__(self, obj: StoredObject) -> Probed:
+        fetched = 0
+
+        def fetch(offset: int, length: int) -> bytes:
+            nonlocal fetched
+            data = self.store.read(obj.container, obj.key, offset, length)
+            fetched += len(data)
+            return data
+
+        try:
+            kind = media_kind(obj.key)
+            if kind is MediaKind.PDF:  # nothing a platform needs from a PDF's header
+                return Probed(obj, MediaInfo(kind=MediaKind.PDF, mime="application/pdf", size=obj.size))
+            if kind is MediaKind.VIDEO:
+                source = _video_source(self.store, self.proxy, obj, self.video_access)
+                try:
+                    document = run_ffprobe(source, ffprobe=self.ffprobe)
+                finally:
+                    if source.startswith("http://127.0.0.1"):
+                        fetched += self.proxy.fetched(source)
+                return Probed(obj, parse_ffprobe(document, size=obj.size, key=obj.key), bytes_fetched=fetched)
+            probe = probe_with(fetch, obj.size, obj.key, first=self.first)
+            return Probed(obj, probe.info, bytes_fetched=fetched)
+        except ReadFailure as error:
+            return Probed(obj, None, failure=str(error), retryable=error.retryable, bytes_fetched=fetched)
+        except ProbeError as error:
+            return Probed(obj, None, failure=str(error), bytes_fetched=fetched)
+        except Exception as error:  # one bad file must not end the run; the report shows it
+            reason = f"unexpected {type(error).__name__}: {error}"
+            return Probed(obj, None, failure=reason, retryable=True, bytes_fetched=fetched)
+
+
+def probe_objects(
+    objects: Iterable[StoredObject],
+    store: MediaStore,
+    *,
+    cache: ProbeCache | None = None,
+    workers: int = 4,
+    first: int = 16384,
+    video_access: VideoAccess = "proxy",
+    ffprobe: str = "ffprobe",
+) -> Iterator[Probed]:
+    """Probe each object (images, DICOM and NIfTI from header bytes, videos with ffprobe), in input order.
+
+    Cached results come back without a read (``cached=True``, ``bytes_fetched=0``); new results are added to
+    the cache as they arrive. ``bytes_fetched`` counts what was read from storage for the object (for
+    ``video_access="signed"`` ffprobe reads directly and its bytes are not counted).
+    """
+    if video_access not in ("proxy", "signed"):
+        raise ConfigError("video_access", video_access, "use 'proxy' or 'signed'")
+    with RangeProxy() as proxy:
+        prober = _Prober(store, proxy, first, video_access, ffprobe)
+
+        def one(obj: StoredObject) -> Probed:
+            hit = cache.get(obj) if cache is not None else None
+            return hit if hit is not None else prober(obj)
+
+        for probed in bounded_map(one, objects, workers):
+            if cache is not None:
+                cache.put(probed)
+            yield probed
+
+
+# -- thumbnails and frames ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailResult:
+    """An object's thumbnail key (written or reused), or why it has none."""
+
+    obj: StoredObject
+    key: str | None
+    reused: bool = False
+    width: int | None = None
+    height: int | None = None
+    failure: str | None = None
+    retryable: bool = False
+    bytes_fetched: int = 0
+    bytes_written: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.key is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One Darwin read-only video section: a frame's index, size and hq/lq object keys."""
+
+    index: int
+    width: int
+    height: int
+    hq_key: str
+    lq_key: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"index": self.index, "width": self.width, "height": self.height, "hq": self.hq_key, "lq": self.lq_key}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Section:
+        return cls(int(data["index"]), int(data["width"]), int(data["height"]), str(data["hq"]), str(data["lq"]))
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFrames:
+    """A video's frame sets and thumbnail (written or reused), or why there are none.
+
+    ``truncated`` says the video has more frames than ``max_frames`` allowed; keys are object keys in the
+    video's container (Darwin wants Azure keys prefixed with the container; the manifest builder adds it).
+    """
+
+    obj: StoredObject
+    thumbnail_key: str | None
+    sections: tuple[Section, ...] = ()
+    reused: bool = False
+    truncated: bool = False
+    failure: str | None = None
+    retryable: bool = False
+    bytes_fetched: int = 0
+    bytes_written: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.thumbnail_key is not None
+
+
+class _Writer:
+    """Writes derived files that carry the source's etag, and replaces only files that carry our marker.
+
+    Two guards, because neither is enough alone: a metadata check before writing (some S3-compatible stores
+    and emulators ignore preconditions) and a create-only write (two runs racing for the same new key).
+    """
+
+    def __init__(self, store: MediaStore, obj: StoredObject) -> None:
+        self.store = store
+        self.obj = obj
+        self.written = 0
+        self._seen: dict[str, dict[str, str] | None] = {}
+
+    def marker(self) -> dict[str, str]:
+        return {SOURCE_ETAG: self.obj.etag, SOURCE_KEY: self.obj.key}
+
+    def current(self, key: str) -> bool:
+        """Whether ``key`` holds our file for this very source version (reuse it)."""
+        meta = self._seen[key] = self.store.metadata(self.obj.container, key)
+        return meta is not None and meta.get(SOURCE_ETAG) == self.obj.etag
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        meta = self._seen.pop(key) if key in self._seen else self.store.metadata(self.obj.container, key)
+        self._refuse_unless_ours(key, meta)
+        try:
+            self.store.write(self.obj.container, key, data, content_type, self.marker(), create_only=meta is None)
+        except AlreadyExists:  # created since we looked
+            self._refuse_unless_ours(key, self.store.metadata(self.obj.container, key))
+            self.store.write(self.obj.container, key, data, content_type, self.marker(), create_only=False)
+        self.written += len(data)
+
+    @staticmethod
+    def _refuse_unless_ours(key: str, meta: dict[str, str] | None) -> None:
+        if meta is not None and SOURCE_ETAG not in meta:
+            raise ProbeError(
+                f"{key!r} already exists and was not written by airflow-ingest; it is left as it is "
+                "(choose another thumbnail prefix or template)"
+            )
+
+
+def make_thumbnails(
+    objects: Iterable[StoredObject],
+    store: MediaStore,
+    *,
+    keys: DerivedKeys | None = None,
+    workers: int = 4,
+    video_access: VideoAccess = "proxy",
+    ffmpeg: str = "ffmpeg",
+) -> Iterator[ThumbnailResult]:
+    """Write (or reuse) Darwin's 356x200 JPEG thumbnail for each image or video, in input order.
+
+    An image is read whole (a thumbnail needs every pixel); a video gives its first frame through ffmpeg.
+    DICOM, NIfTI and PDF get a failure result: Darwin's read-only mode takes none of them directly.
+    """
+    keys = keys or DerivedKeys()
+    with RangeProxy() as proxy:
+
+        def one(obj: StoredObject) -> ThumbnailResult:
+            fetched = 0
+            writer = _Writer(store, obj)
+            try:
+                key = keys.thumbnail_key(obj.key)
+                if writer.current(key):
+                    return ThumbnailResult(obj, key, reused=True)
+                kind = media_kind(obj.key)
+                if kind in (MediaKind.PDF, MediaKind.DICOM, MediaKind.NIFTI):
+                    raise ProbeError(
+                        f"no thumbnail for a {kind.value}: Darwin's read-only mode takes images and videos"
+                    )
+                if kind is not MediaKind.VIDEO:  # an image, or a suffix Darwin does not list (.gif): Pillow decides
+                    data = store.read_all(obj.container, obj.key)
+                    fetched = len(data)
+                    thumb = make_thumbnail(data)
+                else:
+                    source = _video_source(store, proxy, obj, video_access)
+                    with tempfile.TemporaryDirectory(prefix="airflow-ingest-thumb-") as tmp:
+                        try:
+                            frames = extract_frames(source, Path(tmp), max_frames=1, ffmpeg=ffmpeg)
+                        finally:
+                            fetched = proxy.fetched(source) if source.startswith("http://127.0.0.1") else 0
+                        thumb = make_thumbnail(frames[0].hq)
+                writer.put(key, thumb.data, THUMBNAIL_MIME)
+                return ThumbnailResult(
+                    obj,
+                    key,
+                    width=thumb.width,
+                    height=thumb.height,
+                    bytes_fetched=fetched,
+                    bytes_written=writer.written,
+                )
+            except ReadFailure as error:
+                return ThumbnailResult(obj, None, failure=str(error), retryable=error.retryable, bytes_fetched=fetched)
+            except (ProbeError, ConfigError) as error:
+                return ThumbnailResult(obj, None, failure=str(error), bytes_fetched=fetched)
+            except Exception as error:  # one bad file must not end the run
+                reason = f"unexpected {type(error).__name__}: {error}"
+                return ThumbnailResult(obj, None, failure=reason, retryable=True, bytes_fetched=fetched)
+
+        yield from bounded_map(one, objects, workers)
+
+
+def make_video_frames(
+    objects: Iterable[StoredObject],
+    store: MediaStore,
+    *,
+    keys: DerivedKeys | None = None,
+    max_frames: int = 1000,
+    fps: float | None = None,
+    workers: int = 1,
+    video_access: VideoAccess = "proxy",
+    ffmpeg: str = "ffmpeg",
+) -> Iterator[VideoFrames]:
+    """Write (or reuse) each video's hq/lq frames, a thumbnail, and a frames manifest, in input order.
+
+    The manifest (``keys.manifest_key``) is written last and lists the sections, so its presence with the
+    source's etag means the whole set is there: a rerun reads it back instead of extracting again. At most
+    ``max_frames`` frames (sampled at ``fps`` when given); ``truncated`` says when the cap cut the video.
+    ffmpeg decodes on the CPU, hence one worker by default.
+    """
+    keys = keys or DerivedKeys()
+    if max_frames < 1:
+        raise ConfigError("max_frames", max_frames, "extract at least one frame")
+    with RangeProxy() as proxy:
+
+        def one(obj: StoredObject) -> VideoFrames:
+            fetched = 0
+            writer = _Writer(store, obj)
+            try:
+                manifest_key = keys.manifest_key(obj.key)
+                if writer.current(manifest_key):
+                    manifest = json.loads(store.read_all(obj.container, manifest_key))
+                    sections = tuple(Section.from_json(s) for s in manifest["sections"])
+                    return VideoFrames(
+                        obj, manifest["thumbnail"], sections, reused=True, truncated=bool(manifest["truncated"])
+                    )
+                if media_kind(obj.key) is not MediaKind.VIDEO:
+                    raise ProbeError("frame sets are for videos")
+                source = _video_source(store, proxy, obj, video_access)
+                with tempfile.TemporaryDirectory(prefix="airflow-ingest-frames-") as tmp:
+                    try:
+                        # one frame past the cap tells whether the cap cut the video
+                        frames = extract_frames(source, Path(tmp), max_frames=max_frames + 1, fps=fps, ffmpeg=ffmpeg)
+                    finally:
+                        fetched = proxy.fetched(source) if source.startswith("http://127.0.0.1") else 0
+                    truncated = len(frames) > max_frames
+                    frames = frames[:max_frames]
+                    built = []
+                    for frame in frames:
+                        hq_key = keys.frame_key(obj.key, frame.index, "hq")
+                        lq_key = keys.frame_key(obj.key, frame.index, "lq")
+                        writer.put(hq_key, frame.hq.read_bytes(), "image/jpeg")
+                        writer.put(lq_key, frame.lq.read_bytes(), "image/jpeg")
+                        built.append(Section(frame.index, frame.width, frame.height, hq_key, lq_key))
+                    thumb = make_thumbnail(frames[0].hq)
+                thumbnail_key = keys.thumbnail_key(obj.key)
+                writer.put(thumbnail_key, thumb.data, THUMBNAIL_MIME)
+                manifest_doc = {
+                    "source": obj.key,
+                    "etag": obj.etag,
+                    "thumbnail": thumbnail_key,
+                    "truncated": truncated,
+                    "sections": [s.to_json() for s in built],
+                }
+                writer.put(manifest_key, json.dumps(manifest_doc).encode(), "application/json")
+                return VideoFrames(
+                    obj,
+                    thumbnail_key,
+                    tuple(built),
+                    truncated=truncated,
+                    bytes_fetched=fetched,
+                    bytes_written=writer.written,
+                )
+            except ReadFailure as error:
+                return VideoFrames(obj, None, failure=str(error), retryable=error.retryable, bytes_fetched=fetched)
+            except (ProbeError, ConfigError) as error:
+                return VideoFrames(obj, None, failure=str(error), bytes_fetched=fetched)
+            except Exception as error:  # one bad file must not end the run
+                reason = f"unexpected {type(error).__name__}: {error}"
+                return VideoFrames(obj, None, failure=reason, retryable=True, bytes_fetched=fetched)
+
+        yield from bounded_map(one, objects, workers)
+
+
+def _video_source(store: MediaStore, proxy: RangeProxy, obj: StoredObject, access: VideoAccess) -> str:
+    local = store.local_path(obj.container, obj.key)
+    if local is not None:
+        return local
+    if access == "signed":
+        return store.signed_url(obj.container, obj.key, timedelta(minutes=30))
+    return proxy.url(store, obj)
+
+
+def store_for_object(obj: StoredObject, conn_id: str | None = None) -> MediaStore:
+    """The store an object's URL points at (a convenience for one-off calls; reuse a store for many objects)."""
+    return media_store_for(scheme_of(obj.url), conn_id)
+
+
+__all__ = [
+    "SOURCE_ETAG",
+    "AlreadyExists",
+    "AzureMediaStore",
+    "GCSMediaStore",
+    "LocalMediaStore",
+    "MediaStore",
+    "ProbeCache",
+    "Probed",
+    "RangeProxy",
+    "ReadFailure",
+    "S3MediaStore",
+    "Section",
+    "ThumbnailResult",
+    "VideoFrames",
+    "bounded_map",
+    "make_thumbnails",
+    "make_video_frames",
+    "media_store_for",
+    "probe_objects",
+]
