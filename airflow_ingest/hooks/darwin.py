@@ -22,7 +22,7 @@ from airflow_ingest.core.darwin import darwin_failed, darwin_outcomes
 from airflow_ingest.core.errors import PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.ratelimit import RateLimiter
-from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient, parse_retry_after
+from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient, parse_retry_after, untrusted_certificate
 
 DEFAULT_HOST = "https://darwin.v7labs.com"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -175,7 +175,11 @@ class DarwinHook(PlatformHook):
                     waited,
                 )
         try:
-            response = self._session.request(method, url, timeout=(min(timeout, 10.0), timeout), **kwargs)
+            response = self._session.request(
+                method, url, timeout=(min(timeout, 10.0), timeout), verify=self.tls_verify, **kwargs
+            )  # verify per request: requests lets REQUESTS_CA_BUNDLE override a session's own
+        except requests.exceptions.SSLError as error:
+            raise untrusted_certificate(self.darwin_conn_id, url, error) from None
         except requests.Timeout as error:
             raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
         except requests.ConnectionError as error:

@@ -55,7 +55,7 @@ from airflow_ingest.core.redbrick_results import (
     sort_out,
     validation_verdict,
 )
-from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient, parse_retry_after
+from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient, parse_retry_after, untrusted_certificate
 
 DEFAULT_HOST = "https://api.redbrickai.com"
 APP_URL = "https://app.redbrickai.com"
@@ -452,7 +452,11 @@ class RedBrickHook(PlatformHook):
                     waited,
                 )
         try:
-            response = self.get_conn().post(self.endpoint, data=body, timeout=(min(timeout, 10.0), timeout))
+            response = self.get_conn().post(
+                self.endpoint, data=body, timeout=(min(timeout, 10.0), timeout), verify=self.tls_verify
+            )  # verify per request: requests lets REQUESTS_CA_BUNDLE override a session's own
+        except requests.exceptions.SSLError as error:
+            raise untrusted_certificate(self.redbrick_conn_id, self.endpoint, error) from None
         except requests.Timeout as error:
             raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:

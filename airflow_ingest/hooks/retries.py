@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from airflow.sdk import BaseHook
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from airflow_ingest.core.errors import ConfigError
+from airflow_ingest.core.errors import ConfigError, PlatformAuthError
 
 
 class Transient(Exception):
@@ -101,6 +101,15 @@ class RetryPolicy:
         return float(wait_random_exponential(multiplier=self.wait_initial, max=self.wait_max)(state))
 
 
+def untrusted_certificate(conn_id: str, url: str, error: BaseException) -> PlatformAuthError:
+    """A TLS verification failure: no retry can fix it, and every request of the run would fail the same way."""
+    return PlatformAuthError(
+        f"the TLS certificate of {url.split('/', 3)[2] if '://' in url else url} could not be verified "
+        f"(connection {conn_id!r}: {type(error).__name__}); fix the server's certificate, or set the "
+        "connection's extra.verify_tls to the path of a CA bundle that signed it"
+    )
+
+
 class PlatformHook(BaseHook):
     """What the platform hooks share: their connection, fetched once, and their retry policy.
 
@@ -136,3 +145,22 @@ class PlatformHook(BaseHook):
     @property
     def max_attempts(self) -> int:
         return self.policy.max_attempts
+
+    @cached_property
+    def tls_verify(self) -> bool | str:
+        """``requests``' ``verify``: on unless the connection's ``extra.verify_tls`` says otherwise.
+
+        ``false`` turns verification off (a private gateway with a self-signed certificate) and says so in the
+        log every time a hook is made; a path names a CA bundle to verify against instead of the system's.
+        """
+        text = str(self._connection.extra_dejson.get("verify_tls", True)).strip()
+        if text.lower() in ("true", "1", "yes", "on", ""):
+            return True
+        if text.lower() in ("false", "0", "no", "off"):
+            self.log.warning(
+                "TLS certificate verification is OFF for connection %r (extra.verify_tls=false): anyone on the "
+                "network path can read the API key; remove verify_tls or point it at a CA bundle",
+                self.platform_conn_id,
+            )
+            return False
+        return text
