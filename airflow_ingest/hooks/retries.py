@@ -119,6 +119,7 @@ class PlatformHook(BaseHook):
     """
 
     default_policy: ClassVar[RetryPolicy]
+    conn_type: ClassVar[str]
 
     def __init__(
         self,
@@ -134,8 +135,16 @@ class PlatformHook(BaseHook):
 
     @cached_property
     def _connection(self) -> Any:
-        """Fetched once: inside a task every lookup is a call to Airflow's API."""
-        return self.get_connection(self.platform_conn_id)
+        """Fetched once: inside a task every lookup is a call to Airflow's API. An unknown id names the fix."""
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        try:
+            return self.get_connection(self.platform_conn_id)
+        except AirflowNotFoundException:
+            raise PlatformAuthError(
+                f"connection {self.platform_conn_id!r} is not defined: create it under Admin > Connections "
+                f"(type {self.conn_type!r}) or set AIRFLOW_CONN_{self.platform_conn_id.upper()}"
+            ) from None
 
     @cached_property
     def policy(self) -> RetryPolicy:

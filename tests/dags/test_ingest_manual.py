@@ -201,6 +201,7 @@ def test_ingest_manual_registers_azure_blobs_into_an_encord_folder_deferring_on_
     assert held == {f"{account}site%20a/cam{i}.jpg" for i in range(25)}  # Azure URLs, percent-encoded
     key_body = max(encord.private_key.splitlines(), key=len)  # the private key's longest base64 line
     assert airflow_home.leaks(key_body, run) == []
+    assert airflow_home.leaks(Azurite.KEY, run) == []  # the storage connection string's account key
 
 
 @pytest.mark.slow

@@ -164,3 +164,9 @@ def test_sync_registers_into_encord_and_redbrick_once_and_the_second_sync_sends_
     assert summary(second)["unchanged"] == 120 and summary(second)["batches"] == 0
     after = encord.state() if platform == "encord" else redbrick.state()
     assert len(after["requests"]) == requests  # not a single call to the platform
+
+    # the platform's secret is nowhere: not in the CLI's output, not in any file of the runs or the ledger
+    secret = max(encord.private_key.splitlines(), key=len) if platform == "encord" else FakeRedBrick.API_KEY
+    printed = first.stdout + first.stderr + second.stdout + second.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert secret not in printed and written == []
