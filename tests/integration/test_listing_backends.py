@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.filters import Filters
+from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.storage import list_objects
 from tests.harness import Azurite, GcsEmulator, MotoS3
@@ -138,6 +140,26 @@ def test_modified_window(tree: Tree, backend: str) -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_parallel_listing_equals_sequential(tree: Tree, backend: str) -> None:
     assert listed(tree.sources[backend], parallel=8) == EVERYTHING
+
+
+@pytest.mark.parametrize("backend", ["s3", "local"])
+def test_parallel_listing_past_its_memory_budget_spills_and_stays_equal(
+    tree: Tree, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 7 and a budget of 2 threads x 7 objects: most of the tree goes through the spool files."""
+    from airflow_ingest.hooks import storage
+
+    spilled: list[bool] = []
+    read = storage.Spool.read
+
+    def recording(spool: storage.Spool) -> Iterator[StoredObject]:
+        spilled.append(spool.spilled)
+        return read(spool)
+
+    monkeypatch.setattr(storage, "SPOOL_CHUNK", 7)
+    monkeypatch.setattr(storage.Spool, "read", recording)
+    assert listed(tree.sources[backend], parallel=2) == EVERYTHING
+    assert any(spilled) and not all(spilled), "some spools stayed in memory, some went to disk"
 
 
 def test_the_same_content_has_the_same_etag_on_every_cloud(tree: Tree) -> None:
