@@ -8,6 +8,9 @@ Both inputs are files, as in a nightly run's plan task: the listing is ``objects
 merges them with :func:`select`; the figure is the time to consume its output, so it includes decoding both
 files, as the plan task pays it. The first child then times each reader alone, so the merge's own share shows.
 
+The ledger file is in the format commits write now (format 2, tab-separated; see core/ledger.py). A ledger
+written before format 2 (JSON lines) is still read, at about the old speed, until the next commit rewrites it.
+
 The files are made by this runner; the selection runs in a fresh process (``python -m bench.ledger --one ...``)
 so its peak memory is its own, as bench/plan.py does. Keys: 1 in 101 listed objects is new (not in the
 ledger) and 1 in 1,000 ledger entries has another etag than the listing's (changed), so every branch of the
