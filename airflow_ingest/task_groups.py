@@ -51,19 +51,6 @@ def register_operator(platform: str) -> tuple[type[Any], str]:
     return getattr(importlib.import_module(module), name), conn_arg
 
 
-def from_target(platform: str, target: dict[str, Any]) -> dict[str, Any]:
-    """What a register operator needs from the plan's target, so callers say it once.
-
-    V7's read-only flag picks the endpoint; RedBrick's storage method id goes into every call. (Encord reads
-    the completed target the plan recorded in ``plan.json``.)
-    """
-    if platform == "darwin":
-        return {"readonly": target.get("readonly", False)}
-    if platform == "redbrick":
-        return {"storage_id": target.get("storage_id")}
-    return {}
-
-
 TARGET_KEYS = ("dataset_slug", "folder_uuid", "dataset_hash", "project_id")
 """What names a platform target: V7's dataset, Encord's folder or dataset, RedBrick's project."""
 
@@ -108,6 +95,9 @@ def ingest_task_group(
     dry_run: bool | str = False,
     pool: str | None = None,
     register_tasks: int | str = REGISTER_TASKS,
+    probe: bool | str = False,
+    thumbnails: bool | str = False,
+    probe_cache: str | None = None,
     outlets: Sequence[Asset] = (),
 ) -> TaskGroup:
     """Build the ingest of ``source`` into ``platform`` as a task group and return it.
@@ -122,6 +112,10 @@ def ingest_task_group(
         account's rate limit holds across workers (see the README).
     :param register_tasks: how many mapped register tasks share the plan's batches (each takes a contiguous
         range); the pool decides how many run at once.
+    :param probe: read each new file's header to fill Darwin read-only sizes and Encord image/video metadata,
+        and order DICOM slices by their headers (see :class:`PlanBatchesOperator`).
+    :param thumbnails: V7 Darwin read-only: write thumbnails and video frames to the bucket (implies ``probe``).
+    :param probe_cache: the probe cache folder on the workers (default under ``$AIRFLOW_HOME``).
     :param outlets: Assets to update when the run registered something (e.g. one per platform target).
     """
     operator, conn_arg = register_operator(platform)
@@ -139,6 +133,9 @@ def ingest_task_group(
             sync_name=sync_name,
             on_change=on_change,
             register_tasks=register_tasks,
+            probe=probe,
+            thumbnails=thumbnails,
+            probe_cache=probe_cache,
         )
         run_dir = _pushed(listing, "run_dir")  # None, not an error, when the group was skipped
         register = operator.partial(
@@ -147,7 +144,6 @@ def ingest_task_group(
             map_index_template="{{ task.batch_label }}",
             **({"pool": pool} if pool else {}),
             **{conn_arg: platform_conn_id},
-            **from_target(platform, target),
             **(register_kwargs or {}),
         ).expand(batches=plan.output)
         planned = EmptyOperator(task_id="planned")

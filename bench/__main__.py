@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bench import footprint, ledger, listing, plan, registration
+from bench import footprint, ledger, listing, media, plan, registration
 from tests.harness import REPO
 
 RESULTS = REPO / "bench" / "results.json"
@@ -26,6 +26,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "ledger": ledger.run,
     "registration": registration.run,
     "footprint": footprint.run,
+    "media": media.run,
 }
 
 
@@ -134,6 +135,18 @@ def imports_row(result: dict[str, Any]) -> tuple[str, str, str]:
     return f"{result['seconds']['median']:.2f} s", result["target"], f"slowest {result['slowest']}: {details}"
 
 
+def media_row(result: dict[str, Any]) -> tuple[str, str, str]:
+    fetched = result["bytes_fetched_per_image"]
+    rates = result["probes_per_s"]
+    details = (
+        f"{result['images']} JPEGs of {result['jpeg_bytes'] / 1e6:.1f} MB on {result['server']}: "
+        f"{fetched['median']:,.0f} B ({fetched['min']:,.0f}-{fetched['max']:,.0f}) each; "
+        f"{result['small_png_objects']} PNGs at {rates['median']:,.0f} probes/s "
+        f"({rates['min']:,.0f}-{rates['max']:,.0f})"
+    )
+    return f"{fetched['median'] / 1024:.1f} KB/image", "<64 KB per 20 MB JPEG", details
+
+
 ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("plan_", plan_row),
     ("listing_overhead", overhead_row),
@@ -144,6 +157,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("registration_batching", batching_row),
     ("xcom_footprint", xcom_row),
     ("dag_import_time", imports_row),
+    ("media_probe", media_row),
 ]
 
 

@@ -178,6 +178,26 @@ with DAG(
             },
             section="Limits",
         ),
+        "probe": Param(
+            False,
+            type="boolean",
+            title="Probe files",
+            description=(
+                "Read each new file's header (images, DICOM) or run ffprobe (videos): Encord imageMetadata and "
+                "videoMetadata, V7 read-only width/height, DICOM slices in header order. Needs the media extra."
+            ),
+            section="Media",
+        ),
+        "thumbnails": Param(
+            False,
+            type="boolean",
+            title="Make thumbnails",
+            description=(
+                "V7 Darwin read-only storage: write 356x200 thumbnails and video frames under thumbnails/ in the "
+                "bucket and reference them (probes too). Needs write access and ffmpeg for videos."
+            ),
+            section="Media",
+        ),
         "dry_run": Param(
             False,
             type="boolean",
@@ -208,6 +228,8 @@ with DAG(
         "state": "{{ params.state or '' }}",
         "fail_on": "{{ params.fail_on }}",
         "dry_run": "{{ params.dry_run }}",
+        "probe": "{{ params.probe }}",
+        "thumbnails": "{{ params.thumbnails }}",
     }
     darwin = ingest_task_group(
         "darwin",

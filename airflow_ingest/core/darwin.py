@@ -15,10 +15,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from airflow_ingest.core.batching import Batch
+from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.items import Item
 from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
+from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import darwin_storage_key
 
 MAX_ITEMS_PER_REQUEST = 100
@@ -44,23 +46,48 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class KeyTemplates(_Strict):
-    """Where the files that read-only registration references live, as templates over the object's key.
+LOCATE_DEFAULTS = {
+    "thumbnail": "thumbnails/{key}.jpg",
+    "frame_hq": "{base}/frame_{n}_hq.png",
+    "frame_lq": "{base}/frame_{n}_lq.png",
+}
+"""Where pre-made files are looked for when no template is given: the layout of V7's read-only examples."""
 
-    Fields: ``{key}`` (the whole key), ``{base}`` (the key without its extension), ``{dir}``, ``{name}``,
-    ``{stem}``, ``{ext}``, and for frames ``{n}`` (1-based). Generating the files is issue 7's work.
+
+class KeyTemplates(_Strict):
+    """Where the files read-only registration references live, as templates over the object's key.
+
+    One template system (:class:`~airflow_ingest.core.thumbnails.DerivedKeys`) serves both modes: without
+    ``thumbnails`` the templates *find* files someone made; with it they say where generated files are written.
+    A template left unset defaults by mode: V7's example layout (:data:`LOCATE_DEFAULTS`) to find files, and
+    a separate ``thumbnails/`` prefix to write them, so generated files never land among the originals (where a
+    later listing would take them for new images). Fields: ``{key}``, ``{base}`` (the key without its
+    extension), ``{dir}``, ``{name}``, ``{stem}``, ``{ext}``, ``{prefix}``, and for frames ``{n}`` (1-based).
     """
 
-    thumbnail: str = "thumbnails/{key}.jpg"
-    frame_hq: str = "{base}/frame_{n}_hq.png"
-    frame_lq: str = "{base}/frame_{n}_lq.png"
+    thumbnail: str | None = None
+    frame_hq: str | None = None
+    frame_lq: str | None = None
+    prefix: str | None = Field(default=None, description="The {prefix} of generated files (default thumbnails).")
+    manifest: str | None = Field(default=None, description="Where a video's generated frame list is written.")
 
-    def render(self, template: str, key: str, n: int | None = None) -> str:
-        folder, _, name = key.rpartition("/")
-        stem, dot, ext = name.rpartition(".")
-        stem, ext = (stem, ext) if dot else (name, "")
-        base = key[: -len(ext) - 1] if ext else key
-        return template.format(key=key, base=base, dir=folder, name=name, stem=stem, ext=ext, n=n).lstrip("/")
+    @model_validator(mode="after")
+    def _valid(self) -> KeyTemplates:
+        try:
+            self.derived(generate=False)
+        except ConfigError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+    def derived(self, *, generate: bool) -> DerivedKeys:
+        """The templates as :class:`DerivedKeys`, unset ones defaulted for finding (or for writing) files.
+
+        Raises :class:`ConfigError` for a template that cannot write files safely (one not naming the object).
+        """
+        given = {name: value for name, value in self if value is not None}
+        if generate:
+            return DerivedKeys(**given)
+        return DerivedKeys(**{**LOCATE_DEFAULTS, **given}, unique=False)
 
 
 class DarwinTarget(_Strict):
@@ -91,6 +118,7 @@ class _FileFields(_Strict):
     """What V7 takes about one file, whether it is an item's only file or one slot's."""
 
     fps: float | None = Field(default=None, gt=0)
+    native_fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true"] | None = None
     storage_thumbnail_key: str | None = None
     height: int | None = Field(default=None, gt=0)
@@ -137,7 +165,9 @@ class DarwinPayload(_Strict):
 
 
 MediaFacts = Callable[[StoredObject], Mapping[str, Any] | None]
-"""What is known about a file beyond the listing (``width``, ``height``, ``frames``): issue 7 probes it."""
+"""What is known about a file beyond the listing, from probing: ``width``, ``height`` (as a viewer shows it),
+``frames`` and ``fps`` (videos); with generated files, ``thumbnail`` (its object key) and ``sections`` (V7's
+section dicts with object keys); or ``failure``, why the file could not be probed or its files made."""
 
 
 def no_facts(obj: StoredObject) -> Mapping[str, Any] | None:
@@ -145,29 +175,50 @@ def no_facts(obj: StoredObject) -> Mapping[str, Any] | None:
 
 
 def readonly_fields(obj: StoredObject, kind: DarwinType, target: DarwinTarget, facts: MediaFacts) -> dict[str, Any]:
-    """The read-only extras of one file: its thumbnail key, its size, and for videos its frame sections."""
+    """The read-only extras of one file: its thumbnail key, its size, and for videos its frame sections.
+
+    Generated files (``thumbnail``/``sections`` in the facts) are referenced by the keys actually written;
+    otherwise the templates say where pre-made files are. Keys become V7 storage keys (an Azure key gains its
+    container) the same way the file's own key does. Raises ValueError (the item is skipped) when a fact is missing.
+    """
     known = facts(obj) or {}
+    if known.get("failure"):
+        raise ValueError(f"{obj.key}: {known['failure']}")
     if "width" not in known or "height" not in known:
         raise ValueError(f"{obj.key}: read-only registration needs the width and height; probe the files first")
     key = darwin_storage_key(obj)
-    fields: dict[str, Any] = {"storage_thumbnail_key": target.keys.render(target.keys.thumbnail, key)}
+    container = key[: len(key) - len(obj.key)]  # what V7's storage key adds to an object key (Azure)
+    keys = target.keys.derived(generate=False)
+    thumbnail = known.get("thumbnail")
+    fields: dict[str, Any] = {
+        "storage_thumbnail_key": container + thumbnail if thumbnail else keys.thumbnail_key(key),
+    }
     height, width = int(known["height"]), int(known["width"])
-    if kind == "video":
-        frames = int(known.get("frames") or 0)
-        if frames < 1:
-            raise ValueError(f"{obj.key}: read-only videos need their extracted frames; probe the video first")
-        fields["sections"] = [
-            {
-                "section_index": n,
-                "height": height,
-                "width": width,
-                "storage_hq_key": target.keys.render(target.keys.frame_hq, key, n),
-                "storage_lq_key": target.keys.render(target.keys.frame_lq, key, n),
-            }
-            for n in range(1, frames + 1)
-        ]
-    else:
+    if kind != "video":
         fields.update(height=height, width=width)
+        return fields
+    if known.get("fps"):
+        fields["native_fps"] = float(known["fps"])
+    made = known.get("sections")
+    if made:
+        fields["sections"] = [
+            {**s, "storage_hq_key": container + s["storage_hq_key"], "storage_lq_key": container + s["storage_lq_key"]}
+            for s in made
+        ]
+        return fields
+    frames = int(known.get("frames") or 0)
+    if frames < 1:
+        raise ValueError(f"{obj.key}: read-only videos need their extracted frames; probe the video first")
+    fields["sections"] = [
+        {
+            "section_index": n,
+            "height": height,
+            "width": width,
+            "storage_hq_key": keys.frame_key(key, n, "hq"),
+            "storage_lq_key": keys.frame_key(key, n, "lq"),
+        }
+        for n in range(1, frames + 1)
+    ]
     return fields
 
 

@@ -17,14 +17,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 from airflow_ingest.core.batching import Batch
-from airflow_ingest.core.items import Item, one_kind_no_pdf
+from airflow_ingest.core.items import Item, Layout, one_kind_no_pdf
 from airflow_ingest.core.media import MediaKind
+from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import Linker, UrlStyle
 
 MAX_ENTRIES_PER_FILE = 10_000
@@ -51,7 +53,11 @@ class EncordTarget(_Strict):
     skip_duplicate_urls: bool = Field(default=True, description="Make re-runs idempotent (JSON only).")
     create_video: bool = Field(default=False, description="Image folders become image sequences, not groups.")
     url_style: UrlStyle | None = None
-    region: str | None = Field(default=None, description="S3 region for virtual-hosted and path-style URLs.")
+    region: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$",
+        description="S3 region for virtual-hosted and path-style URLs, e.g. eu-west-2.",
+    )
     account: str | None = Field(default=None, description="Azure storage account.")
     access_point_arn: str | None = Field(default=None, description="S3 Multi-Region Access Point ARN.")
     client_metadata: dict[str, Any] | None = Field(default=None, description="clientMetadata on every entry.")
@@ -80,6 +86,8 @@ class Entry(TypedDict):
     urls: Annotated[list[_URL], Field(min_length=1)]
     single: bool
     create_video: bool | None
+    metadata: NotRequired[str]
+    """A single file's ``,"imageMetadata":{...}`` or ``,"videoMetadata":{...}``, rendered (probed files only)."""
 
 
 ENTRIES = TypeAdapter(list[Entry])
@@ -99,23 +107,37 @@ _SINGLE_FILE: dict[frozenset[MediaKind], tuple[Section, bool]] = {
 """A lone file's section, and whether it takes ``objectUrl`` (images, videos) or ``objectUrl_0`` (a series)."""
 
 
+_TAKEN = frozenset(frozenset({kind}) for kind in MediaKind if kind is not MediaKind.PDF)
+"""The kinds of an item Encord takes: one data type, not PDF (what :func:`one_kind_no_pdf` lets through)."""
+
+
 class EncordManifests:
     """Builds one Encord upload spec per batch (JSON or CSV) from items (see :func:`make_plan`)."""
 
     platform = "encord"
 
-    def __init__(self, target: EncordTarget) -> None:
+    def __init__(
+        self, target: EncordTarget, facts: Callable[[StoredObject], Mapping[str, Any] | None] | None = None
+    ) -> None:
         self.target = target
+        self.facts = facts
+        """Probed facts per file (``image_metadata``/``video_metadata``); None (no probing) costs nothing."""
         self.suffix = ".csv" if target.format == "csv" else ".json"
         self.linker = target.linker
 
     def refuse(self, item: Item) -> str | None:
-        """Why Encord cannot take ``item`` (its spec has no entry for PDFs), or None."""
+        """Why Encord cannot take ``item`` (its spec has no entry for PDFs), or None.
+
+        Asked once per item: a set lookup answers for every item Encord takes (the frozenset's hash is cached),
+        and only a refusal pays for building its reason.
+        """
+        if item.kinds in _TAKEN:
+            return None
         return one_kind_no_pdf(item, "an Encord entry")
 
     def entries_of(self, item: Item) -> int:
         """Count without building: image groups and DICOM series are one entry per series, the rest per file."""
-        if item.single:
+        if item.layout is Layout.FILE:  # ``item.single`` without a property call: asked once per item
             return 1
         if item.kind in (MediaKind.IMAGE, MediaKind.DICOM):
             return len(item.series)
@@ -126,7 +148,14 @@ class EncordManifests:
         if item.single:  # the common case, kept short: one file, one entry
             obj = item.series[0].objects[0]
             section, single = _SINGLE_FILE[item.kinds]
-            return [{"section": section, "title": obj.key, "urls": [link(obj)], "single": single, "create_video": None}]
+            if self.facts is None:
+                return [
+                    {"section": section, "title": obj.key, "urls": [link(obj)], "single": single, "create_video": None}
+                ]
+            entry = _entry(section, obj.key, [link(obj)], single=single)
+            if single:
+                self._describe(entry, obj)
+            return [entry]
         kind = item.kind
         if kind is MediaKind.IMAGE:
             video = self.target.create_video
@@ -139,13 +168,50 @@ class EncordManifests:
         if kind is MediaKind.NIFTI:
             return [_entry("nifti_files", obj.key, [link(obj)]) for obj in item.objects]
         section = "videos" if kind is MediaKind.VIDEO else "images"
-        return [_entry(section, obj.key, [link(obj)], single=True) for obj in item.objects]
+        entries = [_entry(section, obj.key, [link(obj)], single=True) for obj in item.objects]
+        if self.facts is not None:
+            for each, obj in zip(entries, item.objects, strict=True):
+                self._describe(each, obj)
+        return entries
+
+    def _describe(self, entry: Entry, obj: StoredObject) -> None:
+        """Add Encord's imageMetadata or videoMetadata from the probe; a file the probe could not read goes
+        without (Encord then reads the file itself, unless the integration is strict client-only)."""
+        known = self.facts(obj) if self.facts is not None else None
+        if not known:
+            return
+        name = "videoMetadata" if entry["section"] == "videos" else "imageMetadata"
+        value = known.get("video_metadata" if name == "videoMetadata" else "image_metadata")
+        if value:
+            entry["metadata"] = f',"{name}":{_encode(value)}'
 
     def render(self, batch: Batch) -> str:
-        entries = ENTRIES.validate_python([entry for item in batch.items for entry in self.entries(item)])
+        if self.facts is None:
+            entries = ENTRIES.validate_python(self._batch_entries(batch))
+        else:  # probed: every entry through entries(), which adds the metadata
+            entries = ENTRIES.validate_python([entry for item in batch.items for entry in self.entries(item)])
         if self.target.format == "csv":
             return render_csv(entries)
         return render_json(entries, self.target.skip_duplicate_urls, self.target.client_metadata)
+
+    def _batch_entries(self, batch: Batch) -> list[Entry]:
+        """:meth:`entries` of every item of ``batch``, lone files (most items) built inline.
+
+        The same entries as :meth:`entries` gives; the lone file's case is repeated here because a method call
+        and a list per item cost as much as building the entry.
+        """
+        link = self.linker.link
+        built: list[Entry] = []
+        for item in batch.items:
+            if item.layout is Layout.FILE:
+                obj = item.series[0].objects[0]
+                section, single = _SINGLE_FILE[item.kinds]
+                built.append(
+                    {"section": section, "title": obj.key, "urls": [link(obj)], "single": single, "create_video": None}
+                )
+            else:
+                built.extend(self.entries(item))
+        return built
 
 
 def _title(item: Item, series: str) -> str:
@@ -167,7 +233,8 @@ def render_json(entries: list[Entry], skip_duplicate_urls: bool, metadata: dict[
     for entry in entries:
         urls = entry["urls"]
         if entry["single"]:
-            text = f'{{"objectUrl":{_quote(urls[0])},"title":{_quote(entry["title"])}{meta}}}'
+            probed = entry.get("metadata", "")
+            text = f'{{"objectUrl":{_quote(urls[0])},"title":{_quote(entry["title"])}{probed}{meta}}}'
         else:
             video = entry["create_video"]
             flag = "" if video is None else f',"createVideo":{"true" if video else "false"}'
@@ -193,10 +260,43 @@ def render_csv(entries: list[Entry]) -> str:
     """One row per file, in one header block per data type (the order of first appearance).
 
     Encord starts a new block with a header line at each change of type; gathering a batch's rows by type, as
-    the JSON spec groups its sections, keeps that to five blocks at most however the types interleave, and
-    hands each block to the csv writer in one call.
+    the JSON spec groups its sections, keeps that to five blocks at most however the types interleave.
+
+    Rows are written as text: the csv writer cost about a microsecond more per row than the JSON spec's
+    rendering, which made Encord CSV the slowest plan. The text is what the csv writer writes whenever no field
+    holds a delimiter, quote or line break (it quotes nothing else). Counting those characters in the finished
+    document checks that in one pass: each row has exactly ``fields - 1`` separating commas and one newline, so
+    any comma or newline inside a field shows as a surplus. A batch with such a field, a quote or a carriage
+    return (which some Python versions quote) goes through the csv writer instead, so quoting stays the csv
+    module's own and the output is byte-identical either way.
     """
     with_create_video = any(entry["section"] == "image_groups" for entry in entries)
+    blocks: dict[Section, list[str]] = {}
+    for entry in entries:
+        section = entry["section"]
+        lines = blocks.get(section)
+        if lines is None:
+            lines = blocks[section] = []
+        if with_create_video:
+            tail = f",{entry['title']},{'true' if entry['create_video'] else 'false'}\n"
+        else:
+            tail = f",{entry['title']}\n"
+        urls = entry["urls"]
+        if len(urls) == 1:
+            lines.append(urls[0] + tail)
+        else:
+            lines.extend([url + tail for url in urls])
+    extra = ",Create video\n" if with_create_video else "\n"
+    text = "".join([f"ObjectUrl,{_CSV_TITLES[section]}{extra}{''.join(lines)}" for section, lines in blocks.items()])
+    rows = len(blocks) + sum(len(lines) for lines in blocks.values())
+    separators = 2 if with_create_video else 1
+    if text.count("\n") == rows and text.count(",") == rows * separators and '"' not in text and "\r" not in text:
+        return text
+    return _render_csv_with_writer(entries, with_create_video)
+
+
+def _render_csv_with_writer(entries: list[Entry], with_create_video: bool) -> str:
+    """:func:`render_csv` through the csv writer: for batches with a field that needs (or might need) quoting."""
     extra = ("Create video",) if with_create_video else ()
     blocks: dict[Section, list[tuple[str, ...]]] = {}
     for entry in entries:

@@ -226,6 +226,18 @@ def _study_item(study: str, group: Group) -> Item:
     return Item(name=name, folder=parent, kinds=kinds, series=tuple(built), layout=Layout.STUDY)
 
 
+def reorder_dicom(item: Item, key: Callable[[StoredObject], tuple[object, ...]]) -> None:
+    """Re-sort each all-DICOM series of ``item`` by ``key``, in place (header order, once probed).
+
+    Grouping sorts by file name (natural order) because the listing knows nothing else; with probing on, the
+    plan calls this as each item passes, so slices follow their headers as V7 orders them. In place because the
+    item is already on its way through the plan (batching and the index read the same object).
+    """
+    for series in item.series:
+        if len(series.objects) > 1 and all(media_kind(o.key) is MediaKind.DICOM for o in series.objects):
+            series.objects = tuple(sorted(series.objects, key=key))
+
+
 def one_kind_no_pdf(item: Item, holder: str) -> str | None:
     """Why a platform whose ``holder`` takes one data type, and no PDFs, cannot take ``item``; or None."""
     if len(item.kinds) != 1:

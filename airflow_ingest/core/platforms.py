@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from airflow_ingest.core.batching import Limits
+from airflow_ingest.core.batching import Batch, Limits
 from airflow_ingest.core.darwin import MAX_ITEMS_PER_REQUEST, DarwinManifests, DarwinTarget
 from airflow_ingest.core.encord import MAX_ENTRIES_PER_FILE, RECOMMENDED_BATCH_BYTES, EncordManifests, EncordTarget
 from airflow_ingest.core.errors import ConfigError, validation_message
+from airflow_ingest.core.items import Item, reorder_dicom
+from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import ManifestBuilder
+from airflow_ingest.core.probe import DicomFields, dicom_slice_key
 from airflow_ingest.core.redbrick import TASKS_PER_BATCH, RedBrickManifests, RedBrickTarget
 
 PLATFORMS = ("darwin", "encord", "redbrick")
@@ -43,13 +46,18 @@ def parse_target(platform: str, target: Mapping[str, Any]) -> BaseModel:
         raise ConfigError("target", dict(target), validation_message("target", error)) from None
 
 
-def manifest_builder(platform: str, target: Mapping[str, Any]) -> ManifestBuilder:
-    """The platform's document builder for ``target``."""
+Facts = Callable[[StoredObject], Mapping[str, Any] | None]
+
+
+def manifest_builder(platform: str, target: Mapping[str, Any], facts: Facts | None = None) -> ManifestBuilder:
+    """The platform's document builder for ``target``; ``facts`` (probed media facts) for Darwin and Encord."""
     parsed = parse_target(platform, target)
     if isinstance(parsed, DarwinTarget):
-        return DarwinManifests(parsed)
+        return DarwinManifests(parsed, facts) if facts is not None else DarwinManifests(parsed)
     if isinstance(parsed, EncordTarget):
-        return EncordManifests(parsed)
+        if facts is not None and parsed.format == "csv":
+            raise ConfigError("format", "csv", "Encord's CSV spec has no imageMetadata/videoMetadata; use json")
+        return EncordManifests(parsed, facts)
     assert isinstance(parsed, RedBrickTarget)
     return RedBrickManifests(parsed)
 
@@ -65,3 +73,69 @@ def limits_for(platform: str, max_entries: int | None = None, max_bytes: int | N
     if hard is not None and limits.max_entries > hard:
         raise ConfigError("max_entries", max_entries, f"{platform} accepts at most {hard:,} entries per batch")
     return limits
+
+
+class FactsWindow:
+    """Probed facts of the objects between the probe and their manifest, by url: a bounded window.
+
+    Objects are added as they come out of the probe, in key order, and dropped when their item is written into
+    a batch or refused, so the window holds the open items, one batch and the probes in flight, never one entry
+    per object of the bucket. ``peak`` records the most it held (tests check the bound).
+    """
+
+    def __init__(self) -> None:
+        self._facts: dict[str, Mapping[str, Any]] = {}
+        self.peak = 0
+
+    def add(self, obj: StoredObject, facts: Mapping[str, Any]) -> None:
+        self._facts[obj.url] = facts
+        self.peak = max(self.peak, len(self._facts))
+
+    def __call__(self, obj: StoredObject) -> Mapping[str, Any] | None:
+        return self._facts.get(obj.url)
+
+    def drop(self, objects: Iterable[StoredObject]) -> None:
+        for obj in objects:
+            self._facts.pop(obj.url, None)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+
+class ProbedManifests:
+    """A platform's builder fed by a :class:`FactsWindow`: orders DICOM slices by their headers as each item
+    passes, and drops facts from the window once an item is refused or its batch is rendered.
+
+    It wraps the builder rather than changing :func:`make_plan`, which calls ``refuse`` once per item before
+    batching and ``render`` once per batch: exactly the two moments facts start and stop being needed.
+    """
+
+    def __init__(self, inner: ManifestBuilder, window: FactsWindow, *, order_slices: bool = True) -> None:
+        self.inner = inner
+        self.window = window
+        self.order_slices = order_slices
+        self.platform = inner.platform
+        self.suffix = inner.suffix
+        self.target = getattr(inner, "target", None)
+
+    def _slice_key(self, obj: StoredObject) -> tuple[object, ...]:
+        known = self.window(obj) or {}
+        fields = known.get("dicom")
+        return dicom_slice_key(fields if isinstance(fields, DicomFields) else None, obj.key.rpartition("/")[2])
+
+    def refuse(self, item: Item) -> str | None:
+        if self.order_slices and not item.single:
+            reorder_dicom(item, self._slice_key)
+        reason = self.inner.refuse(item)
+        if reason is not None:
+            self.window.drop(item.objects)
+        return reason
+
+    def entries_of(self, item: Item) -> int:
+        return self.inner.entries_of(item)
+
+    def render(self, batch: Batch) -> str:
+        try:
+            return self.inner.render(batch)
+        finally:
+            self.window.drop(obj for item in batch.items for obj in item.objects)

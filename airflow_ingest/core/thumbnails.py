@@ -11,7 +11,6 @@ Pure apart from running ffmpeg on a path or URL it is given: no Airflow, no stor
 
 from __future__ import annotations
 
-import posixpath
 import re
 import shutil
 import string
@@ -88,14 +87,29 @@ def _rgb(image: Image) -> Image:
 
 # -- keys -----------------------------------------------------------------------------------------------------
 
-_FIELDS = {"prefix", "key", "name", "stem", "folder"}
+_FIELDS = {"prefix", "key", "base", "dir", "folder", "name", "stem", "ext"}
+_FRAME_FIELDS = {"index", "n", "quality"}
+
+
+def key_parts(key: str) -> dict[str, str]:
+    """The names a template may use for an object's key: ``{key}``, ``{base}`` (the key without its extension),
+    ``{dir}`` (= ``{folder}``), ``{name}``, ``{stem}`` (the name without its extension) and ``{ext}``."""
+    folder, _, name = key.rpartition("/")
+    stem, dot, ext = name.rpartition(".")
+    stem, ext = (stem, ext) if dot and stem else (name, "")
+    base = key[: -len(ext) - 1] if ext else key
+    return {"key": key, "base": base, "dir": folder, "folder": folder, "name": name, "stem": stem, "ext": ext}
 
 
 @dataclass(frozen=True, slots=True)
 class DerivedKeys:
-    """Where derived files go, as templates over ``{prefix}``, ``{key}``, ``{name}``, ``{stem}``, ``{folder}``
-    (and ``{index}``, ``{quality}`` for frames). Every template must name the object (``{key}``, or ``{folder}``
-    with ``{name}`` or ``{stem}``) so two objects never share a thumbnail.
+    """Where a file's thumbnail and video frames are, as templates over its key: the one template system used
+    both to *find* files someone made (V7 Darwin's ``target.keys``) and to *write* the ones we generate.
+
+    Fields: ``{prefix}``, ``{key}``, ``{base}``, ``{dir}``/``{folder}``, ``{name}``, ``{stem}``, ``{ext}``; frame
+    templates add ``{n}``/``{index}`` (V7's 1-based ``section_index``) and ``{quality}`` (``hq``/``lq``).
+    ``frame_hq``/``frame_lq`` (V7's documented names) override ``frame`` for one quality. Every template must
+    name the object (``{key}``, ``{base}``, or a folder with a name or stem) so two objects never share a file.
 
     A derived key equal to its original is refused (:class:`ConfigError`); the writer additionally refuses to
     replace any object it did not write, so an unlucky template cannot destroy data.
@@ -105,17 +119,28 @@ class DerivedKeys:
     thumbnail: str = "{prefix}/{key}.thumbnail.jpg"
     frame: str = "{prefix}/{key}.frames/{index:06d}_{quality}.jpg"
     manifest: str = "{prefix}/{key}.frames/frames.json"
+    frame_hq: str | None = None
+    frame_lq: str | None = None
+    unique: bool = True
+    """Require every template to name the object. Off only for finding files in a layout someone else chose
+    (V7's example ``thumbnails/{stem}_thumbnail.png``); never for writing, where a shared key would be replaced."""
 
     def __post_init__(self) -> None:
-        for name in ("thumbnail", "frame", "manifest"):
+        for name in ("thumbnail", "frame", "manifest", "frame_hq", "frame_lq"):
             template = getattr(self, name)
-            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
-            allowed = _FIELDS | ({"index", "quality"} if name == "frame" else set())
+            if template is None:
+                continue
+            try:
+                fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+            except ValueError as error:
+                raise ConfigError(name, template, f"not a template: {error}") from None
+            allowed = _FIELDS | (_FRAME_FIELDS if name.startswith("frame") else set())
             unknown = fields - allowed
             if unknown:
                 raise ConfigError(name, template, f"unknown field(s) {sorted(unknown)}; use {sorted(allowed)}")
-            if "key" not in fields and not ({"folder"} <= fields and fields & {"name", "stem"}):
-                raise ConfigError(name, template, "name the object with {key} (or {folder} and {name}/{stem})")
+            named = fields & {"key", "base"} or (fields & {"folder", "dir"} and fields & {"name", "stem"})
+            if not named and self.unique:
+                raise ConfigError(name, template, "name the object with {key} or {base} (or {folder} and {name})")
         if self.prefix.strip("/") and not re.fullmatch(r"[^\\]*", self.prefix):
             raise ConfigError("prefix", self.prefix, "use a key prefix with / separators")
 
@@ -123,7 +148,7 @@ class DerivedKeys:
         return self._format(self.thumbnail, key)
 
     def frame_key(self, key: str, index: int, quality: Quality) -> str:
-        return self._format(self.frame, key, index=index, quality=quality)
+        return self._format(self._frame(quality), key, index=index, n=index, quality=quality)
 
     def manifest_key(self, key: str) -> str:
         return self._format(self.manifest, key)
@@ -132,10 +157,12 @@ class DerivedKeys:
         """Whether ``key`` looks like a file these templates make: keep derived files out of a listing."""
         return any(pattern.fullmatch(key) for pattern in self._patterns())
 
+    def _frame(self, quality: Quality) -> str:
+        chosen = self.frame_hq if quality == "hq" else self.frame_lq
+        return chosen if chosen is not None else self.frame
+
     def _format(self, template: str, key: str, **extra: object) -> str:
-        folder, name = posixpath.split(key)
-        stem = name.split(".", 1)[0] if not name.startswith(".") else name
-        text = template.format(prefix=self.prefix.strip("/"), key=key, name=name, stem=stem, folder=folder, **extra)
+        text = template.format(prefix=self.prefix.strip("/"), **key_parts(key), **extra)
         derived = re.sub(r"/{2,}", "/", text).lstrip("/")
         if derived == key:
             raise ConfigError("thumbnail template", template, f"it names the original {key!r}; add a prefix or suffix")
@@ -143,18 +170,18 @@ class DerivedKeys:
 
     def _patterns(self) -> list[re.Pattern[str]]:
         patterns = []
-        for template in (self.thumbnail, self.frame, self.manifest):
+        for template in (self.thumbnail, self._frame("hq"), self._frame("lq"), self.manifest):
             parts = []
             for literal, name, _spec, _ in string.Formatter().parse(template):
                 parts.append(re.escape(literal))
                 if name == "prefix":
                     parts.append(re.escape(self.prefix.strip("/")))
-                elif name == "index":
+                elif name in ("index", "n"):
                     parts.append(r"\d+")
                 elif name == "quality":
                     parts.append("(?:hq|lq)")
                 elif name:
-                    parts.append(".+")
+                    parts.append(".*" if name in ("dir", "folder", "ext") else ".+")
             pattern = re.sub(r"/{2,}", "/", "".join(parts)).lstrip("/")
             patterns.append(re.compile(pattern))
         return patterns

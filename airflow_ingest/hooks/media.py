@@ -28,7 +28,7 @@ import secrets
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +40,8 @@ from urllib.parse import quote
 from airflow_ingest.core.errors import ConfigError, StorageError
 from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.plan import ManifestBuilder
+from airflow_ingest.core.platforms import FactsWindow, ProbedManifests, manifest_builder, parse_target
 from airflow_ingest.core.probe import MediaInfo, ProbeError, parse_ffprobe, probe_with, run_ffprobe
 from airflow_ingest.core.thumbnails import THUMBNAIL_MIME, DerivedKeys, extract_frames, make_thumbnail
 from airflow_ingest.core.urls import Scheme, Source, scheme_of
@@ -563,6 +565,19 @@ class RangeProxy:
 # -- the probe cache ------------------------------------------------------------------------------------------
 
 
+def per_file_failure(error: BaseException) -> tuple[str, bool]:
+    """What one file's failure becomes in its result: the reason, and whether a later run may succeed.
+
+    A refused or missing read says so itself; a file that is not what its name says (or a template that
+    names the original) will fail the same way again; anything unexpected is worth another try.
+    """
+    if isinstance(error, ReadFailure):
+        return str(error), error.retryable
+    if isinstance(error, (ProbeError, ConfigError)):
+        return str(error), False
+    return f"unexpected {type(error).__name__}: {error}", True
+
+
 @dataclass(frozen=True, slots=True)
 class Probed:
     """One object's probe: its facts, or why there are none (``retryable``: a later run may succeed)."""
@@ -688,13 +703,9 @@ class _Prober:
                 return Probed(obj, parse_ffprobe(document, size=obj.size, key=obj.key), bytes_fetched=fetched)
             probe = probe_with(fetch, obj.size, obj.key, first=self.first)
             return Probed(obj, probe.info, bytes_fetched=fetched)
-        except ReadFailure as error:
-            return Probed(obj, None, failure=str(error), retryable=error.retryable, bytes_fetched=fetched)
-        except ProbeError as error:
-            return Probed(obj, None, failure=str(error), bytes_fetched=fetched)
         except Exception as error:  # one bad file must not end the run; the report shows it
-            reason = f"unexpected {type(error).__name__}: {error}"
-            return Probed(obj, None, failure=reason, retryable=True, bytes_fetched=fetched)
+            reason, retryable = per_file_failure(error)
+            return Probed(obj, None, failure=reason, retryable=retryable, bytes_fetched=fetched)
 
 
 def probe_objects(
@@ -845,51 +856,58 @@ def make_thumbnails(
     An image is read whole (a thumbnail needs every pixel); a video gives its first frame through ffmpeg.
     DICOM, NIfTI and PDF get a failure result: Darwin's read-only mode takes none of them directly.
     """
-    keys = keys or DerivedKeys()
+    chosen = keys or DerivedKeys()
     with RangeProxy() as proxy:
+        yield from bounded_map(
+            lambda obj: thumbnail_one(obj, store, chosen, proxy, video_access=video_access, ffmpeg=ffmpeg),
+            objects,
+            workers,
+        )
 
-        def one(obj: StoredObject) -> ThumbnailResult:
-            fetched = 0
-            writer = _Writer(store, obj)
-            try:
-                key = keys.thumbnail_key(obj.key)
-                if writer.current(key):
-                    return ThumbnailResult(obj, key, reused=True)
-                kind = media_kind(obj.key)
-                if kind in (MediaKind.PDF, MediaKind.DICOM, MediaKind.NIFTI):
-                    raise ProbeError(
-                        f"no thumbnail for a {kind.value}: Darwin's read-only mode takes images and videos"
-                    )
-                if kind is not MediaKind.VIDEO:  # an image, or a suffix Darwin does not list (.gif): Pillow decides
-                    data = store.read_all(obj.container, obj.key)
-                    fetched = len(data)
-                    thumb = make_thumbnail(data)
-                else:
-                    source = _video_source(store, proxy, obj, video_access)
-                    with tempfile.TemporaryDirectory(prefix="airflow-ingest-thumb-") as tmp:
-                        try:
-                            frames = extract_frames(source, Path(tmp), max_frames=1, ffmpeg=ffmpeg)
-                        finally:
-                            fetched = proxy.fetched(source) if source.startswith("http://127.0.0.1") else 0
-                        thumb = make_thumbnail(frames[0].hq)
-                writer.put(key, thumb.data, THUMBNAIL_MIME)
-                return ThumbnailResult(
-                    obj,
-                    key,
-                    width=thumb.width,
-                    height=thumb.height,
-                    bytes_fetched=fetched,
-                    bytes_written=writer.written,
-                )
-            except ReadFailure as error:
-                return ThumbnailResult(obj, None, failure=str(error), retryable=error.retryable, bytes_fetched=fetched)
-            except (ProbeError, ConfigError) as error:
-                return ThumbnailResult(obj, None, failure=str(error), bytes_fetched=fetched)
-            except Exception as error:  # one bad file must not end the run
-                reason = f"unexpected {type(error).__name__}: {error}"
-                return ThumbnailResult(obj, None, failure=reason, retryable=True, bytes_fetched=fetched)
 
-        yield from bounded_map(one, objects, workers)
+def thumbnail_one(
+    obj: StoredObject,
+    store: MediaStore,
+    keys: DerivedKeys,
+    proxy: RangeProxy,
+    *,
+    video_access: VideoAccess = "proxy",
+    ffmpeg: str = "ffmpeg",
+) -> ThumbnailResult:
+    """One object's thumbnail, written or reused (see :func:`make_thumbnails`); never raises for the object."""
+    fetched = 0
+    writer = _Writer(store, obj)
+    try:
+        key = keys.thumbnail_key(obj.key)
+        if writer.current(key):
+            return ThumbnailResult(obj, key, reused=True)
+        kind = media_kind(obj.key)
+        if kind in (MediaKind.PDF, MediaKind.DICOM, MediaKind.NIFTI):
+            raise ProbeError(f"no thumbnail for a {kind.value}: Darwin's read-only mode takes images and videos")
+        if kind is not MediaKind.VIDEO:  # an image, or a suffix Darwin does not list (.gif): Pillow decides
+            data = store.read_all(obj.container, obj.key)
+            fetched = len(data)
+            thumb = make_thumbnail(data)
+        else:
+            source = _video_source(store, proxy, obj, video_access)
+            with tempfile.TemporaryDirectory(prefix="airflow-ingest-thumb-") as tmp:
+                try:
+                    frames = extract_frames(source, Path(tmp), max_frames=1, ffmpeg=ffmpeg)
+                finally:
+                    fetched = proxy.fetched(source) if source.startswith("http://127.0.0.1") else 0
+                thumb = make_thumbnail(frames[0].hq)
+        writer.put(key, thumb.data, THUMBNAIL_MIME)
+        return ThumbnailResult(
+            obj,
+            key,
+            width=thumb.width,
+            height=thumb.height,
+            bytes_fetched=fetched,
+            bytes_written=writer.written,
+        )
+    except Exception as error:  # one bad file must not end the run
+        reason, retryable = per_file_failure(error)
+        return ThumbnailResult(obj, None, failure=reason, retryable=retryable, bytes_fetched=fetched)
 
 
 def make_video_frames(
@@ -910,68 +928,288 @@ def make_video_frames(
     ``max_frames`` frames (sampled at ``fps`` when given); ``truncated`` says when the cap cut the video.
     ffmpeg decodes on the CPU, hence one worker by default.
     """
-    keys = keys or DerivedKeys()
+    chosen = keys or DerivedKeys()
     if max_frames < 1:
         raise ConfigError("max_frames", max_frames, "extract at least one frame")
     with RangeProxy() as proxy:
 
         def one(obj: StoredObject) -> VideoFrames:
-            fetched = 0
-            writer = _Writer(store, obj)
-            try:
-                manifest_key = keys.manifest_key(obj.key)
-                if writer.current(manifest_key):
-                    manifest = json.loads(store.read_all(obj.container, manifest_key))
-                    sections = tuple(Section.from_json(s) for s in manifest["sections"])
-                    return VideoFrames(
-                        obj, manifest["thumbnail"], sections, reused=True, truncated=bool(manifest["truncated"])
-                    )
-                if media_kind(obj.key) is not MediaKind.VIDEO:
-                    raise ProbeError("frame sets are for videos")
-                source = _video_source(store, proxy, obj, video_access)
-                with tempfile.TemporaryDirectory(prefix="airflow-ingest-frames-") as tmp:
-                    try:
-                        # one frame past the cap tells whether the cap cut the video
-                        frames = extract_frames(source, Path(tmp), max_frames=max_frames + 1, fps=fps, ffmpeg=ffmpeg)
-                    finally:
-                        fetched = proxy.fetched(source) if source.startswith("http://127.0.0.1") else 0
-                    truncated = len(frames) > max_frames
-                    frames = frames[:max_frames]
-                    built = []
-                    for frame in frames:
-                        hq_key = keys.frame_key(obj.key, frame.index, "hq")
-                        lq_key = keys.frame_key(obj.key, frame.index, "lq")
-                        writer.put(hq_key, frame.hq.read_bytes(), "image/jpeg")
-                        writer.put(lq_key, frame.lq.read_bytes(), "image/jpeg")
-                        built.append(Section(frame.index, frame.width, frame.height, hq_key, lq_key))
-                    thumb = make_thumbnail(frames[0].hq)
-                thumbnail_key = keys.thumbnail_key(obj.key)
-                writer.put(thumbnail_key, thumb.data, THUMBNAIL_MIME)
-                manifest_doc = {
-                    "source": obj.key,
-                    "etag": obj.etag,
-                    "thumbnail": thumbnail_key,
-                    "truncated": truncated,
-                    "sections": [s.to_json() for s in built],
-                }
-                writer.put(manifest_key, json.dumps(manifest_doc).encode(), "application/json")
-                return VideoFrames(
-                    obj,
-                    thumbnail_key,
-                    tuple(built),
-                    truncated=truncated,
-                    bytes_fetched=fetched,
-                    bytes_written=writer.written,
-                )
-            except ReadFailure as error:
-                return VideoFrames(obj, None, failure=str(error), retryable=error.retryable, bytes_fetched=fetched)
-            except (ProbeError, ConfigError) as error:
-                return VideoFrames(obj, None, failure=str(error), bytes_fetched=fetched)
-            except Exception as error:  # one bad file must not end the run
-                reason = f"unexpected {type(error).__name__}: {error}"
-                return VideoFrames(obj, None, failure=reason, retryable=True, bytes_fetched=fetched)
+            return frames_one(
+                obj, store, chosen, proxy, max_frames=max_frames, fps=fps, video_access=video_access, ffmpeg=ffmpeg
+            )
 
         yield from bounded_map(one, objects, workers)
+
+
+def frames_one(
+    obj: StoredObject,
+    store: MediaStore,
+    keys: DerivedKeys,
+    proxy: RangeProxy,
+    *,
+    max_frames: int = 1000,
+    fps: float | None = None,
+    video_access: VideoAccess = "proxy",
+    ffmpeg: str = "ffmpeg",
+) -> VideoFrames:
+    """One video's frame sets (see :func:`make_video_frames`); never raises for the object."""
+    fetched = 0
+    writer = _Writer(store, obj)
+    try:
+        manifest_key = keys.manifest_key(obj.key)
+        if writer.current(manifest_key):
+            manifest = json.loads(store.read_all(obj.container, manifest_key))
+            sections = tuple(Section.from_json(s) for s in manifest["sections"])
+            return VideoFrames(obj, manifest["thumbnail"], sections, reused=True, truncated=bool(manifest["truncated"]))
+        if media_kind(obj.key) is not MediaKind.VIDEO:
+            raise ProbeError("frame sets are for videos")
+        source = _video_source(store, proxy, obj, video_access)
+        with tempfile.TemporaryDirectory(prefix="airflow-ingest-frames-") as tmp:
+            try:
+                # one frame past the cap tells whether the cap cut the video
+                frames = extract_frames(source, Path(tmp), max_frames=max_frames + 1, fps=fps, ffmpeg=ffmpeg)
+            finally:
+                fetched = proxy.fetched(source) if source.startswith("http://127.0.0.1") else 0
+            truncated = len(frames) > max_frames
+            frames = frames[:max_frames]
+            built = []
+            for frame in frames:
+                hq_key = keys.frame_key(obj.key, frame.index, "hq")
+                lq_key = keys.frame_key(obj.key, frame.index, "lq")
+                writer.put(hq_key, frame.hq.read_bytes(), "image/jpeg")
+                writer.put(lq_key, frame.lq.read_bytes(), "image/jpeg")
+                built.append(Section(frame.index, frame.width, frame.height, hq_key, lq_key))
+            thumb = make_thumbnail(frames[0].hq)
+        thumbnail_key = keys.thumbnail_key(obj.key)
+        writer.put(thumbnail_key, thumb.data, THUMBNAIL_MIME)
+        manifest_doc = {
+            "source": obj.key,
+            "etag": obj.etag,
+            "thumbnail": thumbnail_key,
+            "truncated": truncated,
+            "sections": [s.to_json() for s in built],
+        }
+        writer.put(manifest_key, json.dumps(manifest_doc).encode(), "application/json")
+        return VideoFrames(
+            obj,
+            thumbnail_key,
+            tuple(built),
+            truncated=truncated,
+            bytes_fetched=fetched,
+            bytes_written=writer.written,
+        )
+    except Exception as error:  # one bad file must not end the run
+        reason, retryable = per_file_failure(error)
+        return VideoFrames(obj, None, failure=reason, retryable=retryable, bytes_fetched=fetched)
+
+
+# -- the plan's media stage -----------------------------------------------------------------------------------
+
+
+def default_cache_folder(source: Source) -> Path:
+    """Where a source's probe cache lives: ``$AIRFLOW_HOME/airflow-ingest/probe-cache/{scheme}/{container}``.
+
+    Local on purpose: the cache is read once per run and appended to as objects are probed, which object
+    storage does badly (no append); keyed by url and etag, it is correct on any worker, and a worker without
+    it only probes again. One folder per container keeps each run's load to its own bucket's entries.
+    """
+    home = Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+    container = source.container.replace("/", "_") or "_"
+    return home / "airflow-ingest" / "probe-cache" / source.scheme.value / container
+
+
+@dataclass(slots=True)
+class MediaStats:
+    """What the media stage did, for logs and the plan summary."""
+
+    probed: int = 0
+    cached: int = 0
+    failed: int = 0
+    bytes_fetched: int = 0
+    thumbnails: int = 0
+    frame_sets: int = 0
+    derived_dropped: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class MediaStage:
+    """Probe (and with ``thumbnails``, make thumbnails and frame sets for) objects on their way into the plan.
+
+    ``stage(objects)`` yields the same objects in the same order, each after its facts are in ``window`` (see
+    :class:`~airflow_ingest.core.platforms.FactsWindow`); a bounded number are in flight on ``workers``
+    threads. Nothing here raises for one object: a failed probe or thumbnail becomes the object's ``failure``
+    fact (Darwin read-only skips the item with it; Encord leaves the metadata out). With ``thumbnails``, objects
+    that the key templates say are derived files (our own thumbnails and frames) are dropped from the stream
+    and counted, so a run over a bucket holding them does not register them as images.
+    """
+
+    def __init__(
+        self,
+        store: MediaStore,
+        window: FactsWindow,
+        *,
+        cache: ProbeCache | None = None,
+        thumbnails: DerivedKeys | None = None,
+        workers: int = 4,
+        max_frames: int = 1000,
+        frame_fps: float | None = None,
+        video_access: VideoAccess = "proxy",
+    ) -> None:
+        if max_frames < 1:
+            raise ConfigError("max_frames", max_frames, "extract at least one frame")
+        if workers < 1:
+            raise ConfigError("probe_workers", workers, "use 1 or more threads")
+        self.store = store
+        self.window = window
+        self.cache = cache
+        self.keys = thumbnails
+        self.workers = workers
+        self.max_frames = max_frames
+        self.frame_fps = frame_fps
+        self.video_access = video_access
+        self.stats = MediaStats()
+
+    def __call__(self, objects: Iterable[StoredObject]) -> Iterator[StoredObject]:
+        with RangeProxy() as proxy:
+            prober = _Prober(self.store, proxy, 16384, self.video_access, "ffprobe")
+
+            def one(obj: StoredObject) -> tuple[StoredObject, Probed | None, ThumbnailResult | VideoFrames | None]:
+                kind = media_kind(obj.key)
+                if kind is None:  # the plan skips it with its reason; nothing to probe
+                    return obj, None, None
+                probed = (self.cache.get(obj) if self.cache is not None else None) or prober(obj)
+                made: ThumbnailResult | VideoFrames | None = None
+                if self.keys is not None and probed.ok and kind in (MediaKind.IMAGE, MediaKind.VIDEO):
+                    if kind is MediaKind.VIDEO:
+                        made = frames_one(
+                            obj,
+                            self.store,
+                            self.keys,
+                            proxy,
+                            max_frames=self.max_frames,
+                            fps=self.frame_fps,
+                            video_access=self.video_access,
+                        )
+                    else:
+                        made = thumbnail_one(obj, self.store, self.keys, proxy, video_access=self.video_access)
+                return obj, probed, made
+
+            for obj, probed, made in bounded_map(one, self._without_derived(objects), self.workers):
+                if probed is not None:
+                    self._record(probed, made)
+                yield obj
+
+    def _without_derived(self, objects: Iterable[StoredObject]) -> Iterator[StoredObject]:
+        keys = self.keys
+        for obj in objects:
+            if keys is not None and keys.owns(obj.key):
+                self.stats.derived_dropped += 1
+                continue
+            yield obj
+
+    def _record(self, probed: Probed, made: ThumbnailResult | VideoFrames | None) -> None:
+        stats = self.stats
+        stats.probed += 1
+        stats.cached += probed.cached
+        stats.bytes_fetched += probed.bytes_fetched
+        if self.cache is not None:
+            self.cache.put(probed)
+        facts = media_facts(probed, made)
+        if "failure" in facts:
+            stats.failed += 1
+        elif isinstance(made, VideoFrames):
+            stats.frame_sets += 1
+        elif made is not None:
+            stats.thumbnails += 1
+        self.window.add(probed.obj, facts)
+
+
+def plan_media(
+    platform: str,
+    target: Mapping[str, Any],
+    source: Source,
+    objects: Iterable[StoredObject],
+    *,
+    conn_id: str | None = None,
+    thumbnails: bool = False,
+    cache_folder: str | Path | None = None,
+    workers: int = 4,
+    max_frames: int = 1000,
+) -> tuple[ManifestBuilder, Iterator[StoredObject], MediaStage]:
+    """The builder and object stream for a plan with probing on: what the CLI and the plan operator share.
+
+    ``thumbnails`` (V7 Darwin read-only only) also writes thumbnails and frame sets where ``target["keys"]``
+    says (templates left unset write under ``thumbnails/``). The probe cache is ``cache_folder``, else
+    :func:`default_cache_folder`. Raises :class:`ConfigError` for options that cannot work together.
+    """
+    from airflow_ingest.core.darwin import DarwinTarget
+
+    parsed = parse_target(platform, target)
+    keys: DerivedKeys | None = None
+    if thumbnails:
+        if not isinstance(parsed, DarwinTarget) or not parsed.readonly:
+            raise ConfigError("thumbnails", True, "thumbnails are for V7 Darwin read-only registration (readonly)")
+        try:
+            keys = parsed.keys.derived(generate=True)
+        except ConfigError as error:
+            raise ConfigError("keys", parsed.keys.model_dump(exclude_none=True), str(error)) from None
+    window = FactsWindow()
+    builder = ProbedManifests(manifest_builder(platform, target, window), window)
+    folder = Path(cache_folder) if cache_folder else default_cache_folder(source)
+    stage = MediaStage(
+        media_store_for(source, conn_id),
+        window,
+        cache=ProbeCache(folder),
+        thumbnails=keys,
+        workers=workers,
+        max_frames=max_frames,
+    )
+    return builder, stage(objects), stage
+
+
+def media_facts(probed: Probed, made: ThumbnailResult | VideoFrames | None = None) -> dict[str, Any]:
+    """The facts the manifests read (see :data:`airflow_ingest.core.darwin.MediaFacts`) from a probe and the
+    files made for it."""
+    info = probed.info
+    if info is None:
+        return {"failure": f"could not be probed: {probed.failure}"}
+    facts: dict[str, Any] = {"mime": info.mime}
+    shown = info.display_size
+    if shown is not None:
+        facts["width"], facts["height"] = shown
+    for name in ("frames", "fps"):
+        value = getattr(info, name)
+        if value:
+            facts[name] = value
+    if info.dicom is not None:
+        facts["dicom"] = info.dicom
+    try:
+        if info.kind is MediaKind.IMAGE:
+            facts["image_metadata"] = info.encord_image_metadata()
+        elif info.kind is MediaKind.VIDEO:
+            facts["video_metadata"] = info.encord_video_metadata()
+    except ProbeError:
+        pass  # Encord goes without; Darwin finds width/height missing and says so
+    if made is not None:
+        if not made.ok:
+            facts["failure"] = f"no thumbnail: {made.failure}"
+        elif isinstance(made, VideoFrames):
+            facts["thumbnail"] = made.thumbnail_key
+            facts["sections"] = [
+                {
+                    "section_index": s.index,
+                    "height": s.height,
+                    "width": s.width,
+                    "storage_hq_key": s.hq_key,
+                    "storage_lq_key": s.lq_key,
+                }
+                for s in made.sections
+            ]
+        else:
+            facts["thumbnail"] = made.key
+    return facts
 
 
 def _video_source(store: MediaStore, proxy: RangeProxy, obj: StoredObject, access: VideoAccess) -> str:
@@ -994,6 +1232,8 @@ __all__ = [
     "AzureMediaStore",
     "GCSMediaStore",
     "LocalMediaStore",
+    "MediaStage",
+    "MediaStats",
     "MediaStore",
     "ProbeCache",
     "Probed",
@@ -1004,8 +1244,13 @@ __all__ = [
     "ThumbnailResult",
     "VideoFrames",
     "bounded_map",
+    "default_cache_folder",
+    "frames_one",
     "make_thumbnails",
     "make_video_frames",
+    "media_facts",
     "media_store_for",
+    "plan_media",
     "probe_objects",
+    "thumbnail_one",
 ]

@@ -36,7 +36,8 @@ class DarwinRegisterOperator(BatchRegisterOperator):
     :param run_dir: the planned run folder. (templated)
     :param batches: ``[first, last]``: map over the plan task's return value. (templated)
     :param darwin_conn_id: the ``darwin`` connection. (templated)
-    :param readonly: use ``register_existing_readonly`` (read-only storage).
+    :param readonly: use ``register_existing_readonly`` (read-only storage); by default what the plan's target
+        says, since the manifests were written for one endpoint or the other.
     :param max_attempts: attempts per request on 429, 5xx and timeouts (default: the connection's, else 8).
     :param wait_initial: first backoff step in seconds (default: the connection's, else 2).
     :param wait_max: longest wait between attempts and cap on Retry-After (default: the connection's, else 120).
@@ -51,7 +52,7 @@ class DarwinRegisterOperator(BatchRegisterOperator):
         self,
         *,
         darwin_conn_id: str = "darwin_default",
-        readonly: bool = False,
+        readonly: bool | None = None,
         max_attempts: int | None = None,
         wait_initial: float | None = None,
         wait_max: float | None = None,
@@ -83,6 +84,7 @@ class DarwinRegisterOperator(BatchRegisterOperator):
         if slug and not self.dataset_url:
             self.dataset_url = self.hook.dataset_url(str(slug))
         try:
-            return register_batch(self.hook, manifest.read_text(encoding="utf-8"), readonly=self.readonly)
+            readonly = self.readonly if self.readonly is not None else bool(self.plan.target.get("readonly"))
+            return register_batch(self.hook, manifest.read_text(encoding="utf-8"), readonly=readonly)
         except PlatformAuthError as error:
             raise AirflowFailException(str(error)) from None

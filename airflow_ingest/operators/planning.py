@@ -44,6 +44,12 @@ class PlanBatchesOperator(BaseOperator):
     :param max_bytes: bytes of referenced objects per batch; the platform's default when not given. (templated)
     :param register_tasks: at most this many ranges of batches are returned, one per mapped register task.
         (templated)
+    :param probe: read each new file's header (the ``media`` extra; ffprobe for videos): Darwin read-only
+        width/height, Encord imageMetadata/videoMetadata, DICOM slices in header order. (templated)
+    :param thumbnails: V7 Darwin read-only only: also write thumbnails and video frames to the bucket where the
+        target's ``keys`` templates say, and reference them. Implies ``probe``. (templated)
+    :param probe_cache: the probe cache folder on the worker (default ``$AIRFLOW_HOME/airflow-ingest/probe-cache``).
+        (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -57,6 +63,9 @@ class PlanBatchesOperator(BaseOperator):
         "sync_name",
         "on_change",
         "register_tasks",
+        "probe",
+        "thumbnails",
+        "probe_cache",
     )
     ui_color = "#fdf6e3"
 
@@ -73,6 +82,9 @@ class PlanBatchesOperator(BaseOperator):
         sync_name: str | None = None,
         on_change: str = "report",
         register_tasks: int | str = REGISTER_TASKS,
+        probe: bool | str = False,
+        thumbnails: bool | str = False,
+        probe_cache: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -86,6 +98,9 @@ class PlanBatchesOperator(BaseOperator):
         self.sync_name = sync_name
         self.on_change = on_change
         self.register_tasks = register_tasks
+        self.probe = probe
+        self.thumbnails = thumbnails
+        self.probe_cache = probe_cache
 
     def execute(self, context: Context) -> list[list[int]]:
         objects_path = ObjectStoragePath(self.objects_path)
@@ -111,6 +126,7 @@ class PlanBatchesOperator(BaseOperator):
                 try:
                     name = self.sync_name or default_sync_name(self.platform, target, source)
                     store = LedgerStore(self.state, name)
+                    store.ensure_writable()  # now, not in the commit task after everything was sent
                     objects, selection = select(
                         objects,
                         store.entries(),
@@ -120,7 +136,28 @@ class PlanBatchesOperator(BaseOperator):
                     )
                 except (LedgerError, ValueError) as error:
                     raise AirflowFailException(f"ledger: {error}") from None
-            plan = make_plan(objects, builder, limits, path_opener(base), layout=layout, prefix=source.prefix)
+            stage = None
+            if flag(self.probe) or flag(self.thumbnails):
+                from airflow_ingest.hooks.media import plan_media  # Pillow, pydicom: only when asked
+
+                try:
+                    builder, objects, stage = plan_media(
+                        self.platform,
+                        target,
+                        source,
+                        objects,
+                        conn_id=listing.get("conn_id"),
+                        thumbnails=flag(self.thumbnails),
+                        cache_folder=self.probe_cache or None,
+                    )
+                except (ConfigError, StorageError) as error:
+                    raise AirflowFailException(str(error)) from None
+            try:  # the ledger is read as the plan streams: a damaged file shows up here too
+                plan = make_plan(objects, builder, limits, path_opener(base), layout=layout, prefix=source.prefix)
+            except LedgerError as error:
+                raise AirflowFailException(f"ledger: {error}") from None
+        if stage is not None:
+            self.log.info("Media: %s (facts held at most: %d)", stage.stats.to_json(), stage.window.peak)
         if selection is not None:
             self.log.info("Ledger selection: %s", selection.counts)
             for url in selection.changed[:20]:
@@ -153,11 +190,19 @@ class PlanBatchesOperator(BaseOperator):
                 "skipped": plan.skipped_count,
                 "batches": len(plan.batches),
                 "selection": selection.counts if selection else None,
+                "media": stage.stats.to_json() if stage is not None else None,
             },
         )
         ranges = batch_ranges(len(plan.batches), tasks)
         self.log.info("%d batches shared among %d register tasks: %s", len(plan.batches), len(ranges), ranges[:4])
         return ranges
+
+
+def flag(value: bool | str | None) -> bool:
+    """A boolean argument that may arrive as a rendered template ("True", "false", "")."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
 
 
 def register_width(value: int | str | None) -> int:

@@ -39,7 +39,8 @@ class RedBrickRegisterOperator(BatchRegisterOperator):
     :param batches: ``[first, last]``: map over the plan task's return value. (templated)
     :param redbrick_conn_id: the ``redbrick`` connection. (templated)
     :param project_id: the project's UUID; empty takes the connection's ``extra.project_id``. (templated)
-    :param storage_id: the storage method the items paths refer to, as planned. (templated)
+    :param storage_id: the storage method the items paths refer to; by default the one the plan's target
+        names (the items lists were written for it). (templated)
     :param validation_budget: validation calls allowed to find the bad tasks of a batch RedBrick refuses.
     :param max_attempts: attempts per request on 429, 5xx and timeouts (default: the connection's, else 6).
     :param wait_initial: first backoff step in seconds (default: the connection's, else 1).
@@ -59,7 +60,7 @@ class RedBrickRegisterOperator(BatchRegisterOperator):
     def __init__(
         self,
         *,
-        storage_id: str,
+        storage_id: str | None = None,
         redbrick_conn_id: str = "redbrick_default",
         project_id: str | None = None,
         validation_budget: int = VALIDATION_BUDGET,
@@ -101,7 +102,7 @@ class RedBrickRegisterOperator(BatchRegisterOperator):
                 self.hook,
                 manifest.read_text(encoding="utf-8"),
                 self.project_id,
-                self.storage_id,
+                self.storage_id or str(self.plan.target.get("storage_id") or ""),
                 item_ids=item_ids,
                 validation_budget=self.validation_budget,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
+from fastapi.responses import Response
 
 
 class Controllable(Protocol):
@@ -33,3 +34,21 @@ def add_control_routes(app: FastAPI, state: Controllable) -> None:
     @app.get("/_fake/state")
     def snapshot() -> Any:
         return state.snapshot()
+
+
+class BrokenAnswer(Response):
+    """An answer that breaks off mid-body: the connection is cut as a reset would cut it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"status": "PEN', "more_body": True})
+        raise ConnectionResetError("injected reset")

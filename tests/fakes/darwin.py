@@ -5,6 +5,10 @@ What it enforces (from V7's registration guide and API reference):
 - ``register_existing`` bodies (single-file items or multi-slot ``slots`` items): unknown or missing fields, an
   empty item list or more than 100 items, non-DICOM files sharing a slot,
   an unknown ``type``, a ``storage_key`` starting with ``/``, ``fps`` on a non-video: 400.
+- ``register_existing_readonly`` bodies: the same, plus ``width``/``height``/``storage_thumbnail_key`` on every
+  image and ``sections[]`` (``section_index`` 1..n, ``height``, ``width``, ``storage_hq_key``, ``storage_lq_key``)
+  on every video; ``fps`` refused. With ``configure(bucket={"endpoint_url", "bucket"})`` every referenced
+  thumbnail and frame key is HEAD-checked with boto3; a missing one blocks the item (``FILE_NOT_FOUND``).
 - Unknown dataset: 404. Unknown storage connection: 400.
 - More requests than ``rpm`` in a sliding minute: 429 with ``Retry-After``.
 - A (path, name) already in the dataset comes back in ``blocked_items`` with ``ALREADY_EXISTS``; names
@@ -13,7 +17,8 @@ What it enforces (from V7's registration guide and API reference):
 Control (no auth, for tests and the demo): ``POST /_fake/configure``, ``POST /_fake/reset``,
 ``GET /_fake/state``. Faults are scripted per request: ``{"status": 500}``, ``{"status": 429,
 "retry_after": 1}``, ``{"delay": 3}`` (slow answer), ``{"status": 500, "after_commit": true}`` (register,
-then answer 500 as a lost response would look). The setting ``latency_ms`` delays every registration
+then answer 500 as a lost response would look), ``{"malformed": true}`` and ``{"reset": true}`` (register,
+then cut the answer off mid-JSON or reset the connection mid-body). The setting ``latency_ms`` delays every registration
 by that much, as the round trip to V7 over the internet would (for benchmarks); a reset sets it back to 0.
 
 Run on its own: ``python -m tests.fakes.darwin --port 8765 --api-key KEY --team demo-team``.
@@ -30,14 +35,15 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tests.fakes.control import add_control_routes
+from tests.fakes.control import BrokenAnswer, add_control_routes
 
 MAX_ITEMS = 100
 
@@ -57,6 +63,17 @@ class RegisterSlot(_Strict):
     extract_views: Literal["true", "false"] | None = None
 
 
+_Item = TypeVar("_Item", "RegisterItem", "ReadonlyItem")
+
+
+def _one_shape(item: _Item) -> _Item:
+    """V7's rule for both endpoints: a single file (type and storage_key) or slots, never both or neither."""
+    single = item.type is not None and item.storage_key is not None
+    if single == (item.slots is not None) or (item.slots is not None and (item.type or item.storage_key)):
+        raise ValueError("an item has either type and storage_key, or slots")
+    return item
+
+
 class RegisterItem(_Strict):
     """A single-file item (``type`` + ``storage_key``) or a multi-slot one (``slots``), never both."""
 
@@ -70,10 +87,7 @@ class RegisterItem(_Strict):
 
     @model_validator(mode="after")
     def _one_shape(self) -> RegisterItem:
-        single = self.type is not None and self.storage_key is not None
-        if single == (self.slots is not None) or (self.slots is not None and (self.type or self.storage_key)):
-            raise ValueError("an item has either type and storage_key, or slots")
-        return self
+        return _one_shape(self)
 
     def files(self) -> list[RegisterSlot]:
         if self.slots is not None:
@@ -82,8 +96,90 @@ class RegisterItem(_Strict):
         return [RegisterSlot.model_validate({**one, "fps": self.fps, "extract_views": self.extract_views})]
 
 
+class ReadonlySection(_Strict):
+    section_index: int = Field(ge=1)
+    height: int = Field(gt=0)
+    width: int = Field(gt=0)
+    storage_hq_key: str = Field(min_length=1)
+    storage_lq_key: str = Field(min_length=1)
+
+
+class _ReadonlyFile(_Strict):
+    """What ``register_existing_readonly`` takes about one file: V7 reads nothing itself, so the size, the
+    thumbnail and (videos) the frame sections are required; ``fps`` is refused (``native_fps`` says the rate)."""
+
+    storage_thumbnail_key: str | None = None
+    height: int | None = Field(default=None, gt=0)
+    width: int | None = Field(default=None, gt=0)
+    native_fps: float | None = Field(default=None, gt=0)
+    sections: list[ReadonlySection] | None = Field(default=None, min_length=1)
+
+    def problem(self, kind: str | None) -> str | None:
+        if not self.storage_thumbnail_key:
+            return "storage_thumbnail_key is required for read-only items"
+        if kind == "video":
+            if not self.sections:
+                return "a read-only video needs sections (its extracted frames)"
+            if [s.section_index for s in self.sections] != list(range(1, len(self.sections) + 1)):
+                return "section_index must count 1, 2, 3, ... in order"
+        elif kind in ("image", "pdf"):
+            if self.width is None or self.height is None:
+                return "width and height are required for read-only images"
+            if self.sections is not None or self.native_fps is not None:
+                return "sections and native_fps are only valid for videos"
+        else:
+            return f"type {kind!r} cannot be registered read-only"
+        return None
+
+    def referenced_keys(self) -> list[str]:
+        found = [self.storage_thumbnail_key] if self.storage_thumbnail_key else []
+        for section in self.sections or []:
+            found += [section.storage_hq_key, section.storage_lq_key]
+        return found
+
+
+class ReadonlySlot(_ReadonlyFile):
+    slot_name: str = Field(min_length=1)
+    type: Literal["image", "video", "pdf", "dicom"]
+    storage_key: str = Field(min_length=1)
+    file_name: str = Field(min_length=1)
+
+
+class ReadonlyItem(_ReadonlyFile):
+    path: str = "/"
+    name: str = Field(min_length=1)
+    type: Literal["image", "video", "pdf", "dicom"] | None = None
+    storage_key: str | None = Field(default=None, min_length=1)
+    slots: list[ReadonlySlot] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> ReadonlyItem:
+        return _one_shape(self)
+
+    def files(self) -> list[RegisterSlot]:
+        if self.slots is not None:
+            return [RegisterSlot.model_validate(s.model_dump(include=_SLOT_FIELDS)) for s in self.slots]
+        one = {"slot_name": "0", "file_name": self.name, "storage_key": self.storage_key, "type": self.type}
+        return [RegisterSlot.model_validate(one)]
+
+    def readonly_files(self) -> list[tuple[str | None, _ReadonlyFile]]:
+        if self.slots is not None:
+            return [(s.type, s) for s in self.slots]
+        return [(self.type, self)]
+
+
+_SLOT_FIELDS = {"slot_name", "type", "storage_key", "file_name"}
+
+
 class RegisterBody(_Strict):
     items: list[RegisterItem] = Field(min_length=1)
+    dataset_slug: str = Field(min_length=1)
+    storage_slug: str = Field(min_length=1)
+    options: dict[str, bool] | None = None
+
+
+class ReadonlyBody(_Strict):
+    items: list[ReadonlyItem] = Field(min_length=1)
     dataset_slug: str = Field(min_length=1)
     storage_slug: str = Field(min_length=1)
     options: dict[str, bool] | None = None
@@ -98,6 +194,8 @@ class FakeDarwinState:
     rpm: int | None = None
     latency_ms: float = 0.0
     block: dict[str, str] = field(default_factory=dict)
+    bucket: dict[str, str] | None = None
+    """``{"endpoint_url", "bucket"}``: where read-only items' thumbnail and frame keys must exist (HEAD)."""
     faults: deque[dict[str, Any]] = field(default_factory=deque)
     registered: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -115,6 +213,8 @@ class FakeDarwinState:
                     setattr(self, name, set(settings[name]))
             if "block" in settings:
                 self.block = dict(settings["block"])
+            if "bucket" in settings:
+                self.bucket = dict(settings["bucket"]) if settings["bucket"] else None
             if "faults" in settings:
                 self.faults = deque(settings["faults"])
 
@@ -125,6 +225,7 @@ class FakeDarwinState:
             self.window.clear()
             self.faults.clear()
             self.block.clear()
+            self.bucket = None
             self.rpm = None
             self.latency_ms = 0.0
 
@@ -169,13 +270,20 @@ def create_app(state: FakeDarwinState) -> FastAPI:
             await asyncio.sleep(state.latency_ms / 1000)
         return _register(state, team, request, raw, authorized)
 
+    @app.post("/api/v2/teams/{team}/items/register_existing_readonly")
+    async def register_existing_readonly(team: str, request: Request) -> Any:
+        raw = await request.body()
+        return await asyncio.to_thread(_register, state, team, request, raw, authorized, readonly=True)
+
     add_control_routes(app, state)
 
     return app
 
 
-def _register(state: FakeDarwinState, team: str, request: Request, raw: bytes, authorized: Any) -> Any:
-    log: dict[str, Any] = {"at": time.time(), "status": 200, "items": 0}
+def _register(
+    state: FakeDarwinState, team: str, request: Request, raw: bytes, authorized: Any, *, readonly: bool = False
+) -> Any:
+    log: dict[str, Any] = {"at": time.time(), "status": 200, "items": 0, "readonly": readonly}
     state.requests.append(log)
 
     def answer(response: JSONResponse) -> JSONResponse:
@@ -206,7 +314,7 @@ def _register(state: FakeDarwinState, team: str, request: Request, raw: bytes, a
         return answer(_error(int(status), "INJECTED", "injected fault", headers))
 
     try:
-        body = RegisterBody.model_validate(json.loads(raw))
+        body: RegisterBody | ReadonlyBody = (ReadonlyBody if readonly else RegisterBody).model_validate(json.loads(raw))
     except (ValueError, ValidationError) as error:
         detail = error.errors(include_url=False) if isinstance(error, ValidationError) else str(error)
         return answer(JSONResponse({"errors": {"code": "VALIDATION", "detail": detail}}, status_code=400))
@@ -214,7 +322,7 @@ def _register(state: FakeDarwinState, team: str, request: Request, raw: bytes, a
     if len(body.items) > MAX_ITEMS:
         return answer(_error(400, "TOO_MANY_ITEMS", f"at most {MAX_ITEMS} items per request"))
     for item in body.items:
-        problem = _item_problem(item)
+        problem = _item_problem(item) or (_readonly_problem(item) if isinstance(item, ReadonlyItem) else None)
         if problem:
             return answer(_error(400, "VALIDATION", f"{item.name}: {problem}"))
     if body.dataset_slug not in state.datasets:
@@ -222,12 +330,14 @@ def _register(state: FakeDarwinState, team: str, request: Request, raw: bytes, a
     if body.storage_slug not in state.storages:
         return answer(_error(400, "STORAGE_NOT_FOUND", f"storage {body.storage_slug!r} not found"))
 
+    missing = _missing_keys(state.bucket, body.items) if readonly else {}
     registered, blocked = [], []
     with state.lock:
         for item in body.items:
             key = (body.dataset_slug, item.path, item.name)
             slots = [f.model_dump(include={"slot_name", "file_name", "storage_key", "type"}) for f in item.files()]
             reason = "ALREADY_EXISTS" if key in state.registered else _blocked_reason(state.block, item.name)
+            reason = reason or missing.get(item.name)
             if reason:
                 blocked.append(
                     {"name": item.name, "path": item.path, "slots": [{**s, "reason": reason} for s in slots]}
@@ -236,15 +346,64 @@ def _register(state: FakeDarwinState, team: str, request: Request, raw: bytes, a
             ident = f"item-{next(state.ids)}"
             first = slots[0]
             state.registered[key] = {"id": ident, "storage_key": first["storage_key"], "type": first["type"]}
+            if isinstance(item, ReadonlyItem):
+                state.registered[key]["readonly"] = item.model_dump(exclude_none=True, exclude={"path", "name"})
             if len(slots) > 1:
                 state.registered[key]["slots"] = slots
             registered.append({"id": ident, "name": item.name, "path": item.path, "slots": slots})
     if status:
         return answer(_error(int(status), "INJECTED", "injected fault after commit"))
+    if fault.get("malformed"):  # committed, then an answer cut off mid-JSON
+        log["status"] = "malformed"
+        return Response(b'{"items": [{"id": "item-', media_type="application/json")
+    if fault.get("reset"):  # committed, then the connection is cut mid-answer
+        log["status"] = "reset"
+        return BrokenAnswer()
     return answer(JSONResponse({"items": registered, "blocked_items": blocked}))
 
 
-def _item_problem(item: RegisterItem) -> str | None:
+def _readonly_problem(item: ReadonlyItem) -> str | None:
+    for kind, described in item.readonly_files():
+        problem = described.problem(kind)
+        if problem:
+            return problem
+    return None
+
+
+def _missing_keys(bucket: dict[str, str] | None, items: Sequence[RegisterItem | ReadonlyItem]) -> dict[str, str]:
+    """Each item whose thumbnail or frame keys are not in the bucket, with V7's kind of reason (HEAD per key).
+
+    V7 reads these files from the customer's bucket and refuses an item whose files are not there.
+    """
+    if not bucket:
+        return {}
+    import boto3
+    from botocore.exceptions import ClientError
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=bucket["endpoint_url"],
+        region_name=bucket.get("region", "us-east-1"),
+        aws_access_key_id=bucket.get("access_key", "testing"),
+        aws_secret_access_key=bucket.get("secret_key", "testing"),
+    )
+    missing: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, ReadonlyItem):
+            continue
+        for _, described in item.readonly_files():
+            for key in described.referenced_keys():
+                try:
+                    client.head_object(Bucket=bucket["bucket"], Key=key)
+                except ClientError:
+                    missing[item.name] = f"FILE_NOT_FOUND: {key} is not in the storage bucket"
+                    break
+            if item.name in missing:
+                break
+    return missing
+
+
+def _item_problem(item: RegisterItem | ReadonlyItem) -> str | None:
     if not item.path.startswith("/"):
         return "path must start with /"
     files = item.files()

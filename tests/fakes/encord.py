@@ -56,7 +56,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tests.fakes.control import add_control_routes
+from tests.fakes.control import BrokenAnswer, add_control_routes
 from tests.harness import FakeService, free_port
 
 FOLDER = "11111111-2222-4333-8444-555555555555"
@@ -361,24 +361,6 @@ def _v1_error(status: int, message: str, headers: dict[str, str] | None = None) 
     return JSONResponse({"status": status, "response": [code], "payload": message}, status_code=status, headers=headers)
 
 
-class _Broken(Response):
-    """An answer that breaks off mid-body: the connection is cut as a reset would cut it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b'{"status": "PEN', "more_body": True})
-        raise ConnectionResetError("injected reset")
-
-
 Handler = Callable[[], Awaitable[Response]]
 
 
@@ -414,7 +396,7 @@ def create_app(state: FakeEncordState) -> FastAPI:
             return Response(b'{"status": 200, "resp', media_type="application/json")
         if fault.get("reset"):
             log["status"] = "reset"
-            return _Broken()
+            return BrokenAnswer()
         log["status"] = response.status_code
         return response
 
