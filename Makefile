@@ -31,11 +31,13 @@ $(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
 demo: install
 	$(BIN)/python -m tests.demo
 
+# Two workers (pytest-xdist; one per core here): most tests wait on servers and subprocesses, not the CPU.
+# A file's tests stay on one worker, so its module fixtures (a seeded bucket, an Airflow home) are made once.
 test: install $(AZURITE)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-fast: install $(AZURITE)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 # The real Airflow UI on dags/ (127.0.0.1:8080, or PORT=...) with moto S3 and the fake platforms, in the
 # background; `make down` stops it. See tests/stack.py.

@@ -18,14 +18,17 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from airflow_ingest.core.errors import ConfigError, IngestError
 from airflow_ingest.core.filters import Filters, parse_when
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome
-from airflow_ingest.core.plan import Plan
+from airflow_ingest.core.plan import ManifestBuilder, Plan
 from airflow_ingest.core.urls import parse_source
+
+if TYPE_CHECKING:
+    from airflow_ingest.hooks.media import MediaStage
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROBLEMS = 0, 1, 2, 3
@@ -112,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     encord.add_argument("--ignore-errors", action=argparse.BooleanOptionalAction, default=True)
     redbrick = sync.add_argument_group("RedBrick AI registration")
     redbrick.add_argument("--project-id", help="the project's id (default: the connection's extra.project_id)")
+
+    ledger = commands.add_parser("ledger", help="inspect or repair a sync's ledger")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    repair = ledger_commands.add_parser(
+        "repair", help="point HEAD.json at the newest intact ledger file, adding runs whose commits were lost"
+    )
+    repair.add_argument("--state", required=True, help="where ledgers live, as given to sync")
+    repair.add_argument("--sync-name", required=True, help="the ledger's folder under --state (errors name it)")
+    repair.add_argument("--ledger", help="adopt this ledger file (default: the newest that reads intact)")
+    repair.add_argument(
+        "--from-run", action="append", default=[], metavar="RUN_DIR", help="add what this run registered (repeatable)"
+    )
+    repair.add_argument("--allow-empty", action="store_true", help="start an empty ledger when no file is intact")
     return parser
 
 
@@ -139,6 +155,22 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     darwin.add_argument("--storage", help="name of V7's external storage connection")
     darwin.add_argument("--fps", type=float, help="frames per second to sample videos at")
     darwin.add_argument("--ignore-dicom-layout", action="store_true", help="keep DICOM slices in the order sent")
+    darwin.add_argument("--readonly", action="store_true", help="register_existing_readonly (read-only storage)")
+    media = parser.add_argument_group("media (the media extra; videos need ffmpeg)")
+    media.add_argument(
+        "--probe",
+        action="store_true",
+        help="read each file's header: Darwin read-only width/height, Encord imageMetadata/videoMetadata, "
+        "DICOM slice order from headers",
+    )
+    media.add_argument(
+        "--thumbnails",
+        action="store_true",
+        help="with --readonly: write thumbnails and video frames to the bucket (implies --probe)",
+    )
+    media.add_argument("--probe-cache", metavar="DIR", help="probe cache folder (default under $AIRFLOW_HOME)")
+    media.add_argument("--probe-workers", type=int, default=4, metavar="N", help="files probed at once")
+    media.add_argument("--max-frames", type=int, default=1000, metavar="N", help="frames extracted per video")
     encord = parser.add_argument_group("Encord")
     encord.add_argument("--format", choices=["json", "csv"], default="json")
     encord.add_argument("--skip-duplicate-urls", action=argparse.BooleanOptionalAction, default=True)
@@ -156,6 +188,7 @@ def target_from(args: argparse.Namespace) -> dict[str, object]:
     if args.platform == "darwin":
         target = {"dataset_slug": args.dataset, "storage_slug": args.storage, "fps": args.fps}
         target["ignore_dicom_layout"] = args.ignore_dicom_layout
+        target["readonly"] = args.readonly
     elif args.platform == "encord":
         target = {
             "format": args.format,
@@ -170,12 +203,42 @@ def target_from(args: argparse.Namespace) -> dict[str, object]:
     return {key: value for key, value in target.items() if value is not None}
 
 
+def plan_inputs(
+    args: argparse.Namespace, target: dict[str, object], objects: Iterator[StoredObject]
+) -> tuple[ManifestBuilder, Iterator[StoredObject], MediaStage | None]:
+    """The builder and the objects for ``make_plan``: with ``--probe``/``--thumbnails``, through the media stage."""
+    from airflow_ingest.core.platforms import manifest_builder
+
+    if not (args.probe or args.thumbnails):
+        return manifest_builder(args.platform, target), objects, None
+    from airflow_ingest.hooks.media import plan_media
+
+    return plan_media(
+        args.platform,
+        target,
+        parse_source(args.source),
+        objects,
+        conn_id=args.conn_id,
+        thumbnails=args.thumbnails,
+        cache_folder=args.probe_cache,
+        workers=args.probe_workers,
+        max_frames=args.max_frames,
+    )
+
+
+def media_summary(stage: MediaStage | None) -> dict[str, object]:
+    if stage is None:
+        return {}
+    print(f"media: {json.dumps(stage.stats.to_json())}", file=sys.stderr)
+    return {"media": stage.stats.to_json()}
+
+
 def run_plan(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
     from airflow_ingest.core.items import parse_layout
     from airflow_ingest.core.plan import make_plan, path_opener
-    from airflow_ingest.core.platforms import limits_for, manifest_builder
+    from airflow_ingest.core.platforms import limits_for
     from airflow_ingest.hooks.storage import complete_target
 
     source = parse_source(args.source)
@@ -183,13 +246,13 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
     limits = limits_for(args.platform, args.max_entries, args.max_bytes)
     objects = listing_from(args)
     target = complete_target(args.platform, target_from(args), source, args.conn_id)
-    builder = manifest_builder(args.platform, target)
-    folder = Path(args.out)
     progress = Progress("plan")
+    builder, objects, stage = plan_inputs(args, target, progress.track(objects))
+    folder = Path(args.out)
     complete = False
     try:
         plan = make_plan(
-            progress.track(objects),
+            objects,
             builder,
             limits,
             path_opener(folder),
@@ -207,6 +270,7 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
         "skipped": plan.skipped_count,
         "batches": len(plan.batches),
         "plan": str(folder / "plan.json"),
+        **media_summary(stage),
     }
     out.write(json.dumps(summary) + "\n")
     return EXIT_OK
@@ -219,7 +283,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.items import parse_layout
     from airflow_ingest.core.ledger import OnChange, select, sorted_entries
     from airflow_ingest.core.plan import make_plan, path_opener
-    from airflow_ingest.core.platforms import limits_for, manifest_builder
+    from airflow_ingest.core.platforms import limits_for
     from airflow_ingest.core.report import outcome_path, registered_entries, write_outcomes, write_report
     from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
     from airflow_ingest.hooks.storage import complete_target
@@ -228,10 +292,10 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     layout = parse_layout(args.layout)
     limits = limits_for(args.platform, args.max_entries, args.max_bytes)
     target = complete_target(args.platform, target_from(args), source, args.conn_id)
-    builder = manifest_builder(args.platform, target)
     objects = listing_from(args)
     sync_name = args.sync_name or default_sync_name(args.platform, target, source)
     store = LedgerStore(args.state, sync_name)
+    store.ensure_writable()  # before anything is sent: a commit that cannot land would send it all again
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id
     run.mkdir(parents=True, exist_ok=True)
@@ -248,6 +312,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
                             or args.modified_before),
             on_change=OnChange(args.on_change),
         )  # fmt: skip
+        builder, wanted, stage = plan_inputs(args, target, wanted)
         plan = make_plan(wanted, builder, limits, path_opener(run), layout=layout, prefix=source.prefix)
         for number, batch in enumerate(plan.batches, start=1):
             write_outcomes(outcome_path(run / batch.path), register(run, plan, number))
@@ -268,9 +333,32 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
         "ledger_entries": head["entries"],
         "report": str(run / "report.csv"),
         "retry_manifests": retry,
+        **media_summary(stage),
     }
     out.write(json.dumps(summary) + "\n")
     return EXIT_PROBLEMS if totals["failed"] or totals["blocked"] else EXIT_OK
+
+
+def run_ledger_repair(args: argparse.Namespace, out: TextIO) -> int:
+    """``ledger repair``: the store's repair, with the registered items of the runs named by ``--from-run``."""
+    from itertools import chain
+    from pathlib import Path
+
+    from airflow_ingest.core.ledger import sorted_entries
+    from airflow_ingest.core.report import registered_entries
+    from airflow_ingest.hooks.ledger import LedgerStore
+
+    runs = [Path(run) for run in args.from_run]
+    for run in runs:
+        if not (run / "plan.json").exists():
+            raise ConfigError("--from-run", str(run), "give a sync run folder (it holds plan.json and outcomes/)")
+    plans = [(run, Plan.from_json(json.loads((run / "plan.json").read_text(encoding="utf-8")))) for run in runs]
+    added = sorted_entries(chain.from_iterable(registered_entries(run, plan) for run, plan in plans))
+    result = LedgerStore(args.state, args.sync_name).repair(
+        "repair", ledger=args.ledger, add=added, allow_empty=args.allow_empty
+    )
+    out.write(json.dumps(result) + "\n")
+    return EXIT_OK
 
 
 def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[Path, Plan, int], list[Outcome]]:
@@ -368,6 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_plan(args, out)
         if args.command == "sync":
             return run_sync(args, out)
+        if args.command == "ledger":
+            return run_ledger_repair(args, out)
     except ConfigError as error:
         print(f"airflow-ingest: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -376,6 +466,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as error:  # a folder that cannot be read or written: name it, without a traceback
+        where = error.filename or "a file"
+        print(
+            f"airflow-ingest: error: cannot use {where}: {error.strerror or error}; check the path and its permissions",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     finally:
         sys.stdout = out
     parser.error(f"unknown command {args.command!r}")

@@ -12,7 +12,9 @@ from tests.fakes.encord import FakeEncord
 from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import REPO, AirflowHome, Azurite, FakeDarwin, GcsEmulator, MotoS3
 
-OUT = REPO / ".test-output"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""``gw0``, ``gw1``... when ``make test`` runs the suite on several workers (pytest-xdist), else empty."""
+OUT = REPO / ".test-output" / WORKER if WORKER else REPO / ".test-output"
 
 # Before anything imports Airflow: never touch ~/airflow, never load examples, fail fast without AWS creds.
 os.environ["AIRFLOW_HOME"] = str(OUT / "airflow-home-inprocess")

@@ -182,8 +182,8 @@ class DarwinHook(PlatformHook):
             raise untrusted_certificate(self.darwin_conn_id, url, error) from None
         except requests.Timeout as error:
             raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
-        except requests.ConnectionError as error:
-            raise Transient(f"connection failed: {type(error).__name__}") from error
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            raise Transient(f"connection failed: {type(error).__name__}") from error  # also cut off mid-answer
         status = response.status_code
         if status == 200 or status == 201:
             try:

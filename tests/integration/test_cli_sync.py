@@ -79,7 +79,7 @@ def test_a_sync_killed_mid_run_then_rerun_registers_every_object_exactly_once(
     bucket = "sync-crash"
     keys = [f"c/{i:04d}.jpg" for i in range(250)]
     s3.seed(bucket, [(k, 10) for k in keys])
-    darwin.configure(faults=[{"delay": 1.0}] * 5)
+    darwin.configure(faults=[{"delay": 2.0}] * 5)  # 10 s in all: time to kill it part-way on a busy machine
     process = sync(s3, darwin, bucket, tmp_path, "--max-entries", "50", wait=False)
     assert isinstance(process, subprocess.Popen)
     deadline = time.monotonic() + 120
