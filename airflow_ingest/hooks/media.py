@@ -376,7 +376,12 @@ class LocalMediaStore(MediaStore):
     where = "local files"
 
     def _path(self, container: str, key: str) -> Path:
-        return Path(container) / key
+        """The file for ``key``, refusing any key (or template result) that would climb out of the folder."""
+        root = Path(container).resolve()
+        path = (root / key).resolve()
+        if not path.is_relative_to(root):
+            raise ReadFailure(f"{key!r} leads outside {root}: refused", retryable=False)
+        return path
 
     def _read(self, container: str, key: str, start: int, length: int | None) -> bytes:
         with self._path(container, key).open("rb") as stream:

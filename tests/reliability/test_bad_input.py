@@ -189,3 +189,39 @@ def test_a_tampered_ledger_is_refused_with_the_repair_command_that_then_works(
     got, out, err = run(*sync)
     assert got == 0 and json.loads(out)["unchanged"] == 2, err  # the intact ledger holds both objects
     assert len(darwin.state()["registered"]) == 2  # nothing was sent twice
+
+
+HOSTILE_KEYS = ["../../escape.png", "a/../../../etc/passwd.png", "/abs/root.png", "..", "a/./b/../../../c.png"]
+
+
+def test_hostile_object_keys_never_become_paths_outside_the_run(tmp_path: Path) -> None:
+    """S3 keys may hold ``..`` and leading slashes: the plan writes only numbered files inside its folder."""
+    from datetime import datetime, timezone
+
+    from airflow_ingest.core.batching import Limits
+    from airflow_ingest.core.darwin import DarwinManifests, DarwinTarget
+    from airflow_ingest.core.objects import StoredObject
+    from airflow_ingest.core.plan import make_plan, path_opener
+
+    now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    objects = [StoredObject(f"s3://b/{k}", "b", k, 1, "e", now) for k in sorted(HOSTILE_KEYS)]
+    run = tmp_path / "workspace" / "run"
+    make_plan(
+        objects,
+        DarwinManifests(DarwinTarget(dataset_slug="d", storage_slug="s")),
+        Limits(max_entries=2),
+        path_opener(run),
+    )
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert all(p.startswith("workspace/run/") for p in written), written
+    assert not any(".." in p for p in written), written
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_a_local_store_refuses_keys_that_climb_out_of_its_folder(tmp_path: Path, key: str) -> None:
+    from airflow_ingest.hooks.media import LocalMediaStore, ReadFailure
+
+    (tmp_path / "root").mkdir()
+    (tmp_path / "escape.png").write_bytes(b"secret")
+    with pytest.raises(ReadFailure, match="leads outside"):
+        LocalMediaStore().read(str(tmp_path / "root"), key, 0, 10)
