@@ -24,7 +24,6 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, TaskGroup, XComArg
 
 from airflow_ingest.core.plan import REGISTER_TASKS
-from airflow_ingest.core.platforms import PLATFORMS
 from airflow_ingest.operators.branching import BranchOnValueOperator
 from airflow_ingest.operators.ledger import LedgerCommitOperator
 from airflow_ingest.operators.listing import ListObjectsOperator
@@ -46,7 +45,7 @@ REGISTER_OPERATORS: dict[str, tuple[str, str, str]] = {
 
 def register_operator(platform: str) -> tuple[type[Any], str]:
     if platform not in REGISTER_OPERATORS:
-        raise ValueError(f"platform={platform!r} is invalid: use one of {', '.join(PLATFORMS)}")
+        raise ValueError(f"platform={platform!r} is invalid: use one of {', '.join(REGISTER_OPERATORS)}")
     module, name, conn_arg = REGISTER_OPERATORS[platform]
     return getattr(importlib.import_module(module), name), conn_arg
 

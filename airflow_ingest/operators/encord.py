@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperatorLink, Context, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
@@ -23,9 +23,11 @@ from airflow_ingest.core.encord_jobs import EncordDestination, failed_outcomes, 
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import BatchInfo, read_batch_index
-from airflow_ingest.hooks.encord import EncordHook, batch_spec, finish_batch, start_or_resume
 from airflow_ingest.operators.batches import BatchRegisterOperator
 from airflow_ingest.triggers.encord import EncordJobTrigger
+
+if TYPE_CHECKING:
+    from airflow_ingest.hooks.encord import EncordHook
 
 
 class EncordDestinationLink(BaseOperatorLink):
@@ -75,7 +77,7 @@ class EncordRegisterOperator(BatchRegisterOperator):
     def __init__(
         self,
         *,
-        encord_conn_id: str = EncordHook.default_conn_name,
+        encord_conn_id: str = "encord_default",
         folder_uuid: str | None = None,
         dataset_hash: str | None = None,
         integration_id: str,
@@ -121,15 +123,21 @@ class EncordRegisterOperator(BatchRegisterOperator):
 
     @cached_property
     def hook(self) -> EncordHook:
+        from airflow_ingest.hooks.encord import EncordHook  # not at parse time: requests and Encord's SDK
+
         return EncordHook(self.encord_conn_id)
 
     def _spec(self, manifest: ObjectStoragePath) -> str:
+        from airflow_ingest.hooks.encord import batch_spec
+
         try:
             return batch_spec(manifest)
         except ConfigError as error:
             raise AirflowFailException(str(error)) from None
 
     def register_batch(self, number: int, manifest: ObjectStoragePath, batch: BatchInfo) -> list[Outcome]:
+        from airflow_ingest.hooks.encord import finish_batch, start_or_resume
+
         body = self._spec(manifest)
         destination, target = self.parsed
         index = read_batch_index(self.run, batch)
@@ -189,4 +197,6 @@ class EncordRegisterOperator(BatchRegisterOperator):
             reason = f"reading Encord job {job}'s result failed: {error}"
             return failed_outcomes(index, reason, retryable=error.retryable)
         self.log.info("Encord job %s ended %s (record: %s)", job, result.status, job_record_path(manifest))
+        from airflow_ingest.hooks.encord import finish_batch
+
         return finish_batch(result, job, index, body=self._spec(manifest), target=target)

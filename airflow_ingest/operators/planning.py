@@ -20,7 +20,6 @@ from airflow_ingest.core.items import parse_layout
 from airflow_ingest.core.ledger import LedgerError, OnChange, Selection, select
 from airflow_ingest.core.objects import StoredObject, read_objects
 from airflow_ingest.core.plan import REGISTER_TASKS, batch_ranges, make_plan, path_opener
-from airflow_ingest.core.platforms import limits_for, manifest_builder
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
 from airflow_ingest.hooks.storage import complete_target
@@ -107,6 +106,8 @@ class PlanBatchesOperator(BaseOperator):
         base = objects_path.parent
         listing = json.loads((base / "listing.json").read_text(encoding="utf-8"))
         source = parse_source(listing["source"])
+        from airflow_ingest.core.platforms import limits_for, manifest_builder  # pydantic models: not at parse time
+
         try:
             layout = parse_layout(self.layout)
             target = complete_target(self.platform, dict(self.target), source, listing.get("conn_id"))
