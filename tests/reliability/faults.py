@@ -63,8 +63,9 @@ class Syncs:
         self.killed_with = self.held()
         return self.killed_with
 
-    def until_settled(self, runs: int = 4) -> dict[str, Any]:
-        """Sync again until a run sends nothing new and fails nothing (faults keep some for later runs)."""
+    def until_settled(self, runs: int = 6) -> dict[str, Any]:
+        """Sync again until a run fails nothing. Faults leave some for later runs: a job start whose answer was
+        lost is never resent within its run (it may have started), only by the next one."""
         for _ in range(runs):
             result = subprocess.run(self.argv, env=self.env, capture_output=True, text=True, timeout=600)
             assert result.returncode in (0, 3), result.stderr[-3000:]

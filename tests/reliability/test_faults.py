@@ -63,7 +63,7 @@ def test_encord_under_faults_failed_jobs_and_a_killed_run(
 ) -> None:
     kinds = [{"status": 500}, {"status": 503}, {"status": 429}, {"malformed": True}, {"reset": True},
              {"status": 500, "route": "start", "after_commit": True}]  # fmt: skip
-    faults = schedule(11, 150, 0.5, kinds)
+    faults = schedule(11, 150, 0.25, kinds)
     encord.configure(
         faults=faults,
         job_seconds=0.3,
