@@ -724,15 +724,21 @@ def _rotation(stream: Mapping[str, Any]) -> int | None:
 
 def run_ffprobe(source: str, *, ffprobe: str = "ffprobe", timeout: float = 120.0) -> dict[str, Any]:
     """Run ffprobe on a local path or an http(s) URL and return its JSON; errors as :class:`ProbeError`."""
-    program = shutil.which(ffprobe)
+    args = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", source]
+    return dict(json.loads(run_media_tool(ffprobe, args, "read the video", timeout) or b"{}"))
+
+
+def run_media_tool(tool: str, args: list[str], doing: str, timeout: float) -> bytes:
+    """Run ffprobe or ffmpeg and return its stdout; a missing tool, a timeout or a failure is a :class:`ProbeError`
+    naming the fix or ffmpeg's last line, so one bad video becomes one file's failure, not a crashed run."""
+    program = shutil.which(tool)
     if program is None:
-        raise ProbeError(f"{ffprobe!r} is not installed: on Debian or Ubuntu run `apt-get install ffmpeg`")
-    argv = [program, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", source]
+        raise ProbeError(f"{tool!r} is not installed: on Debian or Ubuntu run `apt-get install ffmpeg`")
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run([program, *args], capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise ProbeError(f"ffprobe took longer than {timeout:g} s") from None
+        raise ProbeError(f"{tool} took longer than {timeout:g} s to {doing}") from None
     if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise ProbeError(f"ffprobe could not read the video: {message[-1] if message else done.returncode}")
-    return dict(json.loads(done.stdout or b"{}"))
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        raise ProbeError(f"{tool} could not {doing}: {lines[-1] if lines else done.returncode}")
+    return done.stdout

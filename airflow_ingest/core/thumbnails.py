@@ -12,16 +12,14 @@ Pure apart from running ffmpeg on a path or URL it is given: no Airflow, no stor
 from __future__ import annotations
 
 import re
-import shutil
 import string
-import subprocess
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from airflow_ingest.core.errors import ConfigError
-from airflow_ingest.core.probe import MediaInfo, ProbeError, Window, probe_header
+from airflow_ingest.core.probe import MediaInfo, ProbeError, Window, probe_header, run_media_tool
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -222,24 +220,15 @@ def extract_frames(
     """
     if max_frames < 1:
         raise ConfigError("max_frames", max_frames, "extract at least one frame")
-    program = shutil.which(ffmpeg)
-    if program is None:
-        raise ProbeError(f"{ffmpeg!r} is not installed: on Debian or Ubuntu run `apt-get install ffmpeg`")
     hq_dir, lq_dir = folder / "hq", folder / "lq"
     hq_dir.mkdir(parents=True, exist_ok=True)
     lq_dir.mkdir(parents=True, exist_ok=True)
     sampling = ["-vf", f"fps={fps:g}"] if fps else ["-fps_mode", "passthrough"]
     common = ["-map", "0:v:0", *sampling, "-frames:v", str(max_frames), "-f", "image2"]
-    argv = [program, "-nostdin", "-v", "error", "-y", "-i", str(source)]
-    argv += [*common, "-q:v", str(HQ_QSCALE), str(hq_dir / "%06d.jpg")]
-    argv += [*common, "-q:v", str(LQ_QSCALE), str(lq_dir / "%06d.jpg")]
-    try:
-        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise ProbeError(f"ffmpeg took longer than {timeout:g} s to extract frames") from None
-    if done.returncode != 0:
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        raise ProbeError(f"ffmpeg could not extract frames: {lines[-1] if lines else done.returncode}")
+    args = ["-nostdin", "-v", "error", "-y", "-i", str(source)]
+    args += [*common, "-q:v", str(HQ_QSCALE), str(hq_dir / "%06d.jpg")]
+    args += [*common, "-q:v", str(LQ_QSCALE), str(lq_dir / "%06d.jpg")]
+    run_media_tool(ffmpeg, args, "extract frames", timeout)
     frames = []
     for hq in sorted(hq_dir.glob("*.jpg")):
         lq = lq_dir / hq.name
