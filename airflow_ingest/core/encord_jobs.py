@@ -27,7 +27,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from airflow_ingest.core.errors import ConfigError, validation_message
+from airflow_ingest.core.errors import ConfigError, IngestError, validation_message
+from airflow_ingest.core.files import write_text_whole
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.urls import Linker
@@ -309,13 +310,19 @@ def read_job_record(path: Any) -> JobRecord | None:
     if not path.exists():
         return None
     with path.open("r", encoding="utf-8") as stream:
-        return JobRecord.model_validate(json.load(stream))
+        text = stream.read()
+    try:
+        return JobRecord.model_validate_json(text)
+    except ValidationError as error:
+        raise IngestError(
+            f"Encord job record {path} cannot be read ({validation_message('record', error)}); the job it names may "
+            "have run: check the folder or dataset in Encord, then delete the file to start the batch's job again"
+        ) from None
 
 
 def write_job_record(path: Any, record: JobRecord) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as out:
-        out.write(record.model_dump_json())
+    """Record a started job whole: a task killed while writing must not leave a record it cannot read back."""
+    write_text_whole(path, record.model_dump_json())
 
 
 def destination_key(destination: EncordDestination) -> str:

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from airflow_ingest.core.errors import IngestError
+from airflow_ingest.core.files import write_text_whole
 from airflow_ingest.core.ledger import Entry
 from airflow_ingest.core.outcomes import SUCCESSFUL, Outcome, OutcomeKind, ReportRow, ReportWriter
 from airflow_ingest.core.plan import INDEX, BatchInfo, Plan, read_batch_index
@@ -28,9 +30,8 @@ def outcome_path(manifest: Any) -> Any:
 
 
 def write_outcomes(path: Any, outcomes: Iterable[Outcome]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as out:
-        json.dump([o.to_json() for o in outcomes], out, ensure_ascii=False)
+    """Record a batch's outcomes whole: a task killed while writing leaves no file, never half of one."""
+    write_text_whole(path, json.dumps([o.to_json() for o in outcomes], ensure_ascii=False))
 
 
 def read_outcomes(path: Any) -> dict[str, Outcome] | None:
@@ -38,7 +39,14 @@ def read_outcomes(path: Any) -> dict[str, Outcome] | None:
     if not path.exists():
         return None
     with path.open("r", encoding="utf-8") as stream:
-        return {o.item: o for o in map(Outcome.from_json, json.load(stream))}
+        text = stream.read()
+    try:
+        return {o.item: o for o in map(Outcome.from_json, json.loads(text))}
+    except (ValueError, KeyError, TypeError) as error:  # edited by hand or cut by a full disk: not to be trusted
+        raise IngestError(
+            f"outcome file {path} cannot be read ({type(error).__name__}: {error}); its batch's items may or may "
+            "not be registered: compare them with the platform, then delete the file to send the batch again"
+        ) from None
 
 
 def report_rows(base: Any, plan: Plan) -> Iterator[tuple[ReportRow, list[dict[str, Any]]]]:

@@ -1,0 +1,46 @@
+"""Small run files (outcomes, job records) written whole, so a process killed while writing leaves no half file.
+
+A register task can be SIGKILLed at any instant, including while it writes the outcome file that tells its
+retry which batches are done. A half-written file there would stop the retry with a JSON error and the run
+could not resume. On a local disk the text goes to a sibling temporary file that is renamed over the target
+(``os.replace`` is atomic on POSIX). On an object store a PUT is already all or nothing, and a rename there is
+a copy plus a delete, so the object is written directly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+LOCAL_PROTOCOLS = frozenset({"file", "local", ""})
+
+
+def local_path(path: Any) -> Path | None:
+    """The file-system path behind ``path`` (a ``pathlib.Path`` or a ``file://`` ObjectStoragePath), else None."""
+    if isinstance(path, Path):
+        return path
+    protocol = getattr(path, "protocol", None)
+    if isinstance(protocol, (tuple, list)):
+        protocol = protocol[0] if protocol else ""
+    return Path(path.path) if protocol in LOCAL_PROTOCOLS else None
+
+
+def write_text_whole(path: Any, text: str) -> None:
+    """Write ``text`` to ``path`` (any pathlib-like path) so a reader sees the old content or all the new."""
+    local = local_path(path)
+    if local is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            out.write(text)
+        return
+    local.parent.mkdir(parents=True, exist_ok=True)
+    partial = local.with_name(f".{local.name}.{os.getpid()}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, local)
+    finally:
+        partial.unlink(missing_ok=True)
