@@ -25,13 +25,15 @@ def main() -> None:
 
     import os
 
-    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.server import MotoRequestHandler
     from werkzeug.serving import run_simple
+
+    from tests.fakes.s3_server import app as s3_app
 
     os.environ.setdefault("MOTO_PORT", str(args.port))
     if args.seed_bucket:
         seed(args.seed_bucket, args.seed_prefixes, args.seed_per_prefix, args.seed_other)
-    app = DomainDispatcherApplication(create_backend_app)
+    app = s3_app()
     delay = args.latency_ms / 1000.0
 
     cache: dict[str, tuple[str, list[tuple[str, str]], bytes]] = {}
@@ -82,17 +84,11 @@ def is_listing(path: str, query: str) -> bool:
 
 def seed(bucket: str, prefixes: int, per_prefix: int, other: int) -> None:
     """Fill the bucket through moto's backend directly: seconds for 100,000 objects instead of minutes of PUTs."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.s3.models import s3_backends
+    from tests.fakes.s3_server import seed_objects
 
-    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-    backend.create_bucket(bucket, "us-east-1")
-    body = b"x" * 100
-    for p in range(prefixes):
-        for i in range(per_prefix):
-            backend.put_object(bucket, f"wide/p{p:02d}/obj_{i:06d}.jpg", body)
-    for i in range(other):
-        backend.put_object(bucket, f"other/obj_{i:07d}.jpg", body)
+    wide = ((f"wide/p{p:02d}/obj_{i:06d}.jpg", 100) for p in range(prefixes) for i in range(per_prefix))
+    seed_objects(bucket, wide)
+    seed_objects(bucket, ((f"other/obj_{i:07d}.jpg", 100) for i in range(other)))
 
 
 if __name__ == "__main__":

@@ -97,11 +97,14 @@ def connections(monkeypatch: pytest.MonkeyPatch, s3: MotoS3, darwin_server: Fake
 
 
 @pytest.fixture(scope="session")
-def airflow_home(s3: MotoS3, darwin_server: FakeDarwin, tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
+def airflow_home(
+    s3: MotoS3, darwin_server: FakeDarwin, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AirflowHome]:
     """A migrated SQLite Airflow home whose DAGs folder is ``dags/`` and whose connections point at the fakes."""
     home = AirflowHome(
         Path(tmp_path_factory.mktemp("airflow-home")),
         {"aws_default": s3.conn(), "darwin_default": darwin_server.conn()},
     )
     home.migrate()
-    return home
+    yield home
+    home.close()

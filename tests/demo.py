@@ -123,10 +123,13 @@ def main() -> int:
         runs += [("nightly_sync, second night (nothing new)", "nightly_sync", {}, nightly)]
 
         results = []
-        for title, dag_id, conf, env in runs:
-            clock = time.monotonic()
-            run = home.dags_test(dag_id, conf, **env)
-            results.append((run, summarize(title, run, time.monotonic() - clock)))
+        try:
+            for title, dag_id, conf, env in runs:
+                clock = time.monotonic()
+                run = home.dags_test(dag_id, conf, **env)
+                results.append((run, summarize(title, run, time.monotonic() - clock)))
+        finally:
+            home.close()
 
         held = {
             "V7 Darwin": len(darwin.state()["registered"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import sqlite3
@@ -20,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -100,11 +102,12 @@ def s3_client(endpoint: str) -> Any:
 
 
 class MotoS3(Service):
-    """moto server: real S3 HTTP API on loopback."""
+    """moto server: real S3 HTTP API on loopback (``tests/fakes/s3_server.py``: moto's app, seeded in-process)."""
 
     def __init__(self, log_dir: Path):
         port = free_port()
-        super().__init__("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], port, log_dir)
+        argv = [sys.executable, "-m", "tests.fakes.s3_server", "--port", str(port)]
+        super().__init__("moto", argv, port, log_dir)
 
     def conn(self) -> str:
         """The Airflow connection (JSON form) that points S3Hook at this server."""
@@ -115,14 +118,11 @@ class MotoS3(Service):
         return s3_client(self.url)
 
     def seed(self, bucket: str, objects: Iterable[tuple[str, int]]) -> int:
-        """Create ``bucket`` (if needed) and put each (key, size) object; returns the count."""
-        client = self.client()
-        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-            client.create_bucket(Bucket=bucket)
-        items = list(objects)
-        with ThreadPoolExecutor(16) as pool:
-            list(pool.map(lambda o: client.put_object(Bucket=bucket, Key=o[0], Body=b"x" * o[1]), items))
-        return len(items)
+        """Create ``bucket`` (if needed) and put each (key, size) object in moto's backend; returns the count."""
+        pairs = [[key, size] for key, size in objects]
+        answer = requests.post(f"{self.url}/_seed/{quote(bucket)}", json=pairs, timeout=600)
+        answer.raise_for_status()
+        return int(answer.json()["seeded"])
 
 
 class GcsEmulator(Service):
@@ -255,12 +255,56 @@ class DagRunResult:
         return dict(json.loads((self.run_dir / "report.json").read_text()))
 
 
+class DagRunner:
+    """One :mod:`tests.dag_runner` process: ``airflow`` CLI commands run in it one after another."""
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self._log = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.dag_runner"],
+            cwd=REPO,
+            env=dict(env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            start_new_session=True,
+        )
+
+    def run(self, args: list[str], env: Mapping[str, str], output: Path, timeout: float = 600.0) -> int:
+        """Run ``airflow *args`` with ``env`` as its whole environment, its output to ``output``; the exit code."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        request = {"args": args, "env": dict(env), "output": str(output)}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
+            self.stop()
+            why = f"took over {timeout:.0f} s" if not ready else "died"
+            raise RuntimeError(f"airflow {' '.join(args[:3])} {why}; see {output} and {self._log.name}")
+        return int(json.loads(line)["exit"])
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self._log.close()
+
+
 class AirflowHome:
     """An embedded Airflow (SQLite, LocalExecutor) whose DAGs folder is this repository's ``dags/``."""
 
     def __init__(self, path: Path, connections: Mapping[str, str] | None = None):
         self.path = path
         self.connections = dict(connections or {})
+        self.runner: DagRunner | None = None
 
     def env(self, **extra: str) -> dict[str, str]:
         """This home's environment: its own connections only (a test's ``AIRFLOW_CONN_*`` must not leak in)."""
@@ -282,8 +326,16 @@ class AirflowHome:
         self._airflow("db", "migrate")
 
     def dags_test(self, dag_id: str, conf: Mapping[str, Any], **env: str) -> DagRunResult:
-        """``airflow dags test`` the DAG with ``conf``, then read the run's and its tasks' states."""
-        result = self._airflow("dags", "test", dag_id, "-c", json.dumps(conf), check=False, **env)
+        """``airflow dags test`` the DAG with ``conf``, then read the run's and its tasks' states.
+
+        The command runs in this home's :mod:`tests.dag_runner` process, started at the first run and kept for
+        the next (see there why), with exactly the environment a fresh ``airflow`` process would get.
+        """
+        output = self.path / "dags-test-output" / f"{time.time_ns()}.log"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        code = self._runner().run(["dags", "test", dag_id, "-c", json.dumps(conf)], self.env(**env), output)
+        printed = output.read_text(errors="replace")
+        result = subprocess.CompletedProcess(["airflow", "dags", "test", dag_id], code, printed)
         with sqlite3.connect(self.path / "airflow.db") as db:
             row = db.execute(
                 "SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
@@ -321,6 +373,17 @@ class AirflowHome:
         if secret in run.output:
             found.append("airflow dags test output")
         return found
+
+    def _runner(self) -> DagRunner:
+        if self.runner is None or self.runner.process.poll() is not None:
+            self.runner = DagRunner(self.env(), self.path / "dag-runner.log")
+        return self.runner
+
+    def close(self) -> None:
+        """Stop this home's ``dags test`` process, if one was started."""
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
 
     def _airflow(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,14 +54,14 @@ def tree(s3: MotoS3, gcs: GcsEmulator, azurite: Azurite, tmp_path_factory: pytes
     old = [(k, size_of(k)) for k in OLD]
     new = [(k, size_of(k)) for k in NEW]
     marker = [("wide/", 0)]
-    for server in (s3, gcs, azurite):
-        server.seed(CONTAINER, old + marker)
+    with ThreadPoolExecutor(3) as pool:  # three server processes: their seeding overlaps
+        list(pool.map(lambda server: server.seed(CONTAINER, old + marker), (s3, gcs, azurite)))
     write_folder(folder, old, mtime=time.time() - 3600)
     time.sleep(1.5)  # second-precision timestamps on some backends
     boundary = datetime.now(timezone.utc)
     time.sleep(1.5)
-    for server in (s3, gcs, azurite):
-        server.seed(CONTAINER, new)
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda server: server.seed(CONTAINER, new), (s3, gcs, azurite)))
     write_folder(folder, new, mtime=time.time())
     return Tree(
         {
