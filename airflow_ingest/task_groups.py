@@ -50,6 +50,9 @@ def register_operator(platform: str) -> tuple[type[Any], str]:
     return getattr(importlib.import_module(module), name), conn_arg
 
 
+REGISTER_RETRIES = 2
+"""Retries of a register task by default: each resumes where the last attempt's outcome files stop."""
+
 TARGET_KEYS = ("dataset_slug", "folder_uuid", "dataset_hash", "project_id")
 """What names a platform target: V7's dataset, Encord's folder or dataset, RedBrick's project."""
 
@@ -94,6 +97,7 @@ def ingest_task_group(
     dry_run: bool | str = False,
     pool: str | None = None,
     register_tasks: int | str = REGISTER_TASKS,
+    register_retries: int = REGISTER_RETRIES,
     probe: bool | str = False,
     thumbnails: bool | str = False,
     probe_cache: str | None = None,
@@ -111,6 +115,10 @@ def ingest_task_group(
         account's rate limit holds across workers (see the README).
     :param register_tasks: how many mapped register tasks share the plan's batches (each takes a contiguous
         range); the pool decides how many run at once.
+    :param register_retries: Airflow retries of a register task (after ``[core] default_task_retry_delay``).
+        Safe by design: a retry resumes at the first batch without an outcome file, so a worker lost mid-run
+        (OOM-killed, node drained) costs one batch resent, not a failed run. Errors a retry cannot fix (refused
+        credentials, a wrong target) fail at once without retrying.
     :param probe: read each new file's header to fill Darwin read-only sizes and Encord image/video metadata,
         and order DICOM slices by their headers (see :class:`PlanBatchesOperator`).
     :param thumbnails: V7 Darwin read-only: write thumbnails and video frames to the bucket (implies ``probe``).
@@ -141,6 +149,7 @@ def ingest_task_group(
             task_id="register",
             run_dir=run_dir,
             map_index_template="{{ task.batch_label }}",
+            retries=register_retries,
             **({"pool": pool} if pool else {}),
             **{conn_arg: platform_conn_id},
             **(register_kwargs or {}),

@@ -166,6 +166,18 @@ with DAG(
             minimum=1,
             section="Limits",
         ),
+        "register_tasks": Param(
+            16,
+            type="integer",
+            title="Register tasks",
+            description=(
+                "How many mapped register tasks share the batches (each takes a contiguous range and resumes it "
+                "after a retry); the platform's pool decides how many run at once."
+            ),
+            minimum=1,
+            maximum=1024,
+            section="Limits",
+        ),
         "fail_on": Param(
             "any",
             type="string",
@@ -225,6 +237,7 @@ with DAG(
         "exclude": "{{ params.exclude }}",
         "max_entries": "{{ params.max_entries }}",
         "max_bytes": "{{ params.max_bytes }}",
+        "register_tasks": "{{ params.register_tasks }}",
         "state": "{{ params.state or '' }}",
         "fail_on": "{{ params.fail_on }}",
         "dry_run": "{{ params.dry_run }}",

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -93,6 +94,7 @@ class Stack:
     port: int
     home: AirflowHome
     dags_folder: Path = REPO / "dags"
+    extra_env: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     s3: MotoS3 | None = None
     darwin: FakeDarwin | None = None
@@ -140,6 +142,7 @@ class Stack:
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             # The connection form's "Test" button calls the hooks' test_connection() against the fakes.
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            **self.extra_env,
         }
 
     @classmethod
@@ -150,6 +153,7 @@ class Stack:
         port: int | None = None,
         objects: Iterable[tuple[str, int]] | None = None,
         dags_folder: Path = REPO / "dags",
+        env: Mapping[str, str] | None = None,
         timeout: float = 180.0,
     ) -> Stack:
         """Start everything under ``root`` (wiped first) and return once the UI answers and the DAGs are parsed.
@@ -161,7 +165,8 @@ class Stack:
             raise RuntimeError(f"port {port} on 127.0.0.1 is in use; stop what holds it or pick another port")
         shutil.rmtree(root, ignore_errors=True)
         (root / "logs").mkdir(parents=True)
-        stack = cls(root=root, port=port, home=AirflowHome(root / "airflow-home"), dags_folder=dags_folder)
+        home = AirflowHome(root / "airflow-home")
+        stack = cls(root=root, port=port, home=home, dags_folder=dags_folder, extra_env=dict(env or {}))
         try:
             stack._start(list(objects if objects is not None else stack_objects()), timeout)
         except BaseException:
@@ -286,6 +291,39 @@ class Stack:
             time.sleep(1)
         errors = session.get(f"{self.url}/api/v2/importErrors", timeout=30).json()
         raise TimeoutError(f"{dag_id} was not parsed within {timeout:g} s; import errors: {errors}")
+
+    def run_url(self, dag_id: str, run_id: str) -> str:
+        return f"{self.url}/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}"
+
+    def trigger(self, dag_id: str, conf: Mapping[str, Any]) -> str:
+        """Trigger ``dag_id`` through the REST API as a user would; the new run's id."""
+        url = f"{self.url}/api/v2/dags/{dag_id}/dagRuns"
+        answer = self.session().post(url, json={"logical_date": None, "conf": dict(conf)}, timeout=30)
+        answer.raise_for_status()
+        return str(answer.json()["dag_run_id"])
+
+    def wait_run(self, dag_id: str, run_id: str, timeout: float = 120.0) -> dict[str, Any]:
+        """The run as the REST API reports it once it has finished, or as it is at ``timeout``."""
+        session = self.session()
+        deadline = time.monotonic() + timeout
+        while True:
+            run = dict(session.get(self.run_url(dag_id, run_id), timeout=30).json())
+            if run["state"] in ("success", "failed") or time.monotonic() > deadline:
+                return run
+            time.sleep(1)
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        answer = self.session().get(f"{self.run_url(dag_id, run_id)}/taskInstances", timeout=30)
+        answer.raise_for_status()
+        return list(answer.json()["task_instances"])
+
+    def unfinished_tasks(self, dag_id: str, run_id: str) -> list[str]:
+        """``task[map_index]=state`` of every task that neither succeeded nor was skipped: what a failure shows."""
+        return [
+            f"{t['task_id']}[{t['map_index']}]={t['state']}"
+            for t in self.task_instances(dag_id, run_id)
+            if t["state"] not in ("success", "skipped")
+        ]
 
     def record(self) -> dict[str, Any]:
         """What ``make down`` needs: each process group's leader, with its start time against pid reuse."""

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
@@ -107,24 +105,6 @@ def flagged_fields(dialog: Any) -> dict[str, list[str]]:
     )
 
 
-def wait_for_run(stack: Stack, run_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    """The run as the REST API reports it once it has finished (the UI's run page lags behind)."""
-    session = stack.session()
-    url = f"{stack.url}/api/v2/dags/{FORM_DAG}/dagRuns/{quote(run_id, safe='')}"
-    deadline = time.monotonic() + timeout
-    while True:
-        run = dict(session.get(url, timeout=30).json())
-        if run["state"] in ("success", "failed") or time.monotonic() > deadline:
-            return run
-        time.sleep(1)
-
-
-def failed_tasks(stack: Stack, run_id: str) -> list[str]:
-    url = f"{stack.url}/api/v2/dags/{FORM_DAG}/dagRuns/{quote(run_id, safe='')}/taskInstances"
-    tasks = stack.session().get(url, timeout=30).json()["task_instances"]
-    return [f"{t['task_id']}[{t['map_index']}]={t['state']}" for t in tasks if t["state"] not in ("success", "skipped")]
-
-
 def test_the_trigger_form_registers_the_prefix_into_v7_darwin(page: Any, stack: Stack) -> None:
     from playwright.sync_api import expect
 
@@ -160,8 +140,8 @@ def test_the_trigger_form_registers_the_prefix_into_v7_darwin(page: Any, stack: 
     run_id = page.url.split("/runs/", 1)[1].split("?", 1)[0]
     shot(page, "03-run-started")
 
-    run = wait_for_run(stack, run_id)
-    assert run["state"] == "success", f"run {run_id} ended {run['state']}: {failed_tasks(stack, run_id)}"
+    run = stack.wait_run(FORM_DAG, run_id, timeout=240)
+    assert run["state"] == "success", f"run {run_id} ended {run['state']}: {stack.unfinished_tasks(FORM_DAG, run_id)}"
     assert (run["conf"]["source"], run["conf"]["platform"]) == (f"s3://{BUCKET}/{PREFIX}", "darwin")
     page.reload(wait_until="domcontentloaded")
     expect(page.get_by_text("Success").first).to_be_visible()
