@@ -9,6 +9,7 @@ and error messages are shared, so each backend is only the translation of its SD
 from __future__ import annotations
 
 import base64
+import functools
 import heapq
 import mimetypes
 import os
@@ -98,12 +99,12 @@ def _parallel(lister: Lister, prefix: str, workers: int) -> Iterator[StoredObjec
 
     Sub-prefixes are disjoint key ranges, so their listings concatenate in order; objects directly under
     the prefix interleave with them and are merged in. A spool keeps its first pages in memory while a budget
-    shared by all of them (one page per thread) lasts, and writes the rest to a temporary file, so memory
-    stays at about two pages per thread: the one being listed and the one parked.
+    shared by all of them (:data:`SPOOL_PAGES` per thread) lasts, and writes the rest to a temporary file, so
+    memory stays at about three pages per thread (~1 MB): the one being listed and the ones parked.
     """
     with tempfile.TemporaryDirectory(prefix="airflow-ingest-list-") as tmp:
         folder = Path(tmp)
-        budget = _Budget(workers * SPOOL_CHUNK)
+        budget = _Budget(workers * SPOOL_PAGES * SPOOL_CHUNK)
         subprefixes: list[str] = []
 
         def direct() -> Iterator[StoredObject]:
@@ -143,6 +144,9 @@ def _in_order(futures: list[Future[Spool]]) -> Iterator[StoredObject]:
 
 
 SPOOL_CHUNK = 1000
+SPOOL_PAGES = 2
+"""Pages per listing thread parked in memory before spooling to disk: a sub-prefix of up to two pages, the
+common case under a date or camera folder, then never costs the pickling (a tenth of a parallel listing's CPU)."""
 
 
 class _Budget:
@@ -397,7 +401,9 @@ def _complete_listing(body: bytes | None) -> bool:
     return bool(body) and body.rstrip().endswith(b"</ListBucketResult>")  # type: ignore[union-attr]
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_aws_timestamp(value: str) -> datetime:
+    """S3's ``LastModified`` text as an aware datetime; remembered, since objects written together share one."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if parsed.tzinfo is not None:
