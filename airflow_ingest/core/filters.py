@@ -129,4 +129,4 @@ class Filters:
             return False
         if self._include and not any(p.match(obj.key) for p in self._include):
             return False
-        return not any(p.match(obj.key) for p in self._exclude)
+        return not (self._exclude and any(p.match(obj.key) for p in self._exclude))  # no generator when empty
