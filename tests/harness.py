@@ -101,6 +101,12 @@ def s3_client(endpoint: str) -> Any:
     )
 
 
+def aws_conn(endpoint: str, **extra: object) -> str:
+    """An Airflow AWS connection (JSON form) to an S3 endpoint on loopback, with moto's throwaway keys."""
+    fields = {"endpoint_url": endpoint, "region_name": "us-east-1", **extra}
+    return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": fields})
+
+
 class MotoS3(Service):
     """moto server: real S3 HTTP API on loopback (``tests/fakes/s3_server.py``: moto's app, seeded in-process)."""
 
@@ -111,8 +117,7 @@ class MotoS3(Service):
 
     def conn(self) -> str:
         """The Airflow connection (JSON form) that points S3Hook at this server."""
-        extra = {"endpoint_url": self.url, "region_name": "us-east-1"}
-        return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra})
+        return aws_conn(self.url)
 
     def client(self) -> Any:
         return s3_client(self.url)

@@ -20,10 +20,7 @@ def local_path(path: Any) -> Path | None:
     """The file-system path behind ``path`` (a ``pathlib.Path`` or a ``file://`` ObjectStoragePath), else None."""
     if isinstance(path, Path):
         return path
-    protocol = getattr(path, "protocol", None)
-    if isinstance(protocol, (tuple, list)):
-        protocol = protocol[0] if protocol else ""
-    return Path(path.path) if protocol in LOCAL_PROTOCOLS else None
+    return Path(path.path) if getattr(path, "protocol", None) in LOCAL_PROTOCOLS else None
 
 
 def write_text_whole(path: Any, text: str) -> None:

@@ -21,7 +21,7 @@ from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.storage import list_objects
 from tests.fakes.fault_proxy import Fault, FaultProxy, Schedule
-from tests.harness import BIN, REPO, Azurite, FakeDarwin, GcsEmulator, MotoS3
+from tests.harness import BIN, Azurite, FakeDarwin, GcsEmulator, MotoS3, aws_conn
 
 BUCKET = "flaky-bucket"
 PAGE = 250
@@ -40,10 +40,10 @@ def s3_proxy(s3: MotoS3) -> Iterator[FaultProxy]:
 
 
 def s3_conn(proxy: FaultProxy, attempts: int | None = None) -> str:
-    extra: dict[str, object] = {"endpoint_url": proxy.url, "region_name": "us-east-1"}
-    if attempts is not None:  # how a user bounds botocore's retries: the connection's config_kwargs
-        extra["config_kwargs"] = {"retries": {"mode": "standard", "max_attempts": attempts}}
-    return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra})
+    if attempts is None:
+        return aws_conn(proxy.url)
+    # how a user bounds botocore's retries: the connection's config_kwargs
+    return aws_conn(proxy.url, config_kwargs={"retries": {"mode": "standard", "max_attempts": attempts}})
 
 
 def listed(uri: str, conn_id: str) -> list[tuple[str, int, str]]:
@@ -78,7 +78,7 @@ def test_s3_a_lasting_failure_is_one_line_and_nothing_is_presented_as_complete(
         listed(f"s3://{BUCKET}/pages/", "flaky_s3")
 
     s3_proxy.configure(Schedule(from_request=2))
-    env = {**os.environ, "AIRFLOW_CONN_FLAKY_S3": s3_conn(s3_proxy, attempts=2), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "AIRFLOW_CONN_FLAKY_S3": s3_conn(s3_proxy, attempts=2)}
     result = subprocess.run(
         [str(BIN / "airflow-ingest"), "ls", f"s3://{BUCKET}/pages/", "--conn-id", "flaky_s3"],
         capture_output=True, text=True, env=env, timeout=120,
@@ -98,7 +98,6 @@ def test_a_sync_whose_listing_fails_sends_nothing_and_the_next_one_registers_eve
         **os.environ,
         "AIRFLOW_CONN_FLAKY_S3": s3_conn(s3_proxy, attempts=2),
         "AIRFLOW_CONN_DARWIN_DEFAULT": darwin.conn(),
-        "PYTHONPATH": str(REPO),
     }
     argv = [str(BIN / "airflow-ingest"), "sync", f"s3://{BUCKET}/small/", "--conn-id", "flaky_s3",
             "--platform", "darwin", "--platform-conn-id", "darwin_default", "--dataset", "demo-dataset",
