@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE :=
 
 AZURITE := tests/azurite/node_modules/.bin/azurite-blob
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench clean sdks
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,15 +32,28 @@ $(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
 	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The platforms' official SDKs (darwin-py, encord, redbrick-sdk), each in a venv of its own at the versions pinned
+# in tests/conformance/requirements/<name>.txt: tests/conformance runs their own flows against our fakes.
+SDK_REQS := $(wildcard tests/conformance/requirements/*.txt)
+SDKS := $(patsubst tests/conformance/requirements/%.txt,.sdk/%/.installed,$(SDK_REQS))
+
+.sdk/%/.installed: tests/conformance/requirements/%.txt $(UV)
+	rm -rf .sdk/$*
+	$(UV) venv --quiet --python $(PYTHON) .sdk/$*
+	$(UV) pip install --quiet --python .sdk/$*/bin/python -r $<
+	touch $@
+
+sdks: $(SDKS)
+
 demo: install
 	$(BIN)/python -m tests.demo
 
 # Two workers (pytest-xdist; one per core here): most tests wait on servers and subprocesses, not the CPU.
 # A file's tests stay on one worker, so its module fixtures (a seeded bucket, an Airflow home) are made once.
-test: install $(AZURITE)
+test: install $(AZURITE) $(SDKS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-test-fast: install $(AZURITE)
+test-fast: install $(AZURITE) $(SDKS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 # The real Airflow UI on dags/ (127.0.0.1:8080, or PORT=...) with moto S3 and the fake platforms, in the
@@ -61,4 +74,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(TOOLS) tests/azurite/node_modules .demo .bench-home bench/.logs .test-output .pytest_cache .mypy_cache .ruff_cache .up
+	rm -rf $(VENV) $(TOOLS) .sdk tests/azurite/node_modules .demo .bench-home bench/.logs .test-output .pytest_cache .mypy_cache .ruff_cache .up
