@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE :=
 
 AZURITE := tests/azurite/node_modules/.bin/azurite-blob
 
-.PHONY: install demo test test-fast lint bench clean sdks
+.PHONY: install demo test test-fast lint bench clean sdks system
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -31,6 +31,14 @@ install: $(VENV)/.installed
 $(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
 	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Debian packages the tests use, as command:package: Chromium for the browser test of the Airflow UI (driven by
+# Playwright, no browser download), ffmpeg for probing videos, docker-compose to validate docker/ offline.
+# Installed with apt-get when run as root; otherwise the script prints the command to run.
+SYSTEM_PACKAGES := chromium:chromium ffprobe:ffmpeg docker-compose:docker-compose
+
+system:
+	@tests/system-packages.sh $(SYSTEM_PACKAGES)
 
 # The platforms' official SDKs (darwin-py, encord, redbrick-sdk), each in a venv of its own at the versions pinned
 # in tests/conformance/requirements/<name>.txt: tests/conformance runs their own flows against our fakes.
@@ -50,10 +58,10 @@ demo: install
 
 # Two workers (pytest-xdist; one per core here): most tests wait on servers and subprocesses, not the CPU.
 # A file's tests stay on one worker, so its module fixtures (a seeded bucket, an Airflow home) are made once.
-test: install $(AZURITE) $(SDKS)
+test: install system $(AZURITE) $(SDKS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-test-fast: install $(AZURITE) $(SDKS)
+test-fast: install system $(AZURITE) $(SDKS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 # The real Airflow UI on dags/ (127.0.0.1:8080, or PORT=...) with moto S3 and the fake platforms, in the

@@ -13,7 +13,7 @@ from tests.harness import REPO
 def test_compose_file_is_valid() -> None:
     tool = shutil.which("docker-compose")
     if tool is None:
-        pytest.skip("docker-compose is not installed (Debian package docker-compose); .ci/run installs it")
+        pytest.skip("docker-compose is not installed (Debian package docker-compose); `make test` installs it as root")
     result = subprocess.run(
         [tool, "-f", str(REPO / "docker" / "docker-compose.yaml"), "config", "-q"],
         capture_output=True,
@@ -43,7 +43,7 @@ def test_compose_file_is_valid() -> None:
 def test_the_demo_overlay_adds_emulators_fakes_and_their_connections() -> None:
     tool = shutil.which("docker-compose")
     if tool is None:
-        pytest.skip("docker-compose is not installed (Debian package docker-compose); .ci/run installs it")
+        pytest.skip("docker-compose is not installed (Debian package docker-compose); `make test` installs it as root")
     base, demo = REPO / "docker" / "docker-compose.yaml", REPO / "docker" / "docker-compose.demo.yaml"
     files = ["-f", str(base), "-f", str(demo)]
     result = subprocess.run([tool, *files, "config"], capture_output=True, text=True, timeout=120)

@@ -137,10 +137,10 @@ def nifti2(shape: tuple[int, ...] = (32, 32, 16, 5)) -> bytes:
 
 
 def ffmpeg_available() -> bool:
-    """ffmpeg is part of the set-up (.ci/run installs Debian's); only a developer machine may lack it."""
+    """ffmpeg is part of the set-up (`make test` installs Debian's); only a developer machine may lack it."""
     present = shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
     if not present and os.environ.get("CI"):
-        pytest.fail("ffmpeg/ffprobe are missing in CI: .ci/run installs them with `apt-get install ffmpeg`")
+        pytest.fail("ffmpeg/ffprobe are missing in CI: `make test` installs them (tests/system-packages.sh)")
     return present
 
 
