@@ -40,7 +40,7 @@ def chromium() -> Path:
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}: install Debian's package with "
-            "`sudo apt-get install -y chromium` (`make test` does it when run as root), or point AIRFLOW_INGEST_CHROMIUM at a "
+            "`sudo apt-get install -y chromium` (`make test` does it as root), or point AIRFLOW_INGEST_CHROMIUM at a "
             "Chromium binary. Playwright's own browsers (`playwright install`) are not used."
         )
     return CHROMIUM
