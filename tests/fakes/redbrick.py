@@ -1,19 +1,19 @@
 """A fake RedBrick AI GraphQL API as strict as the SDK's contract, served over HTTP, with fault injection.
 
-What it enforces (from redbrick-sdk 2.28.7's client and queries, and RedBrick's items-list guide in
-``shared/seeds``):
+What it enforces (from redbrick-sdk 2.28.7's and 2.35.4's client and queries, and RedBrick's items-list guide
+in ``shared/seeds``):
 - ``POST /graphql/`` only; the body is base64(gzip(json)) when ``Content-Encoding-RB: gzip`` is sent (the
   SDK always sends it), plain JSON otherwise; a body holding anything but ``query``/``variables``
   (/``operationName``) is a 400.
 - ``ApiKey`` must be the configured 43-character key (else 401) and ``RB-SDK-Version`` must be present.
-- Exactly the operations the SDK sends (whitespace aside): ``getOrgSDK``, ``sdkGetProjectNameSDK``,
-  ``validateAndConvertToImportFormatSDK``, ``createDatapointSDK``; any other query is a GraphQL error, as is
-  an undeclared, missing or mistyped variable (UUIDs are checked).
-- Items lists: each task has a ``name`` and exactly one of ``series`` (``[{items: str | [str]}]``) or
-  ``items``; unknown fields, empty lists and repeated names are invalid. Items paths follow the storage
-  method: full ``http(s)`` URLs for public storage ``11111111-...``, keys relative to the bucket (no scheme,
-  no leading ``/``) for an external storage id. Items matching a configured "bad item" pattern are invalid
-  with the configured reason. Validation is all or nothing per call (``isValid: false`` with an error).
+- Exactly the operations the SDK releases send for ``get_project()`` and ``create_datapoints()`` (verbatim,
+  whitespace aside; see ``redbrick_queries``): ``getOrgSDK``, ``sdkGetProjectNameSDK``/``getProjectSDK``,
+  ``sdkGetStagesSDK``/``getStagesSDK``, ``getTaxonomySDK``, ``getLabelStorageSDK``,
+  ``validateAndConvertToImportFormatSDK``, ``createDatapointSDK``; answers hold exactly the selected fields.
+  Any other query is a GraphQL error, as is an undeclared, missing or mistyped variable (UUIDs are checked).
+- Items lists: the rules of ``redbrick_rules`` (the seeds' rules, one function each), all or nothing per
+  validation call (``isValid: false`` with the reasons). Items matching a configured "bad item" pattern are
+  invalid with the configured reason.
 - Unknown storage id: GraphQL error. Unknown project: ``project: null`` for the lookup, a GraphQL error for
   ``createDatapoint``. Another org id: a "not authorized" GraphQL error.
 - Task names are unique per project: a repeat ``createDatapoint`` is a GraphQL error saying it already exists.
@@ -55,52 +55,23 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 from tests.fakes.control import add_control_routes
+from tests.fakes.redbrick_queries import BY_TEXT, Operation, select
+from tests.fakes.redbrick_rules import PUBLIC_STORAGE, SERIES_INFO_FIELDS, check_task, convert, path_problem
 from tests.harness import FakeService, free_port
 
-PUBLIC_STORAGE = "11111111-1111-1111-1111-111111111111"
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-# The fake's own copies of the SDK's operations (redbrick-sdk @ ea6c01c9), compared with whitespace collapsed.
-_OPERATIONS = {
-    "getOrgSDK": (
-        "query getOrgSDK($orgId: UUID!) { organization(orgId: $orgId){ name orgId } }",
-        {"orgId": "UUID!"},
-    ),
-    "sdkGetProjectNameSDK": (
-        "query sdkGetProjectNameSDK($orgId: UUID!, $projectId: UUID!) { project(orgId: $orgId, projectId: "
-        "$projectId) { orgId projectId name desc status tdType taxonomy { name } projectUrl createdAt "
-        "consensusSettings { enabled } workspace { workspaceId } } }",
-        {"orgId": "UUID!", "projectId": "UUID!"},
-    ),
-    "validateAndConvertToImportFormatSDK": (
-        "query validateAndConvertToImportFormatSDK( $original: String! $convert: Boolean $storageId: UUID ) { "
-        "validateAndConvertToImportFormat( original: $original convert: $convert storageId: $storageId ) { "
-        "isValid error converted } }",
-        {"original": "String!", "convert": "Boolean", "storageId": "UUID"},
-    ),
-    "createDatapointSDK": (
-        "mutation createDatapointSDK( $orgId: UUID! $workspaceId: UUID $projectId: UUID $items: [String!]! "
-        "$heatMaps: [HeatMapInput!] $transforms: [TransformInput!] $centerline: [CenterlineInput!] $name: "
-        "String! $storageId: UUID! $labelsData: String $labelsDataPath: String $labelsMap: [LabelMapInput] "
-        "$seriesInfo: [SeriesInfoInput!] $metaData: String $isGroundTruth: Boolean! $preAssign: String "
-        "$priority: Float $attributes: JSONString ) { createDatapoint( orgId: $orgId workspaceId: $workspaceId "
-        "projectId: $projectId items: $items heatMaps: $heatMaps transforms: $transforms centerline: "
-        "$centerline name: $name storageId: $storageId labelsData: $labelsData labelsDataPath: $labelsDataPath "
-        "labelsMap: $labelsMap seriesInfo: $seriesInfo metaData: $metaData isGroundTruth: $isGroundTruth "
-        "preAssign: $preAssign priority: $priority attributes: $attributes ) { dpId taskId taskIds } }",
-        {
-            "orgId": "UUID!", "workspaceId": "UUID", "projectId": "UUID", "items": "[String!]!",
-            "heatMaps": "[HeatMapInput!]", "transforms": "[TransformInput!]", "centerline": "[CenterlineInput!]",
-            "name": "String!", "storageId": "UUID!", "labelsData": "String", "labelsDataPath": "String",
-            "labelsMap": "[LabelMapInput]", "seriesInfo": "[SeriesInfoInput!]", "metaData": "String",
-            "isGroundTruth": "Boolean!", "preAssign": "String", "priority": "Float", "attributes": "JSONString",
-        },
-    ),
+REDBRICK_STORAGE = "22222222-2222-2222-2222-222222222222"
+_STAGES = [
+    {"stageName": "Input", "brickName": "labelset-input", "stageConfig": "{}", "routing": {"nextStageName": "Label"}},
+    {"stageName": "Label", "brickName": "manual-labeling", "stageConfig": "{}", "routing": {"nextStageName": "Output"}},
+    {"stageName": "Output", "brickName": "labelset-output", "stageConfig": "{}", "routing": {"nextStageName": "END"}},
+]
+_TAXONOMY = {
+    "orgId": None, "name": "demo", "taxId": "3c3c3c3c-4d4d-4e5e-8f6f-7a7a7a7a7a7a", "version": 1,
+    "createdAt": "2025-01-01T00:00:00+00:00", "categories": None, "attributes": None, "taskCategories": None,
+    "taskAttributes": None, "colorMap": None, "archived": False, "isNew": True, "studyClassify": [],
+    "seriesClassify": [], "instanceClassify": [], "objectTypes": [],
 }  # fmt: skip
-_BY_TEXT = {" ".join(text.split()): name for name, (text, _) in _OPERATIONS.items()}
-_TASK_FIELDS = {"name", "series", "items", "classification", "priority", "metaData", "preAssign", "attributes"}
-_SERIES_FIELDS = {"items", "name", "metaData"}
-_SERIES_INFO_FIELDS = {"name", "itemsIndices", "dataType", "metaData", "imageHeaders", "numFrames", "frameRate"}
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class GraphQLError(Exception):
@@ -188,13 +159,13 @@ def decode_body(raw: bytes, encoding: str | None) -> dict[str, Any]:
     return body
 
 
-def check_variables(operation: str, variables: Any) -> dict[str, Any]:
-    declared = _OPERATIONS[operation][1]
+def check_variables(operation: Operation, variables: Any) -> dict[str, Any]:
+    declared = operation.variables
     if not isinstance(variables, dict):
         raise GraphQLError("variables must be an object")
     for name in variables:
         if name not in declared:
-            raise GraphQLError(f"Variable '${name}' is not defined by operation '{operation}'.")
+            raise GraphQLError(f"Variable '${name}' is not defined by operation '{operation.name}'.")
     for name, kind in declared.items():
         value = variables.get(name)
         if value is None:
@@ -213,76 +184,6 @@ def check_variables(operation: str, variables: Any) -> dict[str, Any]:
         if base.startswith("[") and not isinstance(value, list):
             raise GraphQLError(f"Variable '${name}' got invalid value; Expected type '{kind}'.")
     return variables
-
-
-def path_problem(path: object, storage_id: str, bad_items: dict[str, str]) -> str | None:
-    """Why RedBrick would refuse an items path for this storage method, or None."""
-    if not isinstance(path, str) or not path:
-        return "items paths must be non-empty strings"
-    if storage_id == PUBLIC_STORAGE:
-        if not re.match(r"^https?://[^/]+/", path):
-            return f"{path!r} is not a URL; public storage takes full http(s) URLs"
-    elif "://" in path:
-        return f"{path!r} is a URL; external storage takes paths relative to the bucket"
-    elif path.startswith("/"):
-        return f"{path!r} starts with '/'; items paths are relative to the bucket"
-    for pattern, reason in bad_items.items():
-        if re.search(pattern, path):
-            return f"{path!r}: {reason}"
-    return None
-
-
-def check_task(position: int, task: object, storage_id: str, bad_items: dict[str, str]) -> str | None:
-    if not isinstance(task, dict):
-        return f"Task {position}: not an object"
-    label = f"Task {position} ({task.get('name')!r})"
-    unknown = sorted(set(task) - _TASK_FIELDS)
-    if unknown:
-        return f"{label}: unknown field(s) {', '.join(unknown)}"
-    if not isinstance(task.get("name"), str) or not task["name"]:
-        return f"{label}: name must be a non-empty string"
-    if ("series" in task) == ("items" in task):
-        return f"{label}: give exactly one of series or items"
-    paths: list[object] = []
-    if "series" in task:
-        series = task["series"]
-        if not isinstance(series, list) or not series:
-            return f"{label}: series must be a non-empty list"
-        for part in series:
-            if not isinstance(part, dict) or set(part) - _SERIES_FIELDS or "items" not in part:
-                return f"{label}: each series is an object with items (and optionally name, metaData)"
-            items = part["items"]
-            if isinstance(items, list):
-                if not items:
-                    return f"{label}: a series' items list is empty"
-                paths += items
-            else:
-                paths.append(items)
-    else:
-        if not isinstance(task["items"], list) or not task["items"]:
-            return f"{label}: items must be a non-empty list"
-        paths += task["items"]
-    for path in paths:
-        problem = path_problem(path, storage_id, bad_items)
-        if problem:
-            return f"{label}: {problem}"
-    return None
-
-
-def convert(task: dict[str, Any]) -> dict[str, Any]:
-    """The import format ``createDatapoint`` takes: flat ``items`` and per-series ``itemsIndices``."""
-    if "items" in task:
-        return {"name": task["name"], "items": list(task["items"])}
-    items: list[str] = []
-    info: list[dict[str, Any]] = []
-    for part in task["series"]:
-        paths = part["items"] if isinstance(part["items"], list) else [part["items"]]
-        entry: dict[str, Any] = {"itemsIndices": list(range(len(items), len(items) + len(paths)))}
-        if part.get("name"):
-            entry["name"] = part["name"]
-        items += paths
-        info.append(entry)
-    return {"name": task["name"], "items": items, "seriesInfo": info}
 
 
 def create_app(state: FakeRedBrickState) -> FastAPI:
@@ -308,8 +209,8 @@ def create_app(state: FakeRedBrickState) -> FastAPI:
             body = decode_body(raw, request.headers.get("content-encoding-rb"))
         except ValueError as error:
             return answer(JSONResponse({"message": str(error)}, status_code=400))
-        operation = _BY_TEXT.get(" ".join(str(body["query"]).split()))
-        log["op"] = operation
+        operation = BY_TEXT.get(" ".join(str(body["query"]).split()))
+        log["op"] = operation.name if operation else None
 
         with state.lock:
             now = time.monotonic()
@@ -320,7 +221,7 @@ def create_app(state: FakeRedBrickState) -> FastAPI:
                 response = JSONResponse({"message": "rate limited"}, 429, {"Retry-After": str(max(wait, 1))})
                 return answer(response)
             state.window.append(now)
-            fault = state.take_fault(operation or "")
+            fault = state.take_fault(log["op"] or "")
         if fault:
             log["fault"] = fault
         if fault.get("delay") and not fault.get("after_commit"):
@@ -329,7 +230,7 @@ def create_app(state: FakeRedBrickState) -> FastAPI:
         if lost and not fault.get("after_commit"):
             return answer(_faulty(fault))
 
-        if operation == "validateAndConvertToImportFormatSDK" and state.max_tasks is not None:
+        if log["op"] == "validateAndConvertToImportFormatSDK" and state.max_tasks is not None:
             sent = _task_count((body.get("variables") or {}).get("original"))
             if sent > state.max_tasks:
                 return answer(JSONResponse({"message": f"{sent} tasks: request too large"}, status_code=413))
@@ -338,9 +239,9 @@ def create_app(state: FakeRedBrickState) -> FastAPI:
                 raise GraphQLError("Unknown operation: this server answers only the RedBrick SDK's operations")
             variables = check_variables(operation, body.get("variables") or {})
             if fault.get("null_answer"):
-                data: dict[str, Any] = {_field(operation): None}
+                data: dict[str, Any] = {operation.field: None}
             else:
-                data = _execute(state, operation, variables, log)
+                data = {operation.field: select(_HANDLERS[operation.field](state, variables, log), operation.selection)}
         except GraphQLError as error:
             return answer(JSONResponse({"errors": [{"message": str(error)}], "data": None}))
         if fault.get("delay") and fault.get("after_commit"):
@@ -360,15 +261,6 @@ def _task_count(original: object) -> int:
     except ValueError:
         return 0
     return len(tasks) if isinstance(tasks, list) else 0
-
-
-def _field(operation: str) -> str:
-    return {
-        "getOrgSDK": "organization",
-        "sdkGetProjectNameSDK": "project",
-        "validateAndConvertToImportFormatSDK": "validateAndConvertToImportFormat",
-        "createDatapointSDK": "createDatapoint",
-    }[operation]
 
 
 def _faulty(fault: dict[str, Any]) -> Response:
@@ -396,35 +288,51 @@ def _check_storage(state: FakeRedBrickState, storage_id: str) -> None:
         raise GraphQLError(f"Storage method {storage_id} not found in this organization")
 
 
-def _execute(state: FakeRedBrickState, operation: str, variables: dict[str, Any], log: dict[str, Any]) -> Any:
-    handlers: dict[str, Callable[[FakeRedBrickState, dict[str, Any], dict[str, Any]], Any]] = {
-        "getOrgSDK": _organization,
-        "sdkGetProjectNameSDK": _project,
-        "validateAndConvertToImportFormatSDK": _validate,
-        "createDatapointSDK": _create,
-    }
-    return handlers[operation](state, variables, log)
-
-
 def _organization(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, Any]) -> Any:
     _check_org(state, variables["orgId"])
-    return {"organization": {"name": state.org_name, "orgId": state.org_id}}
+    return {"name": state.org_name, "orgId": state.org_id}
+
+
+def _known_project(state: FakeRedBrickState, variables: dict[str, Any]) -> str | None:
+    _check_org(state, variables["orgId"])
+    project_id = str(variables["projectId"])
+    return project_id if project_id in state.projects else None
 
 
 def _project(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, Any]) -> Any:
-    _check_org(state, variables["orgId"])
-    project_id = variables["projectId"]
-    if project_id not in state.projects:
-        return {"project": None}
+    """The project record: all the fields either SDK release selects (the answer keeps only those asked for)."""
+    project_id = _known_project(state, variables)
+    if project_id is None:
+        return None
     return {
-        "project": {
-            "orgId": state.org_id, "projectId": project_id, "name": state.projects[project_id], "desc": "",
-            "status": "CREATION_SUCCESS", "tdType": "DICOM_SEGMENTATION", "taxonomy": {"name": "demo"},
-            "projectUrl": f"https://app.redbrickai.com/{state.org_id}/projects/{project_id}",
-            "createdAt": "2025-01-01T00:00:00+00:00", "consensusSettings": {"enabled": False},
-            "workspace": None,
-        }
+        "orgId": state.org_id, "projectId": project_id, "name": state.projects[project_id], "desc": "",
+        "status": "CREATION_SUCCESS", "tdType": "DICOM_SEGMENTATION", "taxonomy": _TAXONOMY,
+        "projectUrl": f"https://app.redbrickai.com/{state.org_id}/projects/{project_id}",
+        "createdAt": "2025-01-01T00:00:00+00:00", "updatedAt": "2025-01-02T00:00:00+00:00",
+        "consensusSettings": {"enabled": False}, "workspace": None, "stages": _STAGES,
     }  # fmt: skip
+
+
+def _stages(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, Any]) -> Any:
+    if _known_project(state, variables) is None:
+        raise GraphQLError(f"Project {variables['projectId']} not found")
+    return _STAGES
+
+
+def _taxonomy(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, Any]) -> Any:
+    _check_org(state, variables["orgId"])
+    if variables.get("name") not in (None, _TAXONOMY["name"]) or variables.get("taxId") not in (
+        None,
+        _TAXONOMY["taxId"],
+    ):
+        return None
+    return _TAXONOMY
+
+
+def _label_storage(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, Any]) -> Any:
+    if _known_project(state, variables) is None:
+        raise GraphQLError(f"Project {variables['projectId']} not found")
+    return {"storageId": REDBRICK_STORAGE, "path": ""}  # a new project keeps its labels in RedBrick's storage
 
 
 def _validate(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, Any]) -> Any:
@@ -435,25 +343,15 @@ def _validate(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str
     except ValueError:
         raise GraphQLError("original is not valid JSON") from None
     if not isinstance(tasks, list) or not tasks:
-        return {
-            "validateAndConvertToImportFormat": {
-                "isValid": False,
-                "error": "Expected a non-empty list",
-                "converted": None,
-            }
-        }
+        return {"isValid": False, "error": "Expected a non-empty list", "converted": None}
     log["names"] = [t.get("name") if isinstance(t, dict) else None for t in tasks]
     problems = [p for i, t in enumerate(tasks) if (p := check_task(i, t, storage_id, state.bad_items))]
-    names = [t["name"] for t in tasks if isinstance(t, dict) and isinstance(t.get("name"), str)]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        problems.append(f"repeated task names: {', '.join(repeated)}")
     if problems:
         error = "Invalid items list:\n" + "\n".join(problems)
-        return {"validateAndConvertToImportFormat": {"isValid": False, "error": error, "converted": None}}
+        return {"isValid": False, "error": error, "converted": None}
     converted = json.dumps([convert(t) for t in tasks], separators=(",", ":"))
     converted_out = converted if variables.get("convert") else None
-    return {"validateAndConvertToImportFormat": {"isValid": True, "error": None, "converted": converted_out}}
+    return {"isValid": True, "error": None, "converted": converted_out}
 
 
 def _create(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, Any]) -> Any:
@@ -475,8 +373,8 @@ def _create(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, 
             raise GraphQLError(f"Invalid item: {problem}")
     series = variables.get("seriesInfo")
     for info in series or []:
-        if not isinstance(info, dict) or set(info) - _SERIES_INFO_FIELDS:
-            raise GraphQLError(f"seriesInfo entries take only {', '.join(sorted(_SERIES_INFO_FIELDS))}")
+        if not isinstance(info, dict) or set(info) - SERIES_INFO_FIELDS:
+            raise GraphQLError(f"seriesInfo entries take only {', '.join(sorted(SERIES_INFO_FIELDS))}")
         indices = info.get("itemsIndices") or []
         if any(not isinstance(i, int) or not 0 <= i < len(items) for i in indices):
             raise GraphQLError("seriesInfo.itemsIndices out of range")
@@ -493,9 +391,21 @@ def _create(state: FakeRedBrickState, variables: dict[str, Any], log: dict[str, 
         dp_id, task_id = str(uuid.uuid4()), str(uuid.uuid4())
         tasks[name] = {
             "name": name, "items": list(items), "seriesInfo": series, "storageId": storage_id,
-            "dpId": dp_id, "taskId": task_id, "n": next(state.ids),
+            "dpId": dp_id, "taskId": task_id, "n": next(state.ids), "variables": dict(variables),
         }  # fmt: skip
-    return {"createDatapoint": {"dpId": dp_id, "taskId": task_id, "taskIds": [task_id]}}
+    return {"dpId": dp_id, "taskId": task_id, "taskIds": [task_id]}
+
+
+_HANDLERS: dict[str, Callable[[FakeRedBrickState, dict[str, Any], dict[str, Any]], Any]] = {
+    "organization": _organization,
+    "project": _project,
+    "stages": _stages,
+    "taxonomy": _taxonomy,
+    "getLabelStorage": _label_storage,
+    "validateAndConvertToImportFormat": _validate,
+    "createDatapoint": _create,
+}
+"""Each root field the SDK's operations select -> the value the fake answers (cut to the selection)."""
 
 
 class FakeRedBrick(FakeService):
