@@ -3,9 +3,11 @@
 A task is ``{"name", "series": [{"items": [...]}]}`` (or the legacy flat ``{"name", "items": [...]}``,
 which RedBrick splits into series itself). ``items`` lists a series' files in order (DICOM instances,
 video frames), and is a single string when the series is one file (a NIfTI volume, one scan), as every
-one-file example in RedBrick's guide writes it. The items path follows the storage method: the
-key relative to the bucket (or container) for an external S3, GCS or Azure storage method, the full URL
-for public storage. Task names must be unique in a project: they are the item's path, so they are.
+one-file example in RedBrick's guide writes it; a NIfTI volume or a video file is always a series of its
+own ("``items`` must be a single string for NIfTI"), so no series lists several of them. The items path
+follows the storage method: the key relative to the bucket (or container) for an external S3, GCS or Azure
+storage method, the full URL for public storage. Task names must be unique in a project: they are the
+item's path, so they are.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from typing_extensions import NotRequired, TypedDict
 
 from airflow_ingest.core.batching import Batch
 from airflow_ingest.core.items import Item, one_kind_no_pdf
+from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import Linker, UrlStyle
 
 PUBLIC_STORAGE = "11111111-1111-1111-1111-111111111111"
 DIRECT_UPLOAD = "22222222-2222-2222-2222-222222222222"
 TASKS_PER_BATCH = 50
-"""redbrick-sdk validates in chunks of 50 tasks and drops the whole input if any chunk fails: a batch of 50
-keeps one bad task from taking more than its own batch down."""
+"""Tasks per items list (batch). redbrick-sdk 2.28 validated 50 tasks per call; the hook validates a batch in
+chunks of at most ``redbrick_results.VALIDATION_CHUNK`` (10) tasks, so a full batch takes five calls."""
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -99,14 +102,39 @@ class RedBrickManifests:
         return self.linker.link(obj) if self.target.public else obj.key
 
     def task(self, item: Item) -> RedBrickTask:
+        """The item's task: its series in order, a NIfTI volume or a video file always a series of its own.
+
+        RedBrick's guide: "``items`` must be a single string for NIfTI uploads", and a series is "a single
+        volume, image, or video" (a list of ``items`` is a DICOM series' instances or a video's frames). So a
+        folder (or a study's series folder) holding several volumes or video files becomes one task with one
+        series per file, as the guide's NIfTI Study example writes it. The flat form lists NIfTI volumes
+        as they are (RedBrick takes "each of the NIfTI files in the items array" as a series of its own) but
+        has no way to list several videos, so such a task is written in the series form.
+        """
         name = item.id.removeprefix("/")  # ids start with "/"; a key may start with "/" too, so only one goes
-        if self.target.form == "flat":
-            return {"name": name, "items": [self.path(o) for o in item.objects]}
+        objects = item.objects
+        if self.target.form == "flat" and not (len(objects) > 1 and any(_is_video(o) for o in objects)):
+            return {"name": name, "items": [self.path(o) for o in objects]}
         series: list[RedBrickSeries] = []
         for part in item.series:
+            if len(part.objects) > 1 and any(_one_file_series(o) for o in part.objects):
+                series += [{"items": self.path(o)} for o in part.objects]
+                continue
             paths = [self.path(o) for o in part.objects]
             series.append({"items": paths[0] if len(paths) == 1 else paths})
         return {"name": name, "series": series}
 
     def render(self, batch: Batch) -> str:
         return _encode(TASKS.validate_python([self.task(item) for item in batch.items]))
+
+
+_ONE_FILE_KINDS = frozenset({MediaKind.NIFTI, MediaKind.VIDEO})
+
+
+def _one_file_series(obj: StoredObject) -> bool:
+    """A NIfTI volume or a video file: a series on its own, never one path of a list."""
+    return media_kind(obj.key) in _ONE_FILE_KINDS
+
+
+def _is_video(obj: StoredObject) -> bool:
+    return media_kind(obj.key) is MediaKind.VIDEO
