@@ -38,6 +38,10 @@ NO_TASK_ID = "RedBrick answered createDatapoint without a task id (redbrick-sdk 
 VALIDATION_BUDGET = 100
 """Validation calls per batch at most: twice the default 50 tasks, enough to isolate every bad task."""
 
+VALIDATION_CHUNK = 10
+"""Tasks per ``validateAndConvertToImportFormat`` call at most, whatever the batch size: redbrick-sdk 2.35's
+chunk (2.28 sent 50), so no request is larger than the ones the current SDK makes RedBrick answer."""
+
 
 @dataclass(frozen=True, slots=True)
 class PlannedTask:
@@ -144,22 +148,35 @@ class Sorted:
 
 
 def sort_out(
-    planned: Sequence[PlannedTask], validate: Callable[[Sequence[PlannedTask]], Verdict], *, budget: int
+    planned: Sequence[PlannedTask],
+    validate: Callable[[Sequence[PlannedTask]], Verdict],
+    *,
+    budget: int,
+    chunk: int = VALIDATION_CHUNK,
 ) -> Sorted:
-    """Validate ``planned``, narrowing an invalid answer down to the bad tasks by halving, in ``budget`` calls.
+    """Validate ``planned`` in chunks of at most ``chunk`` tasks, narrowing an invalid chunk down to its bad
+    tasks by halving, in ``budget`` calls.
 
-    Halving finds ``k`` bad tasks among ``n`` in about ``2k log2(n/k)`` calls and never more than ``2n - 1``,
-    so a budget of twice the batch size always narrows fully; a smaller budget leaves the tasks of a group it
-    could not split ``failed`` (retryable: a smaller retry manifest narrows further).
+    Each chunk stands alone, as the SDK's do: a chunk RedBrick refuses or that fails in transit settles only
+    its own tasks. Every chunk gets its one call; halving finds ``k`` bad tasks among ``n`` in about
+    ``2k log2(n/k)`` calls and never more than ``2n - 1``, so a budget of twice the batch size always narrows
+    fully; a smaller budget leaves the tasks of a group it could not split ``failed`` (retryable: a smaller
+    retry manifest narrows further).
     """
     if budget < 1:
         raise ConfigError("validation_budget", budget, "allow at least 1 validation call per batch")
+    if chunk < 1:
+        raise ConfigError("chunk", chunk, "validate at least 1 task per call")
     ready: list[tuple[PlannedTask, Mapping[str, Any]]] = []
     settled: list[Outcome] = []
     calls = 0
-    pending: list[Sequence[PlannedTask]] = [planned] if planned else []
+    pending: list[Sequence[PlannedTask]] = [planned[start : start + chunk] for start in range(0, len(planned), chunk)]
     while pending:
         group = pending.pop(0)
+        if calls >= budget:
+            reason = f"not validated within {budget} validation calls: resend the retry manifest"
+            settled.extend(Outcome(t.item, OutcomeKind.FAILED, reason, retryable=True) for t in group)
+            continue
         calls += 1
         verdict = validate(group)
         if verdict.kind is VerdictKind.VALID:

@@ -42,6 +42,7 @@ from airflow_ingest.core.redbrick import DIRECT_UPLOAD
 from airflow_ingest.core.redbrick_results import (
     DEFAULT_DUPLICATE_PATTERN,
     VALIDATION_BUDGET,
+    VALIDATION_CHUNK,
     PlannedTask,
     Verdict,
     VerdictKind,
@@ -537,6 +538,9 @@ def register_batch(
         slash (see :func:`planned_tasks`).
     :param validation_budget: validation calls allowed to narrow an invalid batch down to its bad tasks.
 
+    Validation goes in chunks of at most ``VALIDATION_CHUNK`` (10) tasks whatever the batch size, as
+    redbrick-sdk 2.35 sends them; each chunk's verdict settles only its own tasks.
+
     Refused credentials, an unknown organization or project raise :class:`PlatformAuthError`: every other
     batch would fail the same way, so the caller should stop rather than record thousands of failures.
     """
@@ -567,8 +571,9 @@ def register_batch(
         except PlatformError as error:
             return Verdict(VerdictKind.FAILED, str(error), retryable=error.retryable)
 
-    checked = sort_out(unique, validate, budget=validation_budget)
-    if checked.calls > 1:
+    checked = sort_out(unique, validate, budget=validation_budget, chunk=VALIDATION_CHUNK)
+    chunks = -(-len(unique) // VALIDATION_CHUNK)
+    if checked.calls > chunks:
         hook.log.warning(
             "Batch of %d tasks failed validation; narrowed it down in %d calls", len(planned), checked.calls
         )

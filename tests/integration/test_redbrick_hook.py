@@ -30,6 +30,7 @@ from tests.fakes.redbrick import FakeRedBrick
 
 STORAGE = FakeRedBrick.STORAGE_ID
 PROJECT = FakeRedBrick.PROJECT_ID
+VALIDATE = "validateAndConvertToImportFormatSDK"
 
 
 def hook(monkeypatch: pytest.MonkeyPatch, redbrick: FakeRedBrick, **conn: Any) -> RedBrickHook:
@@ -167,14 +168,47 @@ def test_giving_up_on_5xx_fails_every_task_retryably_and_creates_nothing(
 def test_a_request_too_large_is_not_retried_and_says_to_lower_max_entries(
     monkeypatch: pytest.MonkeyPatch, redbrick: FakeRedBrick
 ) -> None:
-    redbrick.configure(max_tasks=10)
+    redbrick.configure(max_tasks=5)  # smaller than the hook's chunks of 10
     outcomes = register_batch(
-        hook(monkeypatch, redbrick), items_list(*[f"{i}.png" for i in range(11)]), PROJECT, STORAGE
+        hook(monkeypatch, redbrick), items_list(*[f"{i}.png" for i in range(6)]), PROJECT, STORAGE
     )
-    assert [(o.outcome.value, o.retryable) for o in outcomes] == [("failed", False)] * 11
+    assert [(o.outcome.value, o.retryable) for o in outcomes] == [("failed", False)] * 6
     assert "HTTP 413" in outcomes[0].reason and "lower max_entries" in outcomes[0].reason
     assert statuses(redbrick, "validateAndConvertToImportFormatSDK") == [413] and redbrick.tasks() == []
     assert kinds(register_batch(hook(monkeypatch, redbrick), items_list("a.png"), PROJECT, STORAGE)) == ["registered"]
+
+
+def validated_chunks(redbrick: FakeRedBrick) -> list[int]:
+    """Tasks per validation call the fake answered (a faulted call never reached the validator)."""
+    return [len(r["names"]) for r in redbrick.state()["requests"] if r["op"] == VALIDATE and "names" in r]
+
+
+def test_validation_goes_in_chunks_of_ten_whatever_the_batch_size(
+    monkeypatch: pytest.MonkeyPatch, redbrick: FakeRedBrick
+) -> None:
+    """redbrick-sdk 2.35 validates 10 tasks per call: RedBrick never sees a larger request from us either."""
+    redbrick.configure(max_tasks=10)  # a larger validation would be answered 413
+    outcomes = register_batch(
+        hook(monkeypatch, redbrick), items_list(*[f"{i}.png" for i in range(25)]), PROJECT, STORAGE
+    )
+    assert kinds(outcomes) == ["registered"] * 25 and len(redbrick.tasks()) == 25
+    assert validated_chunks(redbrick) == [10, 10, 5]
+
+
+def test_a_chunk_that_fails_settles_only_its_own_tasks(monkeypatch: pytest.MonkeyPatch, redbrick: FakeRedBrick) -> None:
+    """Chunk 2 is answered 413 (not retried), chunk 3 holds a bad task: the rest of the batch still lands."""
+    redbrick.configure(faults=[{"op": VALIDATE}, {"status": 413, "op": VALIDATE}], bad_items={"broken": "unreadable"})
+    names = [f"{i}.png" for i in range(30)]
+    names[25] = "broken.png"
+    outcomes = register_batch(hook(monkeypatch, redbrick), items_list(*names), PROJECT, STORAGE)
+    by_name = {o.item[1:]: o for o in outcomes}
+    assert {by_name[n].outcome.value for n in names[10:20]} == {"failed"}
+    assert "HTTP 413" in by_name["10.png"].reason
+    assert by_name["broken.png"].outcome.value == "blocked" and "unreadable" in by_name["broken.png"].reason
+    registered = [n for n in names if by_name[n].outcome.value == "registered"]
+    assert registered == names[:10] + [n for n in names[20:] if n != "broken.png"]
+    assert sorted(t["name"] for t in redbrick.tasks()) == sorted(registered)
+    assert max(validated_chunks(redbrick)) <= 10
 
 
 def test_bad_connection_extras_are_one_line_errors(monkeypatch: pytest.MonkeyPatch, redbrick: FakeRedBrick) -> None:

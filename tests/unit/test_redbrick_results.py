@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
@@ -86,11 +88,11 @@ def test_validation_verdicts(answer: dict[str, Any] | None, kind: VerdictKind, r
     assert verdict.kind is VerdictKind.VALID or verdict.error
 
 
-def test_a_valid_batch_takes_one_call_and_every_task_gets_its_converted_point() -> None:
+def test_a_valid_batch_takes_one_call_per_chunk_of_ten_and_every_task_gets_its_converted_point() -> None:
     planned = planned_tasks(tasks(*[f"t{i}" for i in range(50)]))
     validate = Validator(set())
     result = sort_out(planned, validate, budget=100)
-    assert result.calls == 1 and result.settled == []
+    assert result.calls == 5 and result.settled == [] and [len(c) for c in validate.calls] == [10] * 5
     assert [(t.item, p["items"]) for t, p in result.ready] == [(f"/t{i}", [f"t{i}.png"]) for i in range(50)]
 
 
@@ -103,14 +105,14 @@ def test_an_invalid_batch_is_narrowed_to_its_bad_tasks_and_the_good_ones_go_thro
     assert {o.item for o in result.settled} == {f"/{b}" for b in bad}
     for outcome in result.settled:
         assert outcome.outcome is OutcomeKind.BLOCKED and outcome.reason == f"bad path in {outcome.item[1:]} Docs: ..."
-    assert result.calls == len(validate.calls) <= 2 * len(bad) * 6 + 1  # ~2k log2(n): far fewer than one by one
+    assert result.calls == len(validate.calls) <= 5 + 2 * len(bad) * 4  # ~2k log2(10) per chunk: not one by one
 
 
 def test_every_task_bad_stays_within_twice_the_batch_size() -> None:
     names = [f"t{i}" for i in range(50)]
     validate = Validator(set(names))
     result = sort_out(planned_tasks(tasks(*names)), validate, budget=100)
-    assert result.calls == 99 and len(result.settled) == 50
+    assert result.calls == 5 * 19 and len(result.settled) == 50  # 2 * 10 - 1 calls per chunk of 10
     assert all(o.outcome is OutcomeKind.BLOCKED for o in result.settled)
 
 
@@ -125,7 +127,11 @@ def test_a_small_budget_leaves_unsplit_groups_failed_and_retryable_never_lost() 
     )
     assert len(outcomes) == 50
     failed = [o for o in outcomes if o.outcome is OutcomeKind.FAILED]
-    assert "/t10" in {o.item for o in failed} and all(o.retryable and "not narrowed down" in o.reason for o in failed)
+    assert "/t10" in {o.item for o in failed} and all(o.retryable for o in failed)
+    assert {o.reason.split(":")[0] for o in failed} == {
+        "not validated within 3 validation calls",  # the chunks after the budget
+        next(o.reason for o in failed if o.item == "/t10").split(":")[0],  # t10's chunk, not narrowed down
+    } and "not narrowed down" in next(o.reason for o in failed if o.item == "/t10")
     assert {o.outcome for o in outcomes} == {OutcomeKind.REGISTERED, OutcomeKind.FAILED}
     with pytest.raises(ConfigError, match="validation_budget=0"):
         sort_out(planned_tasks(tasks("a")), validate, budget=0)
@@ -196,3 +202,42 @@ def test_redbrick_retry_keeps_only_the_retryable_tasks() -> None:
     body = json.dumps(tasks("a", "b/c", "d"))
     assert json.loads(redbrick_retry(body, {"/b/c", "/d"}) or "") == tasks("b/c", "d")
     assert redbrick_retry(body, {"/zzz"}) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    size=st.integers(0, 60),
+    chunk=st.integers(1, 12),
+    bad=st.sets(st.integers(0, 59), max_size=6),
+    lost=st.sets(st.integers(0, 59), max_size=2),
+)
+def test_chunks_never_exceed_their_size_and_one_failing_chunk_settles_only_its_own_tasks(
+    size: int, chunk: int, bad: set[int], lost: set[int]
+) -> None:
+    """Bad tasks are blocked, tasks whose chunk fails in transit are failed and retryable, the rest go through."""
+    names = [f"t{i}" for i in range(size)]
+    planned = planned_tasks(tasks(*names))
+    sizes: list[int] = []
+    bad_names, lost_names = {f"t{i}" for i in bad}, {f"t{i}" for i in lost}
+    inner = Validator(bad_names)
+
+    def validate(group: Sequence[PlannedTask]) -> Verdict:
+        sizes.append(len(group))
+        if {t.name for t in group} & lost_names:
+            return Verdict(VerdictKind.FAILED, "HTTP 503", retryable=True)
+        return inner(group)
+
+    result = sort_out(planned, validate, budget=2 * max(size, 1), chunk=chunk)
+    assert all(n <= chunk for n in sizes)
+    chunk_of = {name: position // chunk for position, name in enumerate(names)}
+    failed_chunks = {chunk_of[n] for n in lost_names if n in chunk_of}
+    outcomes = {o.item: o for o in result.settled}
+    ready = {t.name for t, _ in result.ready}
+    assert len(outcomes) + len(ready) == size and not ready & {o[1:] for o in outcomes}
+    for name in names:
+        if chunk_of[name] in failed_chunks:
+            assert outcomes["/" + name].outcome is OutcomeKind.FAILED and outcomes["/" + name].retryable
+        elif name in bad_names:
+            assert outcomes["/" + name].outcome is OutcomeKind.BLOCKED
+        else:
+            assert name in ready
