@@ -226,7 +226,7 @@ def datapoint_variables(org_id: str, project_id: str, storage_id: str, point: Ma
         "storageId": storage_id,
         "labelsData": _compact(point.get("labels") or []) if "labels" in point else None,
         "labelsDataPath": None,
-        "labelsMap": None,
+        "labelsMap": [],  # what the SDK's segmentation step answers for a task without segmentations
         "seriesInfo": (
             [
                 {
