@@ -15,9 +15,14 @@ documents no limit), ``concurrency`` (parallel ``createDatapoint`` calls, defaul
 10), ``duplicate_pattern`` (regex recognising a name conflict) and the retry policy ``max_attempts``
 (default 6), ``wait_initial`` (1 s) and ``wait_max`` (60 s).
 
+Validation goes in chunks of at most 10 tasks (redbrick-sdk 2.35's size; 2.28 sent 50), whatever the batch
+size. ``tests/conformance`` runs both releases' own flows against the fake and compares our ``createDatapoint``
+variables with theirs.
+
 Retries: 429 (honouring ``Retry-After``), 5xx, timeouts, dropped connections and malformed answers, with
-backoff; the SDK retries none of these. ``createDatapoint`` is resent too: task names are unique per
-project, so a resend after a lost answer comes back as a name conflict, counted as ``duplicate``.
+backoff; the SDK retries none of these (2.35 retries ``createDatapoint`` three times). ``createDatapoint`` is
+resent too: task names are unique per project, so a resend after a lost answer comes back as a name conflict,
+counted as ``duplicate``.
 """
 
 from __future__ import annotations
