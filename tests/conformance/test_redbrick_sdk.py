@@ -19,6 +19,7 @@ import pytest
 from airflow_ingest.core.items import Item, make_items
 from airflow_ingest.core.redbrick import RedBrickManifests, RedBrickTarget
 from airflow_ingest.core.redbrick_results import VALIDATION_CHUNK
+from airflow_ingest.hooks.redbrick import RedBrickHook, register_batch
 from tests.conformance.sdk import run_sdk
 from tests.fakes.redbrick import FakeRedBrick
 from tests.unit.test_core import obj
@@ -119,8 +120,6 @@ def test_the_sdk_registers_our_items_lists_and_our_hook_sends_what_it_sends(
     sdk_variables = {name: task["variables"] for name, task in held.items()}
 
     # Our hook, same items list, fresh project: the same createDatapoint variables, chunks of at most 10.
-    from airflow_ingest.hooks.redbrick import RedBrickHook, register_batch
-
     redbrick.reset()
     monkeypatch.setenv("AIRFLOW_CONN_REDBRICK_CONFORMANCE", redbrick.conn())
     hook = RedBrickHook("redbrick_conformance", max_attempts=2, wait_initial=0.05, wait_max=1)
