@@ -102,6 +102,8 @@ class FakeEncordState:
     faults: list[dict[str, Any]] = field(default_factory=list)
     job_scripts: deque[dict[str, Any]] = field(default_factory=deque)
     registered: dict[str, dict[str, int]] = field(default_factory=dict)
+    held_kinds: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    """(data type, URL) per destination, what ``skip_duplicate_urls`` compares against."""
     items: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     """Item uuid -> (destination, URLs) of every item a job added (``imageGroupsFromItems`` names them)."""
     uploads: list[dict[str, Any]] = field(default_factory=list)
@@ -130,6 +132,7 @@ class FakeEncordState:
     def reset(self) -> None:
         with self.lock:
             self.registered.clear()
+            self.held_kinds.clear()
             self.items.clear()
             self.uploads.clear()
             self.strict_integrations.clear()
@@ -221,12 +224,15 @@ class FakeEncordState:
                 for rest in job.units[job.processed :]:
                     rest.state = "CANCELLED"
                 return
-        elif unit.skip_duplicates and all(url in held for url in unit.urls):
+        elif unit.skip_duplicates and all(
+            (unit.kind, url) in self.held_kinds.get(job.destination, ()) for url in unit.urls
+        ):
             unit.state = "DONE"
         else:
             unit.state = "DONE"
             for url in unit.urls:
                 held[url] = held.get(url, 0) + 1
+                self.held_kinds.setdefault(job.destination, set()).add((unit.kind, url))
             item = str(uuid.uuid4())
             job.added.append({"uuid": item, "name": unit.title})
             self.items[item] = (job.destination, list(unit.urls))

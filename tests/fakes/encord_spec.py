@@ -67,6 +67,9 @@ class Unit:
     urls: list[str]
     state: str = "PENDING"
     skip_duplicates: bool = False
+    kind: str = ""
+    """The JSON spec's section name for its data type: ``skip_duplicate_urls`` skips URLs that match existing
+    items *of that type* ("all URLs exactly matching existing image groups", "... existing videos")."""
 
 
 def _url(rule_where: str, value: Any) -> str:
@@ -154,7 +157,7 @@ def _entry(section: str, n: int, entry: Any, strict_client_only: bool) -> Unit:
         needed = "videoMetadata" if section == "videos" else "imageMetadata"
         if needed not in entry:
             raise Refused("J15", f"{where}: {needed} must be specified with a strict client-only integration")
-    return Unit(title=title, urls=urls, skip_duplicates=bool(entry.get("skip_duplicate_urls")))
+    return Unit(title=title, urls=urls, skip_duplicates=bool(entry.get("skip_duplicate_urls")), kind=section)
 
 
 def spec_units(spec: Any, max_entries: int = MAX_ENTRIES, *, strict_client_only: bool = False) -> list[Unit]:
@@ -185,9 +188,9 @@ def spec_units(spec: Any, max_entries: int = MAX_ENTRIES, *, strict_client_only:
 
 
 class _Dto(BaseModel):
-    """camelCase on the wire, as the SDK's BaseDTO sends it; unknown fields refused."""
+    """camelCase on the wire, as the SDK's BaseDTO sends it; unknown fields refused, JSON types as declared."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, strict=True)
 
 
 def _no_space(value: str) -> str:
@@ -344,15 +347,24 @@ def items_units(
         raise Refused("S1", f"dataItems.{where}: {first['msg']}") from None
     skip = items.skip_duplicate_urls
     units: list[Unit] = []
-    singles = [*items.videos, *items.images, *items.audio, *items.nifti, *items.text, *items.pdf, *items.time_series]
-    for single in singles:
-        units.append(Unit(single.title or _base(single.object_url), [single.object_url], skip_duplicates=skip))
+    singles: list[tuple[str, list[Any]]] = [
+        ("videos", items.videos),
+        ("images", items.images),
+        ("audio", items.audio),
+        ("nifti_files", items.nifti),
+        ("text", items.text),
+        ("pdf", items.pdf),
+        ("time_series", items.time_series),
+    ]
+    for kind, entries in singles:
+        for one in entries:
+            units.append(Unit(one.title or _base(one.object_url), [one.object_url], skip_duplicates=skip, kind=kind))
     for group in items.image_groups:
-        units.append(Unit(group.title, [frame.url for frame in group.images], skip_duplicates=skip))
+        units.append(Unit(group.title, [f.url for f in group.images], skip_duplicates=skip, kind="image_groups"))
     for series in items.dicom_series:
-        units.append(Unit(series.title, [f.url for f in series.dicom_files], skip_duplicates=skip))
+        units.append(Unit(series.title, [f.url for f in series.dicom_files], skip_duplicates=skip, kind="dicom_series"))
     for scene in items.scenes:
-        units.append(Unit(scene.title, [f"scene:{scene.title}"], skip_duplicates=skip))
+        units.append(Unit(scene.title, [f"scene:{scene.title}"], skip_duplicates=skip, kind="scenes"))
     for made in items.image_groups_from_items:
         urls: list[str] = []
         for item in made.image_items:
@@ -360,7 +372,7 @@ def items_units(
             if held is None:
                 raise Refused("S2", f"imageGroupsFromItems: no item {item} in this folder")
             urls.extend(held)
-        units.append(Unit(made.title, urls, skip_duplicates=skip))
+        units.append(Unit(made.title, urls, skip_duplicates=skip, kind="image_groups"))
     if len(units) > max_entries:
         raise Refused("S3", f"{len(units)} entries: Encord takes at most {max_entries:,} entries per job")
     return units
