@@ -8,6 +8,8 @@ and leaves no job behind. README "Conformance > Encord" lists the rules and wher
 from __future__ import annotations
 
 import copy
+import json
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -15,6 +17,11 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airflow_ingest.core.batching import Limits
+from airflow_ingest.core.encord import EncordManifests, EncordTarget
+from airflow_ingest.core.encord_jobs import spec_entries
+from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.plan import make_plan, path_opener
 from tests.fakes.encord import FOLDER, INTEGRATION, FakeEncord
 from tests.fakes.encord_spec import MAX_CLIENT_METADATA, Refused, spec_units
 
@@ -240,3 +247,36 @@ def test_frame_positions_count_from_zero_without_gaps(numbers: set[int], section
         assert not contiguous and refused.rule == "J7"
     else:
         assert contiguous and units[0].urls == [f"s3://b/{n}.jpg" for n in range(len(numbers))]
+
+
+NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+names = st.text(alphabet="abcxyz019_-", min_size=1, max_size=6)
+keys = st.lists(
+    st.tuples(
+        st.lists(names, min_size=0, max_size=3), names, st.sampled_from([".jpg", ".png", ".mp4", ".dcm", ".nii.gz"])
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys, st.sampled_from(["file", "folder", "study"]), st.booleans(), st.booleans())
+def test_every_manifest_we_write_is_one_the_fake_accepts(
+    tmp_path_factory: pytest.TempPathFactory,
+    found: list[tuple[list[str], str, str]],
+    layout: str,
+    video: bool,
+    skip: bool,
+) -> None:
+    """Whatever the bucket, layout and options, our JSON specs keep every documented rule, and the fake reads
+    from them exactly the URLs we wrote, in order."""
+    paths = sorted({"/".join([*folders, name + ext]) for folders, name, ext in found})
+    objects = [StoredObject(f"s3://bkt/{k}", "bkt", k, 10, f"e{n}", NOW) for n, k in enumerate(paths)]
+    target = EncordTarget(url_style="protocol", create_video=video, skip_duplicate_urls=skip, client_metadata={"k": 1})
+    run = tmp_path_factory.mktemp("plan")
+    plan = make_plan(objects, EncordManifests(target), Limits(max_entries=7), path_opener(run), layout=layout)
+    for batch in plan.batches:
+        spec = json.loads((run / batch.path).read_text())
+        units = spec_units(spec)
+        assert [unit.urls for unit in units] == [list(entry.urls) for entry in spec_entries(spec)]

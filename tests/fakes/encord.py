@@ -25,7 +25,7 @@ registered. ``ignore_errors=False``
 ends the job in ERROR at the first unit error. Scripted jobs end CANCELLED or ERROR after N units.
 
 Control (no auth): ``POST /_fake/configure``, ``POST /_fake/reset``, ``GET /_fake/state``. Faults are
-scripted per request, each for a ``route`` (``start``, ``poll``, ``open``, ``any``): ``{"status": 500}``,
+scripted per request, each for a ``route`` (``start``, ``poll``, ``cancel``, ``open``, ``any``): ``{"status": 500}``,
 ``{"status": 429, "retry_after": 1}``, ``{"delay": 3}`` (a start is committed before the delay),
 ``{"status": 500, "after_commit": true}``, ``{"malformed": true}``, ``{"reset": true}`` (the answer breaks
 off mid-body).
