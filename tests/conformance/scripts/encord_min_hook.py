@@ -87,6 +87,10 @@ def main() -> None:
     out["429_every_time"] = failure(lambda: impatient.start_job(TO_FOLDER, SPEC))
 
     fake("reset")
+    fake("configure", faults=[{"route": "start", "status": 429, "retry_after": 1}])
+    out["429_dataset"] = failure(lambda: EncordHook("encord_min").start_job(TO_DATASET, SPEC))
+
+    fake("reset")
     fake("configure", faults=[{"route": "start", "status": 413}])
     out["413"] = failure(lambda: EncordHook("encord_min").start_job(TO_FOLDER, SPEC))
 
