@@ -394,3 +394,36 @@ def test_our_manifests_against_the_sdk_models(manifests: list[Path]) -> None:
     sections = {"images", "videos", "image_groups", "dicom_series", "nifti_files", "skip_duplicate_urls"}
     assert set().union(*specs) == sections
     assert set().union(*(differences(spec) for spec in specs)) == EXPECTED_DIFFERENCES
+
+
+def test_a_job_cancelled_in_encord_ends_as_retryable_failures(
+    client: EncordUserClient, encord: FakeEncord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our hook waits on a batch's job; someone cancels it with the SDK (as the Encord UI would): the units done
+    are ``registered``, the rest ``failed`` and retryable, and a re-run's spec skips what did land."""
+    from airflow_ingest.core.encord_jobs import parse_destination
+    from airflow_ingest.core.outcomes import OutcomeKind
+    from airflow_ingest.core.plan import read_batch_index
+    from airflow_ingest.hooks.encord import EncordHook, finish_batch, start_or_resume
+
+    to_folder = parse_destination({"folder_uuid": FOLDER, "integration_id": INTEGRATION})
+
+    target = EncordTarget(url_style="protocol")
+    objects = [StoredObject(f"s3://bkt/{n}.jpg", "bkt", f"{n}.jpg", 10, f"e{n}", NOW) for n in range(6)]
+    plan = make_plan(objects, EncordManifests(target), Limits(max_entries=10), path_opener(tmp_path))
+    manifest = tmp_path / plan.batches[0].path
+    body = manifest.read_text()
+    monkeypatch.setenv("AIRFLOW_CONN_ENCORD_SDK", encord.conn())
+    hook = EncordHook("encord_sdk")
+    encord.configure(job_seconds=3.0)  # one unit every half second
+    job = start_or_resume(hook, manifest, body, to_folder)
+    first = hook.poll(to_folder, job, 1)
+    assert first.status == "PENDING"
+    client.get_storage_folder(UUID(FOLDER)).add_data_to_folder_job_cancel(UUID(job))
+    result = hook.wait(to_folder, job, timeout=30, poll_seconds=1)
+    assert result.status == "CANCELLED" and 0 < result.counts.cancelled < 6
+    outcomes = finish_batch(result, job, read_batch_index(tmp_path, plan.batches[0]), body, target)
+    kinds = [o.outcome for o in outcomes]
+    assert kinds.count(OutcomeKind.REGISTERED) == result.counts.done == len(held(encord, f"folder:{FOLDER}"))
+    assert all(o.retryable and "cancelled" in o.reason for o in outcomes if o.outcome is OutcomeKind.FAILED)
+    assert kinds.count(OutcomeKind.FAILED) == result.counts.cancelled
