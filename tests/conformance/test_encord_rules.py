@@ -23,7 +23,7 @@ from airflow_ingest.core.encord_jobs import spec_entries
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import make_plan, path_opener
 from tests.fakes.encord import FOLDER, INTEGRATION, FakeEncord
-from tests.fakes.encord_spec import MAX_CLIENT_METADATA, Refused, spec_units
+from tests.fakes.encord_spec import MAX_CLIENT_METADATA, Refused, csv_units, spec_units
 
 VIDEO_META = {
     "fps": 23.98,
@@ -280,3 +280,86 @@ def test_every_manifest_we_write_is_one_the_fake_accepts(
         spec = json.loads((run / batch.path).read_text())
         units = spec_units(spec)
         assert [unit.urls for unit in units] == [list(entry.urls) for entry in spec_entries(spec)]
+
+
+# --- CSV (Encord's web UI takes it; the SDK does not, so these rules are checked offline) -------------------
+
+CSV_DOCUMENTED = {
+    "videos, one title left blank": "ObjectUrl,Video title\nhttps://s/f1.mp4,Video 1\nhttps://s/f3.mp4,\n",
+    "images, headings in another case": "OBJECTURL,image TITLE\nhttps://s/f1.jpg,Image 1\nhttps://s/f3.jpg\n",
+    "image groups": "ObjectUrl,Image group title,Create video\nhttps://s/1.jpg,G 1,false\nhttps://s/2.jpg,G 1,false\n",
+    "image sequences, Create video blank": "ObjectUrl,Image group title,Create video\nhttps://s/1.jpg,Sequence 1,\n",
+    "dicom": "ObjectUrl,Series title\nhttps://s/1.dcm,dicom series 1\nhttps://s/2.dcm,dicom series 1\nhttps://s/5.dcm,\n",
+    "nifti (newer version)": "ObjectUrl,NIfTI title\nhttps://storage/niftifile1.nii.gz,Brain Image 1\n",
+    "a single ObjectUrl column is videos": "ObjectUrl\nhttps://s/v.mp4\n",
+    "multiple types": (
+        "ObjectUrl,Image group title,Create video\nhttps://s/1.jpg,Sequence 1,true\nhttps://s/2.jpg,Sequence 1,true\n"
+        "https://s/5.jpg,Group 1,false\nObjectUrl,Image title,Create video\nhttps://s/1.jpg,Image 1,false\n"
+        "ObjectUrl,Image title,Create video\nhttps://s/video.mp4,Video 1,false\n"
+    ),
+}
+CSV_VIOLATIONS = [
+    ("C1", "an unknown title heading", "ObjectUrl,Picture title\nhttps://s/1.jpg,a\n"),
+    ("C1", "image groups without Create video", "ObjectUrl,Image group title\nhttps://s/1.jpg,g\n"),
+    ("C1", "an extra column", "ObjectUrl,Image title,Colour\nhttps://s/1.jpg,a,red\n"),
+    ("C2", "a row before any header", "https://s/1.jpg,a\nObjectUrl,Image title\n"),
+    ("C2", "more cells than headings", "ObjectUrl,Image title\nhttps://s/1.jpg,a,b\n"),
+    ("C3", "whitespace in a URL", "ObjectUrl,Image title\nhttps://s/a b.jpg,a\n"),
+    ("C3", "an empty URL", "ObjectUrl,Image title\n,a\n"),
+    (
+        "C4",
+        "Create video neither true, false nor blank",
+        "ObjectUrl,Image group title,Create video\nhttps://s/1.jpg,g,no\n",
+    ),
+    (
+        "C4",
+        "one group both sequence and group",
+        "ObjectUrl,Image group title,Create video\nhttps://s/1.jpg,g,true\nhttps://s/2.jpg,g,false\n",
+    ),
+    ("C5", "an image left to the default true", "ObjectUrl,Image title,Create video\nhttps://s/1.jpg,a,\n"),
+    ("C6", "an image group without title", "ObjectUrl,Image group title,Create video\nhttps://s/1.jpg,,false\n"),
+    ("C7", "10,001 rows", "ObjectUrl,Image title\n" + "".join(f"https://s/{n}.jpg,\n" for n in range(10_001))),
+]
+
+
+@pytest.mark.parametrize("name", list(CSV_DOCUMENTED))
+def test_every_csv_example_of_the_documents_is_read(name: str) -> None:
+    assert csv_units(CSV_DOCUMENTED[name])
+
+
+def test_csv_groups_rows_by_title_in_order() -> None:
+    units = csv_units(CSV_DOCUMENTED["multiple types"])
+    assert [(u.kind, u.title, len(u.urls), u.create_video) for u in units] == [
+        ("image_groups", "Sequence 1", 2, True),
+        ("image_groups", "Group 1", 1, False),
+        ("images", "Image 1", 1, False),
+        ("images", "Video 1", 1, False),  # the document's own example files its video under 'Image title'
+    ]
+    assert [u.title for u in csv_units(CSV_DOCUMENTED["dicom"])] == ["dicom series 1", "5.dcm"]
+
+
+@pytest.mark.parametrize(("rule", "why", "text"), CSV_VIOLATIONS, ids=[f"{r}-{w}" for r, w, _ in CSV_VIOLATIONS])
+def test_each_documented_csv_violation_is_refused(rule: str, why: str, text: str) -> None:
+    with pytest.raises(Refused) as refused:
+        csv_units(text)
+    assert refused.value.rule == rule
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys, st.sampled_from(["file", "folder", "study"]), st.booleans())
+def test_our_csv_and_json_specs_of_a_plan_say_the_same(
+    tmp_path_factory: pytest.TempPathFactory, found: list[tuple[list[str], str, str]], layout: str, video: bool
+) -> None:
+    """Read by the documents' rules, the CSV and the JSON spec we write for the same plan hold the same entries:
+    same data type, title, files in order and createVideo."""
+    paths = sorted({"/".join([*folders, name + ext]) for folders, name, ext in found})
+    objects = [StoredObject(f"s3://bkt/{k}", "bkt", k, 10, f"e{n}", NOW) for n, k in enumerate(paths)]
+    read: dict[str, list[tuple[str, str, list[str], bool]]] = {}
+    for kind in ("json", "csv"):
+        target = EncordTarget(url_style="protocol", create_video=video, format=kind)
+        run = tmp_path_factory.mktemp(kind)
+        plan = make_plan(objects, EncordManifests(target), Limits(max_entries=7), path_opener(run), layout=layout)
+        texts = [(run / batch.path).read_text() for batch in plan.batches]
+        units = [u for t in texts for u in (spec_units(json.loads(t)) if kind == "json" else csv_units(t))]
+        read[kind] = sorted((u.kind, u.title, u.urls, u.create_video) for u in units)
+    assert read["csv"] == read["json"]

@@ -15,6 +15,8 @@ Where the documents disagree with themselves, the fake follows the section that 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import re
@@ -67,16 +69,18 @@ class Unit:
     urls: list[str]
     state: str = "PENDING"
     skip_duplicates: bool = False
+    create_video: bool = False
+    """An image sequence (rendered as a video) rather than an image group."""
     kind: str = ""
     """The JSON spec's section name for its data type: ``skip_duplicate_urls`` skips URLs that match existing
     items *of that type* ("all URLs exactly matching existing image groups", "... existing videos")."""
 
 
-def _url(rule_where: str, value: Any) -> str:
+def _url(where: str, value: Any, rule: str = "J9") -> str:
     if not isinstance(value, str) or not value:
-        raise Refused("J9", f"{rule_where}: an object URL must be a non-empty string, not {value!r}")
+        raise Refused(rule, f"{where}: an object URL must be a non-empty string, not {value!r}")
     if re.search(r"\s", value):
-        raise Refused("J9", f"{rule_where}: object URLs must not contain whitespace: {value!r}")
+        raise Refused(rule, f"{where}: object URLs must not contain whitespace: {value!r}")
     return value
 
 
@@ -157,7 +161,8 @@ def _entry(section: str, n: int, entry: Any, strict_client_only: bool) -> Unit:
         needed = "videoMetadata" if section == "videos" else "imageMetadata"
         if needed not in entry:
             raise Refused("J15", f"{where}: {needed} must be specified with a strict client-only integration")
-    return Unit(title=title, urls=urls, skip_duplicates=bool(entry.get("skip_duplicate_urls")), kind=section)
+    skip, video = bool(entry.get("skip_duplicate_urls")), bool(entry.get("createVideo", False))
+    return Unit(title=title, urls=urls, skip_duplicates=skip, kind=section, create_video=video)
 
 
 def spec_units(spec: Any, max_entries: int = MAX_ENTRIES, *, strict_client_only: bool = False) -> list[Unit]:
@@ -386,3 +391,76 @@ def _client_metadata_fields(raw: dict[str, Any]) -> list[tuple[str, Any]]:
                 if isinstance(entry, dict) and "clientMetadata" in entry:
                     found.append((f"dataItems.{name}[{n}]", entry["clientMetadata"]))
     return found
+
+
+# --- the CSV spec (uploaded through Encord's web UI; the SDK sends JSON only) -----------------------------
+
+CSV_TITLES = {
+    "video title": "videos",
+    "image title": "images",
+    "image group title": "image_groups",
+    "series title": "dicom_series",
+    "nifti title": "nifti_files",
+}
+"""The second heading names the data type (case-insensitive); ``NIfTI title`` is the newer version's."""
+
+
+def _csv_header(cells: list[str], line: int) -> tuple[str, bool]:
+    names = [cell.strip().lower() for cell in cells[1:]]
+    if not names:
+        return "videos", False  # "a single ObjectUrl column is interpreted as a request for video upload"
+    section = CSV_TITLES.get(names[0])
+    if section is None or names[1:] not in ([], ["create video"]):
+        raise Refused("C1", f"line {line}: headings {cells} are none of Encord's (ObjectUrl, a title, Create video)")
+    if section == "image_groups" and len(names) == 1:
+        raise Refused("C1", f"line {line}: image groups MUST have the 'Create video' column")
+    return section, len(names) == 2
+
+
+def csv_units(text: str, max_entries: int = MAX_ENTRIES) -> list[Unit]:
+    """The units Encord's CSV rules make of a CSV spec, or :class:`Refused` (``C1``..``C7``).
+
+    A header line (first cell ``ObjectUrl``, any case) starts each block of one data type; rows with the same
+    group or series title in a block form one group, in row order; a blank title is the file's name (a DICOM
+    file without a series title is a series of its own); a blank 'Create video' means true.
+    """
+    units: list[Unit] = []
+    groups: dict[tuple[str, str], Unit] = {}
+    section: str | None = None
+    with_flag, width, rows = False, 0, 0
+    for line, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        if not row:
+            continue
+        if row[0].strip().lower() == "objecturl":
+            section, with_flag = _csv_header(row, line)
+            width = len(row)
+            continue
+        if section is None:
+            raise Refused("C2", f"line {line}: a row before any header line")
+        if len(row) > width:
+            raise Refused("C2", f"line {line}: {len(row)} cells under a header of {width}")
+        url = _url(f"line {line}", row[0], "C3")
+        title = row[1].strip() if len(row) > 1 else ""
+        flag = row[2].strip().lower() if with_flag and len(row) > 2 else ""
+        if flag not in ("", "true", "false"):
+            raise Refused("C4", f"line {line}: 'Create video' is true, false or blank, not {row[2]!r}")
+        video = flag != "false"
+        if with_flag and video and section != "image_groups":
+            raise Refused("C5", f"line {line}: every file that is not in an image sequence must say 'false'")
+        rows += 1
+        if section in ("image_groups", "dicom_series"):
+            if section == "image_groups" and not title:
+                raise Refused("C6", f"line {line}: the image group title is mandatory")
+            key = (section, title or url)
+            unit = groups.get(key)
+            if unit is None:
+                unit = groups[key] = Unit(title or _base(url), [], kind=section, create_video=video and with_flag)
+                units.append(unit)
+            elif unit.create_video != (video and with_flag):
+                raise Refused("C4", f"line {line}: the rows of group {title!r} disagree on 'Create video'")
+            unit.urls.append(url)
+        else:
+            units.append(Unit(title or _base(url), [url], kind=section))
+    if rows > max_entries:
+        raise Refused("C7", f"{rows} entries: Encord takes at most {max_entries:,} entries in a CSV file")
+    return units
