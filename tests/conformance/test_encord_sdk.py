@@ -21,6 +21,8 @@ from uuid import UUID
 import pytest
 from encord.orm.dataset import LongPollingStatus
 from encord.orm.storage import (
+    CustomerProvidedImageMetadata,
+    CustomerProvidedVideoMetadata,
     DataUploadAudio,
     DataUploadDicomSeries,
     DataUploadDicomSeriesDicomFile,
@@ -31,7 +33,9 @@ from encord.orm.storage import (
     DataUploadItems,
     DataUploadNifti,
     DataUploadPDF,
+    DataUploadScene,
     DataUploadText,
+    DataUploadTimeSeries,
     DataUploadVideo,
 )
 from encord.user_client import EncordUserClient
@@ -135,8 +139,24 @@ def test_structured_data_upload_items(client: EncordUserClient, encord: FakeEnco
     group made from items the first job created (``image_groups_from_items``)."""
     folder = client.get_storage_folder(UUID(FOLDER))
     items = DataUploadItems(
-        images=[DataUploadImage(object_url="s3://bkt/i.jpg", client_metadata={"source": "sdk"})],
-        videos=[DataUploadVideo(object_url="s3://bkt/v.mp4", title="clip")],
+        images=[
+            DataUploadImage(object_url="s3://bkt/i.jpg", client_metadata={"source": "sdk"}),
+            DataUploadImage(
+                object_url="s3://bkt/m.jpg",
+                image_metadata=CustomerProvidedImageMetadata(mime_type="image/jpeg", file_size=9, height=2, width=3),
+            ),
+        ],
+        videos=[
+            DataUploadVideo(object_url="s3://bkt/v.mp4", title="clip"),
+            DataUploadVideo(
+                object_url="s3://bkt/w.mp4",
+                video_metadata=CustomerProvidedVideoMetadata(
+                    fps=25, duration=1.5, width=4, height=2, file_size=9, mime_type="video/mp4"
+                ),
+            ),
+        ],
+        time_series=[DataUploadTimeSeries(object_url="s3://bkt/sensor.csv")],
+        scenes=[DataUploadScene(title="scene", scene={"version": 1})],
         image_groups=[
             DataUploadImageGroup(
                 title="frames",
@@ -161,9 +181,11 @@ def test_structured_data_upload_items(client: EncordUserClient, encord: FakeEnco
     )
     assert first.status is LongPollingStatus.DONE
     names = {item.name: item.item_uuid for item in first.items_with_names}
-    assert sorted(names) == ["a.wav", "brain.nii.gz", "clip", "ct", "frames", "i.jpg", "p.pdf", "t.txt"]
-    urls = {"s3://bkt/i.jpg", "s3://bkt/v.mp4", "s3://bkt/brain.nii.gz", "s3://bkt/a.wav", "s3://bkt/t.txt"}
-    urls |= {"s3://bkt/p.pdf", "s3://bkt/0.dcm", "s3://bkt/1.dcm", *(f"s3://bkt/f{n}.jpg" for n in range(3))}
+    singles = ["a.wav", "brain.nii.gz", "clip", "i.jpg", "m.jpg", "p.pdf", "sensor.csv", "t.txt", "w.mp4"]
+    assert sorted(names) == sorted([*singles, "ct", "frames", "scene"])
+    urls = {"s3://bkt/i.jpg", "s3://bkt/m.jpg", "s3://bkt/v.mp4", "s3://bkt/w.mp4", "s3://bkt/brain.nii.gz"}
+    urls |= {"s3://bkt/a.wav", "s3://bkt/t.txt", "s3://bkt/p.pdf", "s3://bkt/sensor.csv", "scene:scene"}
+    urls |= {"s3://bkt/0.dcm", "s3://bkt/1.dcm", *(f"s3://bkt/f{n}.jpg" for n in range(3))}
     assert held(encord, f"folder:{FOLDER}") == dict.fromkeys(urls, 1)
     sent = encord.state()["uploads"][0]
     assert sent["kind"] == "dataItems" and sent["content"] == items.to_dict()
