@@ -1,7 +1,8 @@
 """What the fake Encord accepts as an upload job's content: the JSON spec of Encord's private-cloud documents
 (``shared/seeds``, two versions) and the SDK's structured ``DataUploadItems`` (encord 0.1.211,
-``encord/orm/storage.py``), checked rule by rule. Each rule's id (``J..`` for the JSON spec, ``S..`` for the
-structured items) starts the message of a refusal, so a test can prove which rule refused what; README
+``encord/orm/storage.py``), checked rule by rule; and the documents' CSV spec, which only Encord's web UI takes
+(:func:`csv_units`, for checking our CSV output). Each rule's id (``J..`` JSON spec, ``S..`` structured items,
+``C..`` CSV) starts the message of a refusal, so a test can prove which rule refused what; README
 ("Conformance > Encord") lists them with where each comes from.
 
 Where the documents disagree with themselves, the fake follows the section that defines the data type:
