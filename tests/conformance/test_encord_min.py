@@ -14,6 +14,8 @@ import importlib.metadata
 import re
 import sysconfig
 
+import pytest
+
 from tests.conformance.sdk import run_sdk
 from tests.fakes.encord import DATASET, FOLDER, INTEGRATION, FakeEncord
 from tests.harness import REPO
@@ -59,3 +61,19 @@ def test_the_hook_registers_and_maps_every_sdk_error_at_the_lower_bound(encord: 
     assert got["500"]["type"] == "StartUnanswered" and got["500"]["retryable"]  # may have started: not resent
     assert got["poll_through_429_500"] == "DONE"
     assert got["401"] == {"type": "PlatformAuthError", "status": 401}
+
+
+def test_an_sdk_older_than_the_bound_is_refused_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip keeps the bound, but an environment pinned by other means gets a clear error instead of an
+    AttributeError deep in a job start. (No older SDK is installed to run: its version is what is read.)"""
+    from airflow_ingest.core.errors import ConfigError
+    from airflow_ingest.hooks import encord as hook
+
+    assert pins()["encord"] == hook.MIN_SDK
+    monkeypatch.setattr(hook, "_installed_version", lambda: "0.1.199")
+    hook._sdk.cache_clear()
+    with pytest.raises(ConfigError, match=r"encord SDK='0.1.199' is invalid: this provider needs encord>=0.1.200"):
+        hook._sdk()
+    monkeypatch.undo()
+    hook._sdk.cache_clear()
+    assert hook._sdk().__name__ == "encord"
