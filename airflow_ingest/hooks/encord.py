@@ -349,7 +349,7 @@ class EncordHook(PlatformHook):
         """One cheap authenticated call: the cloud integrations the key can see."""
         try:
             integrations = self.client.get_cloud_integrations()
-        except PlatformError as error:
+        except (PlatformError, ConfigError) as error:  # ConfigError: the SDK is missing or too old
             return False, str(error)
         except Exception as error:
             return False, str(self._refusal(error, "listing cloud integrations"))

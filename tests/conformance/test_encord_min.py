@@ -11,6 +11,7 @@ drives every error the hook maps, against the session's fake Encord.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 import sysconfig
 
@@ -74,6 +75,9 @@ def test_an_sdk_older_than_the_bound_is_refused_with_the_fix(monkeypatch: pytest
     hook._sdk.cache_clear()
     with pytest.raises(ConfigError, match=r"encord SDK='0.1.199' is invalid: this provider needs encord>=0.1.200"):
         hook._sdk()
+    monkeypatch.setenv("AIRFLOW_CONN_ENCORD_OLD", json.dumps({"conn_type": "encord", "extra": {"bearer_token": "t"}}))
+    ok, message = hook.EncordHook("encord_old").test_connection()  # the UI's "Test" button says the same
+    assert not ok and "needs encord>=0.1.200" in message
     monkeypatch.undo()
     hook._sdk.cache_clear()
     assert hook._sdk().__name__ == "encord"
