@@ -16,6 +16,8 @@ records it (``skip_duplicate_urls`` then makes a later re-send safe). Polling is
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import json
 import time
 from functools import cached_property
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import requests
+from packaging.version import Version
 
 from airflow_ingest.core.encord_jobs import (
     EncordDestination,
@@ -51,13 +54,27 @@ DEFAULT_POLICY = RetryPolicy(max_attempts=5, wait_initial=1.0, wait_max=60.0)
 INSTALL_HINT = "pip install 'airflow-ingest[encord]'"
 
 
+MIN_SDK = "0.1.200"
+"""The oldest encord this hook runs on (pyproject's bound, tested in tests/conformance/test_encord_min.py): 0.1.175
+brought the rate-limit and payload-size errors it maps, 0.1.200 ``get_dataset(include_data_rows=...)``."""
+
+
+def _installed_version() -> str:
+    return importlib.metadata.version("encord")
+
+
+@functools.cache
 def _sdk() -> Any:
-    """The ``encord`` package, imported on first use: it is an optional extra."""
+    """The ``encord`` package, imported on first use (it is an optional extra) and checked against :data:`MIN_SDK`:
+    an older SDK would fail later with an AttributeError or TypeError instead of saying what to do."""
     try:
         import encord.exceptions
         import encord.user_client
     except ImportError:
         raise ConfigError("encord SDK", "not installed", f"install it with {INSTALL_HINT}") from None
+    installed = _installed_version()
+    if Version(installed) < Version(MIN_SDK):
+        raise ConfigError("encord SDK", installed, f"this provider needs encord>={MIN_SDK}: {INSTALL_HINT} --upgrade")
     return encord
 
 
@@ -332,7 +349,7 @@ class EncordHook(PlatformHook):
         """One cheap authenticated call: the cloud integrations the key can see."""
         try:
             integrations = self.client.get_cloud_integrations()
-        except PlatformError as error:
+        except (PlatformError, ConfigError) as error:  # ConfigError: the SDK is missing or too old
             return False, str(error)
         except Exception as error:
             return False, str(self._refusal(error, "listing cloud integrations"))

@@ -5,26 +5,27 @@ Endpoints (from encord 0.1.211: ``storage.py``, ``client.py``, ``user_client.py`
 - v2 REST under ``/v2/public``: ``GET storage/folders/{uuid}``, ``POST storage/folders/{uuid}/data-upload-jobs``
   (body ``PostUploadJobParams``, camelCase; answers the job's UUID as a JSON string), ``GET
   storage/folders/{uuid}/data-upload-jobs/{job}?timeoutSeconds=N`` (a long poll answering
-  ``UploadLongPollingState``), ``GET cloud-integrations``. Requests are signed per RFC 9421 (``Signature``,
+  ``UploadLongPollingState``), ``POST storage/folders/{uuid}/data-upload-jobs/{job}/cancel`` (answers
+  ``{"unitsCancelledCount"}``), ``GET cloud-integrations``. Requests are signed per RFC 9421 (``Signature``,
   ``Signature-Input`` label ``encord-sig``, ``Content-Digest``) with the configured Ed25519 key, or carry a
   configured ``Authorization: Bearer`` token.
 - v1 querier ``POST /public`` (``{"query_type", "query_method", "values": {"uid", "payload"}}``, answers in
   the envelope ``{"status", "response", "payload"}``, snake_case): ``dataset`` GET, ``datasetdatalongpolling``
   POST (start) and GET (long poll). Signed ``Authorization: <pubkey hex>:<sig hex>`` over sha256(body).
 
-Spec rules (Encord's private-cloud docs, ``shared/seeds``): top-level keys ``videos``, ``images``,
-``image_groups``, ``dicom_series``, ``nifti_files``, ``audio`` and ``skip_duplicate_urls`` only; single files
-need ``objectUrl``, groups ``title`` and ``objectUrl_N``; no whitespace in URLs; titles up to 300 chars; at
-most ``max_entries`` (10,000) entries; the integration must exist. Any breach: 400 and no job.
+What a job may hold is checked in ``tests/fakes/encord_spec.py``, rule by rule: the JSON spec of Encord's
+private-cloud documents (``externalFiles`` for folders, ``files`` for datasets) and, for folders, the SDK's
+structured ``dataItems``. Any breach, or an unknown integration: 400 naming the rule, and no job.
 
 Jobs run in the background, one at a time per destination in start order, one unit (entry) every
 ``job_seconds / units``: a unit whose URL matches a configured pattern fails with the configured text;
-with ``skip_duplicate_urls`` a unit whose URLs are all registered already is skipped (counted done, not
-added: Encord documents no other report of skipped URLs); otherwise it is registered. ``ignore_errors=False``
+with ``skip_duplicate_urls`` (top-level or on the entry) a unit whose URLs are all registered already is
+skipped (counted done, not added: Encord documents no other report of skipped URLs); otherwise it is
+registered. ``ignore_errors=False``
 ends the job in ERROR at the first unit error. Scripted jobs end CANCELLED or ERROR after N units.
 
 Control (no auth): ``POST /_fake/configure``, ``POST /_fake/reset``, ``GET /_fake/state``. Faults are
-scripted per request, each for a ``route`` (``start``, ``poll``, ``open``, ``any``): ``{"status": 500}``,
+scripted per request, each for a ``route`` (``start``, ``poll``, ``cancel``, ``open``, ``any``): ``{"status": 500}``,
 ``{"status": 429, "retry_after": 1}``, ``{"delay": 3}`` (a start is committed before the delay),
 ``{"status": 500, "after_commit": true}``, ``{"malformed": true}``, ``{"reset": true}`` (the answer breaks
 off mid-body).
@@ -57,23 +58,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from tests.fakes.control import BrokenAnswer, add_control_routes
+from tests.fakes.encord_spec import MAX_ENTRIES, Refused, Unit, items_units, spec_units
 from tests.harness import FakeService, free_port
 
 FOLDER = "11111111-2222-4333-8444-555555555555"
 DATASET = "66666666-7777-4888-9999-000000000000"
 INTEGRATION = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
-MAX_ENTRIES = 10_000
-TOP_LEVEL = {"videos", "images", "image_groups", "dicom_series", "nifti_files", "audio", "skip_duplicate_urls"}
-SINGLE_KEYS = {"objectUrl", "title", "clientMetadata", "videoMetadata", "imageMetadata", "audioMetadata", "createVideo"}
-GROUP_KEYS = {"title", "clientMetadata", "createVideo"}
-_NUMBERED = re.compile(r"^objectUrl_(\d+)$")
-
-
-@dataclass
-class Unit:
-    title: str
-    urls: list[str]
-    state: str = "PENDING"
 
 
 @dataclass
@@ -82,7 +72,6 @@ class Job:
     destination: str
     units: list[Unit]
     ignore_errors: bool
-    skip_duplicates: bool
     script: dict[str, Any]
     created: float
     started: float | None = None
@@ -104,6 +93,8 @@ class FakeEncordState:
     folders: set[str] = field(default_factory=lambda: {FOLDER})
     datasets: set[str] = field(default_factory=lambda: {DATASET})
     integrations: dict[str, str] = field(default_factory=lambda: {INTEGRATION: "demo-bucket"})
+    strict_integrations: set[str] = field(default_factory=set)
+    """Integrations set to "Strict client-only access": Encord may not read the files, so entries need metadata."""
     job_seconds: float = 0.5
     max_entries: int = MAX_ENTRIES
     max_long_poll: float = 60.0
@@ -111,6 +102,12 @@ class FakeEncordState:
     faults: list[dict[str, Any]] = field(default_factory=list)
     job_scripts: deque[dict[str, Any]] = field(default_factory=deque)
     registered: dict[str, dict[str, int]] = field(default_factory=dict)
+    held_kinds: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    """(data type, URL) per destination, what ``skip_duplicate_urls`` compares against."""
+    items: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    """Item uuid -> (destination, URLs) of every item a job added (``imageGroupsFromItems`` names them)."""
+    uploads: list[dict[str, Any]] = field(default_factory=list)
+    """What each accepted start asked for, as received: ``{"destination", "kind", "content"}``."""
     jobs: dict[str, Job] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -120,7 +117,7 @@ class FakeEncordState:
             for name in ("public_key", "job_seconds", "max_entries", "max_long_poll"):
                 if name in settings:
                     setattr(self, name, settings[name])
-            for name in ("folders", "datasets", "bearer_tokens"):
+            for name in ("folders", "datasets", "bearer_tokens", "strict_integrations"):
                 if name in settings:
                     setattr(self, name, set(settings[name]))
             if "integrations" in settings:
@@ -135,6 +132,10 @@ class FakeEncordState:
     def reset(self) -> None:
         with self.lock:
             self.registered.clear()
+            self.held_kinds.clear()
+            self.items.clear()
+            self.uploads.clear()
+            self.strict_integrations.clear()
             self.jobs.clear()
             self.requests.clear()
             self.faults.clear()
@@ -154,6 +155,7 @@ class FakeEncordState:
         with self.lock:
             return {
                 "registered": {dest: dict(urls) for dest, urls in self.registered.items()},
+                "uploads": list(self.uploads),
                 "jobs": [
                     {
                         "id": j.id,
@@ -162,6 +164,7 @@ class FakeEncordState:
                         "units": len(j.units),
                         "counts": j.counts(),
                         "added": len(j.added),
+                        "titles": [a["name"] for a in j.added],
                         "unit_errors": len(j.unit_errors),
                     }
                     for j in self.jobs.values()
@@ -221,13 +224,18 @@ class FakeEncordState:
                 for rest in job.units[job.processed :]:
                     rest.state = "CANCELLED"
                 return
-        elif job.skip_duplicates and all(url in held for url in unit.urls):
+        elif unit.skip_duplicates and all(
+            (unit.kind, url) in self.held_kinds.get(job.destination, ()) for url in unit.urls
+        ):
             unit.state = "DONE"
         else:
             unit.state = "DONE"
             for url in unit.urls:
                 held[url] = held.get(url, 0) + 1
-            job.added.append({"uuid": str(uuid.uuid4()), "name": unit.title})
+                self.held_kinds.setdefault(job.destination, set()).add((unit.kind, url))
+            item = str(uuid.uuid4())
+            job.added.append({"uuid": item, "name": unit.title})
+            self.items[item] = (job.destination, list(unit.urls))
         if job.processed == len(job.units):
             job.status = "ERROR" if job.unit_errors and not job.ignore_errors else "DONE"
 
@@ -290,55 +298,6 @@ def v1_authorized(state: FakeEncordState, request: Request, body: bytes) -> str 
     except (InvalidSignature, ValueError):
         return "bad signature"
     return None
-
-
-# --- spec validation ------------------------------------------------------------------------------------
-
-
-def spec_units(spec: Any, max_entries: int) -> list[Unit]:
-    """The job's units from a spec, or ValueError naming the first breach of Encord's documented format."""
-    if not isinstance(spec, dict):
-        raise ValueError("the spec must be a JSON object")
-    unknown = sorted(set(spec) - TOP_LEVEL)
-    if unknown:
-        raise ValueError(f"unknown top-level keys {unknown}; supported: {sorted(TOP_LEVEL)}")
-    if "skip_duplicate_urls" in spec and not isinstance(spec["skip_duplicate_urls"], bool):
-        raise ValueError("skip_duplicate_urls must be true or false")
-    units = []
-    for section in sorted(TOP_LEVEL - {"skip_duplicate_urls"}):
-        entries = spec.get(section, [])
-        if not isinstance(entries, list):
-            raise ValueError(f"{section} must be a list")
-        for n, entry in enumerate(entries):
-            where = f"{section}[{n}]"
-            if not isinstance(entry, dict):
-                raise ValueError(f"{where} must be an object")
-            if section in ("videos", "images", "audio"):
-                extra = sorted(set(entry) - SINGLE_KEYS)
-                if extra or "objectUrl" not in entry:
-                    raise ValueError(f"{where}: needs objectUrl; unknown keys {extra}")
-                urls = [entry["objectUrl"]]
-                title = entry.get("title") or str(entry["objectUrl"]).rsplit("/", 1)[-1]
-            else:
-                numbered = {k: v for k, v in entry.items() if _NUMBERED.match(k)}
-                extra = sorted(set(entry) - GROUP_KEYS - set(numbered))
-                if extra or not numbered:
-                    raise ValueError(f"{where}: needs objectUrl_0, objectUrl_1, ...; unknown keys {extra}")
-                if not entry.get("title"):
-                    raise ValueError(f"{where}: title is required for {section}")
-                urls = [v for _, v in sorted(numbered.items(), key=lambda kv: int(kv[0].split("_")[1]))]
-                title = entry["title"]
-            for url in urls:
-                if not isinstance(url, str) or not url or re.search(r"\s", url):
-                    raise ValueError(f"{where}: object URLs must not contain whitespace: {url!r}")
-            if not isinstance(title, str) or len(title) > 300:
-                raise ValueError(f"{where}: titles are at most 300 characters")
-            units.append(Unit(title=title, urls=list(urls)))
-    if not units:
-        raise ValueError("the spec holds no entries")
-    if len(units) > max_entries:
-        raise ValueError(f"{len(units)} entries: Encord takes at most {max_entries:,} entries per file")
-    return units
 
 
 # --- the app --------------------------------------------------------------------------------------------
@@ -446,13 +405,7 @@ def create_app(state: FakeEncordState) -> FastAPI:
                 return _v2_error(400, f"unknown fields {unknown}")
             if folder not in state.folders:
                 return _v2_error(404, "The requested resource was not found.")
-            answer = _start(
-                state,
-                f"folder:{folder}",
-                body.get("externalFiles"),
-                body.get("integrationHash"),
-                bool(body.get("ignoreErrors", False)),
-            )
+            answer = _start(state, f"folder:{folder}", body, "externalFiles", "integrationHash")
             if isinstance(answer, str):
                 return _v2_error(400, answer)
             return JSONResponse(answer.id)
@@ -494,6 +447,25 @@ def create_app(state: FakeEncordState) -> FastAPI:
 
         return await served("poll", request, False, handle)
 
+    @app.post("/v2/public/storage/folders/{folder}/data-upload-jobs/{job_id}/cancel")
+    async def cancel_folder_job(folder: str, job_id: str, request: Request) -> Any:
+        """``StorageFolder.add_data_to_folder_job_cancel``: the units still pending end CANCELLED, and so does
+        the job; answers ``AddDataToFolderJobCancelResponse`` (0 for a job that had already finished)."""
+
+        async def handle(_: bytes) -> Response:
+            job = state.jobs.get(job_id)
+            if job is None or job.destination != f"folder:{folder}":
+                return _v2_error(404, "The requested resource was not found.")
+            with state.lock:
+                pending = [unit for unit in job.units if unit.state == "PENDING"]
+                for unit in pending:
+                    unit.state = "CANCELLED"
+                if job.status == "PENDING":
+                    job.status = "CANCELLED"
+            return JSONResponse({"unitsCancelledCount": len(pending)})
+
+        return await served("cancel", request, False, handle)
+
     # --- v1 querier -----------------------------------------------------------------------------------
 
     @app.post("/public")
@@ -514,18 +486,39 @@ def create_app(state: FakeEncordState) -> FastAPI:
     return app
 
 
-def _start(state: FakeEncordState, destination: str, spec: Any, integration: Any, ignore_errors: bool) -> Job | str:
-    """Validate a start and queue the job, or say why not (a 400: no job is created)."""
+def _start(
+    state: FakeEncordState, destination: str, body: dict[str, Any], spec_field: str, integration_field: str
+) -> Job | str:
+    """Validate a start and queue the job, or say why not (a 400: no job is created).
+
+    The content is a JSON spec (``spec_field``: ``externalFiles`` for folders, ``files`` for datasets) or, for
+    folders, the SDK's structured ``dataItems``: exactly one of them (rule S4). An integration is needed to
+    read private cloud files; the structured items may go without one only when they name no cloud URL, which
+    this fake does not serve, so it is required here too.
+    """
+    spec, items = body.get(spec_field), body.get("dataItems")
+    if (spec is None) == (items is None):
+        return f"S4: give exactly one of {spec_field} and dataItems"
+    integration = body.get(integration_field)
     if str(integration) not in state.integrations:
         return f"integration {integration!r} not found or not accessible"
     if isinstance(spec, str):
         try:
             spec = json.loads(spec)
         except ValueError:
-            return "the spec is not JSON"
+            return "J1: the spec is not JSON"
+
+    def known(item: str) -> list[str] | None:
+        held = state.items.get(item)
+        return held[1] if held is not None and held[0] == destination else None
+
     try:
-        units = spec_units(spec, state.max_entries)
-    except ValueError as error:
+        if items is not None:
+            units = items_units(items, state.max_entries, known)
+        else:
+            strict = str(integration) in state.strict_integrations
+            units = spec_units(spec, state.max_entries, strict_client_only=strict)
+    except Refused as error:
         return str(error)
     with state.lock:
         script = state.job_scripts.popleft() if state.job_scripts else {}
@@ -533,12 +526,15 @@ def _start(state: FakeEncordState, destination: str, spec: Any, integration: Any
             id=str(uuid.uuid4()),
             destination=destination,
             units=units,
-            ignore_errors=ignore_errors,
-            skip_duplicates=bool(spec.get("skip_duplicate_urls")),
+            ignore_errors=bool(body.get("ignoreErrors", False)),
             script=script,
             created=time.monotonic(),
         )
+        if not units:
+            job.status = "DONE"
         state.jobs[job.id] = job
+        kind = "dataItems" if items is not None else spec_field
+        state.uploads.append({"destination": destination, "job": job.id, "kind": kind, "content": items or spec})
     return job
 
 
@@ -582,13 +578,9 @@ async def _v1(state: FakeEncordState, request: Request, raw: bytes) -> Response:
         unknown = sorted(set(payload) - allowed)
         if unknown:
             return _v1_error(400, f"unknown fields {unknown}")
-        answer = _start(
-            state,
-            f"dataset:{dataset}",
-            payload.get("files"),
-            payload.get("integrationId"),
-            bool(payload.get("ignoreErrors", False)),
-        )
+        if payload.get("dataItems") is not None:
+            return _v1_error(400, "S4: datasets take a JSON spec in files; structured dataItems go to folders")
+        answer = _start(state, f"dataset:{dataset}", payload, "files", "integrationId")
         if isinstance(answer, str):
             return _v1_error(400, answer)
         return ok({"process_hash": answer.id})
