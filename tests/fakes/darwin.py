@@ -400,7 +400,9 @@ def _register(
         raw = _inflated(raw, request.headers.get("x-darwin-payload-compression-version"))
         body: RegisterBody | ReadonlyBody = (ReadonlyBody if readonly else RegisterBody).model_validate(json.loads(raw))
     except (ValueError, ValidationError) as error:
-        detail = error.errors(include_url=False) if isinstance(error, ValidationError) else str(error)
+        detail = (
+            error.errors(include_url=False, include_context=False) if isinstance(error, ValidationError) else str(error)
+        )
         return answer(JSONResponse({"errors": {"code": "VALIDATION", "detail": detail}}, status_code=400))
     log["items"] = len(body.items)
     if len(body.items) > MAX_ITEMS:
