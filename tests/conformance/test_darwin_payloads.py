@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from airflow_ingest.core.darwin import DarwinTarget, darwin_payload
+from airflow_ingest.core.darwin import DarwinPayload, DarwinTarget, darwin_payload
 from airflow_ingest.core.items import Item, make_items
 from airflow_ingest.core.platforms import limits_for
 from tests.conformance.sdk import run_sdk
@@ -180,3 +181,23 @@ def test_our_payloads_pass_every_rule_the_fake_enforces(keys: list[str], layout:
     for payload in our_payloads(sorted(set(keys)), layout, options):
         body = RegisterBody.model_validate(payload)
         assert [_item_problem(item) for item in body.items] == [None] * len(body.items)
+
+
+_SLOT = {"slot_name": "0", "type": "dicom", "storage_key": "ct/1.dcm", "file_name": "1.dcm"}
+
+
+@pytest.mark.parametrize(
+    ("slots", "says"),
+    [
+        ([{**_SLOT, "file_name": "2.dcm"}], "last part of storage_key"),
+        ([{**_SLOT, "slot_name": "1", "extract_views": "true"}], "extract_views needs slot_name '0'"),
+        ([{**_SLOT, "type": "image", "storage_key": "a.png", "file_name": "a.png"}] * 2, "only DICOM"),
+    ],
+    ids=["file-name-ends-storage-key", "extract-views-slot-0", "only-dicom-shares-a-slot"],
+)
+def test_our_payload_model_refuses_what_the_guide_forbids(slots: list[dict[str, Any]], says: str) -> None:
+    # The same rules as the fake's, checked before anything is written or sent.
+    document = {"items": [{"path": "/", "name": "x", "slots": slots}], "dataset_slug": "d", "storage_slug": "s"}
+    with pytest.raises(ValidationError, match=says):
+        DarwinPayload.model_validate(document)
+    DarwinPayload.model_validate({**document, "items": [{"path": "/", "name": "x", "slots": [_SLOT, _SLOT]}]})

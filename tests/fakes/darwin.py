@@ -18,7 +18,8 @@ What it enforces (from V7's registration guide, ``shared/seeds/004``, and API re
 - Unknown dataset: 404. Unknown storage connection: 400.
 - The calls darwin-py 3.6 makes before registering: ``GET /api/users/token_info``, ``GET /api/datasets`` (each
   entry with ``id``, ``name``, ``slug``, ``progress``, ``num_items``...), ``GET /api/teams/{team}/storage``
-  (``name``, ``prefix``, ``readonly``, ``provider``, ``default``, ``bucket``, ``region``).
+  (``name``, ``prefix``, ``readonly``, ``provider``, ``default``, ``bucket``, ``region``; settings
+  ``readonly_storages`` and ``list_storage``).
 - More requests than ``rpm`` in a sliding minute: 429 with ``Retry-After``.
 - A (path, name) already in the dataset comes back in ``blocked_items`` with ``ALREADY_EXISTS``; names
   matching a configured pattern are blocked with a configured reason.
@@ -236,6 +237,9 @@ class FakeDarwinState:
     storages: set[str] = field(default_factory=lambda: {"demo-storage"})
     rpm: int | None = None
     latency_ms: float = 0.0
+    list_storage: bool = True
+    """False: ``GET /api/teams/{team}/storage`` answers 403, as for a key without the right to list storage."""
+    readonly_storages: set[str] = field(default_factory=set)
     block: dict[str, str] = field(default_factory=dict)
     bucket: dict[str, str] | None = None
     """``{"endpoint_url", "bucket"}``: where read-only items' thumbnail and frame keys must exist (HEAD)."""
@@ -250,10 +254,10 @@ class FakeDarwinState:
 
     def configure(self, settings: dict[str, Any]) -> None:
         with self.lock:
-            for name in ("api_key", "team", "rpm", "latency_ms"):
+            for name in ("api_key", "team", "rpm", "latency_ms", "list_storage"):
                 if name in settings:
                     setattr(self, name, settings[name])
-            for name in ("datasets", "storages"):
+            for name in ("datasets", "storages", "readonly_storages"):
                 if name in settings:
                     setattr(self, name, set(settings[name]))
             if "block" in settings:
@@ -274,6 +278,8 @@ class FakeDarwinState:
             self.bucket = None
             self.rpm = None
             self.latency_ms = 0.0
+            self.list_storage = True
+            self.readonly_storages.clear()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -330,13 +336,13 @@ def create_app(state: FakeDarwinState) -> FastAPI:
         denied = authorized(request)
         if denied is not None:
             return denied
-        if team != state.team:
-            return _error(403, "FORBIDDEN", f"the API key has no access to team {team!r}")
+        if team != state.team or not state.list_storage:
+            return _error(403, "FORBIDDEN", f"the API key may not list the storage connections of team {team!r}")
         return [
             {
                 "name": name,
                 "prefix": "darwin",
-                "readonly": False,
+                "readonly": name in state.readonly_storages,
                 "provider": "aws",
                 "default": n == 0,
                 "bucket": name,
