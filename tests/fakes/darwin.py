@@ -151,11 +151,26 @@ class _ReadonlyFile(_Strict):
     width: int | None = Field(default=None, gt=0)
     native_fps: float | None = Field(default=None, gt=0)
     sections: list[ReadonlySection] | None = Field(default=None, min_length=1)
+    # darwin-py's read-only video form (register_single_slotted_readonly_videos, its "ReadOnlyVideoSlot"): HLS
+    # segments and a frames manifest instead of the guide's per-frame sections.
+    visible_frames: int | None = Field(default=None, ge=0)
+    total_frames: int | None = Field(default=None, ge=0)
+    hls_segments: dict[str, Any] | None = None
+    storage_sections_key_prefix: str | None = None
+    storage_sections_key_extension: str | None = None
+    storage_low_quality_sections_key_prefix: str | None = None
+    storage_frames_manifest_key: str | None = None
+    storage_audio_peaks_key: str | None = None
+    size_bytes: int | None = Field(default=None, ge=0)
 
     def problem(self, kind: str | None) -> str | None:
         if not self.storage_thumbnail_key:
             return "storage_thumbnail_key is required for read-only items"
+        hls = {name: getattr(self, name) for name in _HLS_ONLY}
         if kind == "video":
+            if any(value is not None for value in hls.values()):
+                missing = [name for name in _HLS_REQUIRED if getattr(self, name) is None]
+                return f"a read-only HLS video also needs {', '.join(missing)}" if missing else None
             if not self.sections:
                 return "a read-only video needs sections (its extracted frames)"
             if [s.section_index for s in self.sections] != list(range(1, len(self.sections) + 1)):
@@ -163,17 +178,40 @@ class _ReadonlyFile(_Strict):
         elif kind in ("image", "pdf"):
             if self.width is None or self.height is None:
                 return "width and height are required for read-only images"
-            if self.sections is not None or self.native_fps is not None:
-                return "sections and native_fps are only valid for videos"
+            if self.sections is not None or any(v is not None for v in [self.native_fps, *hls.values()]):
+                return "sections, native_fps and HLS fields are only valid for videos"
         else:
             return f"type {kind!r} cannot be registered read-only"
         return None
 
     def referenced_keys(self) -> list[str]:
-        found = [self.storage_thumbnail_key] if self.storage_thumbnail_key else []
+        found = [k for k in (self.storage_thumbnail_key, self.storage_frames_manifest_key) if k]
         for section in self.sections or []:
             found += [section.storage_hq_key, section.storage_lq_key]
         return found
+
+
+_HLS_REQUIRED = (
+    "width",
+    "height",
+    "native_fps",
+    "visible_frames",
+    "total_frames",
+    "hls_segments",
+    "storage_sections_key_prefix",
+    "storage_frames_manifest_key",
+)
+"""What darwin-py's read-only video form requires beside the slot's name, file and thumbnail (its own list)."""
+_HLS_ONLY = (
+    "visible_frames",
+    "total_frames",
+    "hls_segments",
+    "storage_sections_key_prefix",
+    "storage_sections_key_extension",
+    "storage_low_quality_sections_key_prefix",
+    "storage_frames_manifest_key",
+    "storage_audio_peaks_key",
+)
 
 
 class ReadonlySlot(_ReadonlyFile):

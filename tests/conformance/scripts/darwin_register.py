@@ -1,7 +1,9 @@
 """darwin-py's own registration flow, run in its venv against the fake V7 (tests/conformance/test_darwin_sdk.py).
 
 argv[1] is a JSON document: ``{"dataset", "storage", "runs": [{"storage_keys", "multi_slotted"?, "fps"?,
-"multi_planar_view"?, "preserve_folders"?, "compression_level"?}]}``. The base URL comes from
+"multi_planar_view"?, "preserve_folders"?, "compression_level"?}]}``; a run with ``local_files`` (and ``path``)
+calls ``register_locally_processed`` instead (read-only videos; boto3 takes ``AWS_ENDPOINT_URL`` and keys from
+the environment). The base URL comes from
 ``DARWIN_BASE_URL`` (read by darwin-py itself) and the key from ``DARWIN_API_KEY``. Prints, as its last line,
 what darwin-py saw: the dataset and storage connection it resolved and each run's result or HTTP refusal.
 """
@@ -29,14 +31,19 @@ def main() -> None:
         # darwin-py's own switch for zlib bodies (X-Darwin-Payload-Compression-Version), 0 = plain JSON
         client.config.put("global/payload_compression_level", str(run.get("compression_level", 0)), save=False)
         try:
-            result = dataset.register(
-                store,
-                run["storage_keys"],
-                fps=run.get("fps"),
-                multi_planar_view=run.get("multi_planar_view", False),
-                preserve_folders=run.get("preserve_folders", False),
-                multi_slotted=run.get("multi_slotted", False),
-            )
+            if "local_files" in run:  # read-only: darwin-py extracts HLS and frames, uploads them, registers
+                result = dataset.register_locally_processed(
+                    store, run["local_files"], path=run.get("path", "/"), fps=run.get("fps", 0.0)
+                )
+            else:
+                result = dataset.register(
+                    store,
+                    run["storage_keys"],
+                    fps=run.get("fps"),
+                    multi_planar_view=run.get("multi_planar_view", False),
+                    preserve_folders=run.get("preserve_folders", False),
+                    multi_slotted=run.get("multi_slotted", False),
+                )
         except requests.HTTPError as error:
             runs.append({"refused": error.response.status_code, "detail": error.response.text})
             continue
