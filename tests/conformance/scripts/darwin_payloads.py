@@ -16,6 +16,7 @@ from typing import Any
 
 from darwin.dataset.remote_dataset_v2 import RemoteDatasetV2
 from darwin.datatypes import ObjectStore
+from darwin_runs import register  # beside this script
 
 
 class Capture:
@@ -40,14 +41,7 @@ def main() -> None:
         client = SimpleNamespace(api_v2=capture)
         dataset = RemoteDatasetV2(client=client, team="team", name=spec["dataset"], slug=spec["dataset"], dataset_id=1)  # type: ignore[arg-type]
         try:
-            dataset.register(
-                store,
-                run["storage_keys"],
-                fps=run.get("fps"),
-                multi_planar_view=run.get("multi_planar_view", False),
-                preserve_folders=run.get("preserve_folders", False),
-                multi_slotted=run.get("multi_slotted", False),
-            )
+            register(dataset, store, run)
         except (TypeError, ValueError) as error:
             out.append({"error": f"{type(error).__name__}: {str(error).splitlines()[0]}"})
             continue

@@ -19,6 +19,7 @@ from typing import Any
 
 import requests
 from darwin.client import Client
+from darwin_runs import register  # beside this script
 
 
 def main() -> None:
@@ -31,19 +32,7 @@ def main() -> None:
         # darwin-py's own switch for zlib bodies (X-Darwin-Payload-Compression-Version), 0 = plain JSON
         client.config.put("global/payload_compression_level", str(run.get("compression_level", 0)), save=False)
         try:
-            if "local_files" in run:  # read-only: darwin-py extracts HLS and frames, uploads them, registers
-                result = dataset.register_locally_processed(
-                    store, run["local_files"], path=run.get("path", "/"), fps=run.get("fps", 0.0)
-                )
-            else:
-                result = dataset.register(
-                    store,
-                    run["storage_keys"],
-                    fps=run.get("fps"),
-                    multi_planar_view=run.get("multi_planar_view", False),
-                    preserve_folders=run.get("preserve_folders", False),
-                    multi_slotted=run.get("multi_slotted", False),
-                )
+            result = register(dataset, store, run)
         except requests.HTTPError as error:
             runs.append({"refused": error.response.status_code, "detail": error.response.text})
             continue
