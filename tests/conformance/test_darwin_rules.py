@@ -298,6 +298,13 @@ RULES = [
         "same slot",
     ),
     rule(
+        "ro-hls-video-complete",
+        "darwin-py's read-only video form: all of its required fields once one HLS field is given",
+        body({**RO_VIDEO, "sections": None, "hls_segments": {}, "width": 64, "height": 48}),
+        True,
+        "also needs native_fps, visible_frames",
+    ),
+    rule(
         "ro-file-name-ends-storage-key",
         "read-only: file_name should match the last part of storage_key",
         body({**RO_MULTI, "slots": [{**RO_MULTI["slots"][0], "file_name": "x.png"}]}),
