@@ -22,7 +22,7 @@ from airflow_ingest.core.darwin import DarwinPayload, DarwinTarget, darwin_paylo
 from airflow_ingest.core.items import Item, make_items
 from airflow_ingest.core.platforms import limits_for
 from tests.conformance.sdk import run_sdk
-from tests.fakes.darwin import RegisterBody, _item_problem
+from tests.fakes.darwin import RegisterBody, item_problem
 from tests.unit.test_core import obj
 
 FILES = ["root.png", "cars/car_1.png", "cars/night/car_2.jpg", "slides/s.svs", "videos/car.mp4"]
@@ -180,7 +180,7 @@ def test_our_payloads_pass_every_rule_the_fake_enforces(keys: list[str], layout:
     options = {"fps": 5, "extract_views": extract_views}
     for payload in our_payloads(sorted(set(keys)), layout, options):
         body = RegisterBody.model_validate(payload)
-        assert [_item_problem(item) for item in body.items] == [None] * len(body.items)
+        assert [item_problem(item) for item in body.items] == [None] * len(body.items)
 
 
 _SLOT = {"slot_name": "0", "type": "dicom", "storage_key": "ct/1.dcm", "file_name": "1.dcm"}

@@ -452,7 +452,7 @@ def _register(
     if len(body.items) > MAX_ITEMS:
         return answer(_error(400, "TOO_MANY_ITEMS", f"at most {MAX_ITEMS} items per request"))
     for item in body.items:
-        problem = _item_problem(item) or (_readonly_problem(item) if isinstance(item, ReadonlyItem) else None)
+        problem = item_problem(item) or (_readonly_problem(item) if isinstance(item, ReadonlyItem) else None)
         if problem:
             return answer(_error(400, "VALIDATION", f"{item.name}: {problem}"))
     if body.dataset_slug not in state.datasets:
@@ -547,7 +547,7 @@ def _missing_keys(bucket: dict[str, str] | None, items: Sequence[RegisterItem | 
     return missing
 
 
-def _item_problem(item: RegisterItem | ReadonlyItem) -> str | None:
+def item_problem(item: RegisterItem | ReadonlyItem) -> str | None:
     """The guide's rules on one item that a schema cannot say; the first one broken, or None."""
     if not item.path.startswith("/"):
         return "path must start with /"
