@@ -132,6 +132,15 @@ class DarwinSlot(_FileFields):
     storage_key: str = Field(pattern=_RELATIVE_KEY)
     file_name: str = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _guide_rules(self) -> DarwinSlot:
+        """The guide: ``file_name`` is the last part of ``storage_key``; ``extract_views`` needs slot ``"0"``."""
+        if self.file_name != self.storage_key.rpartition("/")[2]:
+            raise ValueError(f"file_name {self.file_name!r} must be the last part of storage_key {self.storage_key!r}")
+        if self.extract_views and self.slot_name != "0":
+            raise ValueError(f"extract_views needs slot_name '0', not {self.slot_name!r}")
+        return self
+
 
 class DarwinItem(_FileFields):
     """A single-file item (``type`` + ``storage_key``) or a multi-slot one (``slots``), never both."""
@@ -147,6 +156,11 @@ class DarwinItem(_FileFields):
         single = self.type is not None and self.storage_key is not None
         if single == bool(self.slots):
             raise ValueError("an item has either type and storage_key, or slots")
+        shared: dict[str, list[DarwinType]] = {}
+        for slot in self.slots or []:
+            shared.setdefault(slot.slot_name, []).append(slot.type)
+        if any(len(kinds) > 1 and set(kinds) != {"dicom"} for kinds in shared.values()):
+            raise ValueError("only DICOM slices may share a slot_name")
         return self
 
 

@@ -54,6 +54,7 @@ class DarwinHook(PlatformHook):
     ) -> None:
         super().__init__(darwin_conn_id, max_attempts=max_attempts, wait_initial=wait_initial, wait_max=wait_max)
         self.darwin_conn_id = darwin_conn_id
+        self._storages_checked: set[str] = set()
 
     @cached_property
     def limiter(self) -> RateLimiter | None:
@@ -109,9 +110,15 @@ class DarwinHook(PlatformHook):
         return session
 
     def register_existing(self, payload: dict[str, Any] | str, *, readonly: bool = False) -> dict[str, Any]:
-        """POST one registration payload and return V7's answer (``items`` and ``blocked_items``)."""
+        """POST one registration payload and return V7's answer (``items`` and ``blocked_items``).
+
+        The first payload for a storage connection checks it exists (:meth:`check_storage`), as darwin-py's
+        ``get_external_storage`` does before it registers anything.
+        """
         endpoint = "register_existing_readonly" if readonly else "register_existing"
         body = payload if isinstance(payload, str) else None
+        document: dict[str, Any] = json.loads(payload) if isinstance(payload, str) else payload
+        self.check_storage(str(document["storage_slug"]), readonly=readonly)
         answer: dict[str, Any] = self._request(
             "POST",
             f"/api/v2/teams/{self.team_slug}/items/{endpoint}",
@@ -119,6 +126,39 @@ class DarwinHook(PlatformHook):
             json=None if body is not None else payload,
         )
         return answer
+
+    def storage_connections(self) -> list[dict[str, Any]]:
+        """The team's external storage connections (``name``, ``readonly``, ``provider``...) as darwin-py reads them."""
+        listed: list[dict[str, Any]] = self._request("GET", f"/api/teams/{self.team_slug}/storage", shape=list)
+        return [c for c in listed if isinstance(c, dict)]
+
+    def check_storage(self, slug: str, *, readonly: bool) -> None:
+        """Refuse a storage slug the team does not have before any item is sent; once per slug and hook.
+
+        Every batch would otherwise fail alike (V7 refuses each request). A key that may not list storage
+        connections (or any failure to list them) leaves the decision to V7's answer to the registration. A
+        connection whose mode differs from the endpoint is logged: the guide sends read-only connections to
+        ``register_existing_readonly`` and read-write ones to ``register_existing``.
+        """
+        if slug in self._storages_checked:
+            return
+        try:
+            connections = self.storage_connections()
+        except PlatformError as error:
+            self.log.info("Could not list V7 storage connections to check %r (%s); registering anyway", slug, error)
+            self._storages_checked.add(slug)
+            return
+        found = next((c for c in connections if c.get("name") == slug), None)
+        if found is None:
+            names = ", ".join(repr(c.get("name")) for c in connections) or "none"
+            raise PlatformAuthError(
+                f"storage_slug={slug!r}: team {self.team_slug!r} has no such storage connection in V7 (it has "
+                f"{names}); use the connection's name from V7's Settings > Storage"
+            )
+        if bool(found.get("readonly")) != readonly:
+            mode, fix = ("read-only", "readonly=True") if found.get("readonly") else ("read-write", "readonly=False")
+            self.log.warning("V7 storage connection %r is %s; registrations to it usually need %s", slug, mode, fix)
+        self._storages_checked.add(slug)
 
     def token_info(self) -> dict[str, Any]:
         """Who the API key belongs to; ``selected_team.slug`` is the key's team."""

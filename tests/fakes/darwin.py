@@ -1,15 +1,25 @@
 """A fake V7 Darwin as strict as the documented API, served over HTTP, with fault injection.
 
-What it enforces (from V7's registration guide and API reference):
+What it enforces (from V7's registration guide, ``shared/seeds/004``, and API reference; one test per rule in
+``tests/conformance/test_darwin_rules.py``):
 - ``Authorization: ApiKey <key>`` on every call; a key for another team is refused.
 - ``register_existing`` bodies (single-file items or multi-slot ``slots`` items): unknown or missing fields, an
-  empty item list or more than 100 items, non-DICOM files sharing a slot,
-  an unknown ``type``, a ``storage_key`` starting with ``/``, ``fps`` on a non-video: 400.
+  empty item list or more than 100 items, non-DICOM files sharing a slot, an unknown ``type``, a slot without
+  ``type`` whose ``file_name`` has no known extension, a ``file_name`` that is not the last part of its
+  ``storage_key``, a ``storage_key`` starting with ``/``, a ``path`` not starting with ``/``, ``fps`` on a
+  non-video, ``extract_views`` on a slot other than ``"0"``, an option other than ``ignore_dicom_layout``: 400.
+- Bodies zlib-compressed with ``X-Darwin-Payload-Compression-Version: 1`` (darwin-py's
+  ``global/payload_compression_level``) are read like plain JSON; another version or a body that does not
+  inflate: 400.
 - ``register_existing_readonly`` bodies: the same, plus ``width``/``height``/``storage_thumbnail_key`` on every
   image and ``sections[]`` (``section_index`` 1..n, ``height``, ``width``, ``storage_hq_key``, ``storage_lq_key``)
   on every video; ``fps`` refused. With ``configure(bucket={"endpoint_url", "bucket"})`` every referenced
   thumbnail and frame key is HEAD-checked with boto3; a missing one blocks the item (``FILE_NOT_FOUND``).
 - Unknown dataset: 404. Unknown storage connection: 400.
+- The calls darwin-py 3.6 makes before registering: ``GET /api/users/token_info``, ``GET /api/datasets`` (each
+  entry with ``id``, ``name``, ``slug``, ``progress``, ``num_items``...), ``GET /api/teams/{team}/storage``
+  (``name``, ``prefix``, ``readonly``, ``provider``, ``default``, ``bucket``, ``region``; settings
+  ``readonly_storages`` and ``list_storage``).
 - More requests than ``rpm`` in a sliding minute: 429 with ``Retry-After``.
 - A (path, name) already in the dataset comes back in ``blocked_items`` with ``ALREADY_EXISTS``; names
   matching a configured pattern are blocked with a configured reason.
@@ -34,6 +44,7 @@ import math
 import re
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,15 +63,42 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+FileType = Literal["image", "video", "pdf", "dicom"]
+
+# What V7 infers a slot's type from when ``type`` is left out ("our processing pipeline infers the filetype from
+# the extension of file_name"). The guide names no list; these are the extensions V7's own client, darwin-py,
+# sends (darwin/utils/utils.py), compared without case as V7's pipeline does not publish one.
+_IMAGE = (".png", ".jpeg", ".jpg", ".jfif", ".tif", ".tiff", ".qtiff", ".bmp", ".svs", ".webp")
+_VIDEO = (".avi", ".bpm", ".mov", ".mp4", ".mkv", ".hevc", ".nii", ".nii.gz", ".ndpi", ".rvg")
+EXTENSION_TYPES: dict[str, FileType] = {
+    **dict.fromkeys(_IMAGE, "image"),
+    **dict.fromkeys(_VIDEO, "video"),
+    ".pdf": "pdf",
+    ".dcm": "dicom",
+}
+
+
+def type_from_name(file_name: str) -> FileType | None:
+    lowered = file_name.lower()
+    return next((kind for ext, kind in EXTENSION_TYPES.items() if lowered.endswith(ext) and lowered != ext), None)
+
+
 class RegisterSlot(_Strict):
-    """One file of a multi-slot item; DICOM slices of a series share a ``slot_name``."""
+    """One file of a multi-slot item; DICOM slices of a series share a ``slot_name``.
+
+    ``type`` may be left out when ``file_name`` carries the extension (the guide's multi-slot section).
+    """
 
     slot_name: str = Field(min_length=1)
-    type: Literal["image", "video", "pdf", "dicom"]
+    type: FileType | None = None
     storage_key: str = Field(min_length=1)
     file_name: str = Field(min_length=1)
     fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true", "false"] | None = None
+
+    @property
+    def kind(self) -> FileType | None:
+        return self.type or type_from_name(self.file_name)
 
 
 _Item = TypeVar("_Item", "RegisterItem", "ReadonlyItem")
@@ -79,7 +117,7 @@ class RegisterItem(_Strict):
 
     path: str = "/"
     name: str = Field(min_length=1)
-    type: Literal["image", "video", "pdf", "dicom"] | None = None
+    type: FileType | None = None
     storage_key: str | None = Field(default=None, min_length=1)
     fps: float | None = Field(default=None, gt=0)
     extract_views: Literal["true", "false"] | None = None
@@ -113,11 +151,26 @@ class _ReadonlyFile(_Strict):
     width: int | None = Field(default=None, gt=0)
     native_fps: float | None = Field(default=None, gt=0)
     sections: list[ReadonlySection] | None = Field(default=None, min_length=1)
+    # darwin-py's read-only video form (register_single_slotted_readonly_videos, its "ReadOnlyVideoSlot"): HLS
+    # segments and a frames manifest instead of the guide's per-frame sections.
+    visible_frames: int | None = Field(default=None, ge=0)
+    total_frames: int | None = Field(default=None, ge=0)
+    hls_segments: dict[str, Any] | None = None
+    storage_sections_key_prefix: str | None = None
+    storage_sections_key_extension: str | None = None
+    storage_low_quality_sections_key_prefix: str | None = None
+    storage_frames_manifest_key: str | None = None
+    storage_audio_peaks_key: str | None = None
+    size_bytes: int | None = Field(default=None, ge=0)
 
     def problem(self, kind: str | None) -> str | None:
         if not self.storage_thumbnail_key:
             return "storage_thumbnail_key is required for read-only items"
+        hls = {name: getattr(self, name) for name in _HLS_ONLY}
         if kind == "video":
+            if any(value is not None for value in hls.values()):
+                missing = [name for name in _HLS_REQUIRED if getattr(self, name) is None]
+                return f"a read-only HLS video also needs {', '.join(missing)}" if missing else None
             if not self.sections:
                 return "a read-only video needs sections (its extracted frames)"
             if [s.section_index for s in self.sections] != list(range(1, len(self.sections) + 1)):
@@ -125,22 +178,45 @@ class _ReadonlyFile(_Strict):
         elif kind in ("image", "pdf"):
             if self.width is None or self.height is None:
                 return "width and height are required for read-only images"
-            if self.sections is not None or self.native_fps is not None:
-                return "sections and native_fps are only valid for videos"
+            if self.sections is not None or any(v is not None for v in [self.native_fps, *hls.values()]):
+                return "sections, native_fps and HLS fields are only valid for videos"
         else:
             return f"type {kind!r} cannot be registered read-only"
         return None
 
     def referenced_keys(self) -> list[str]:
-        found = [self.storage_thumbnail_key] if self.storage_thumbnail_key else []
+        found = [k for k in (self.storage_thumbnail_key, self.storage_frames_manifest_key) if k]
         for section in self.sections or []:
             found += [section.storage_hq_key, section.storage_lq_key]
         return found
 
 
+_HLS_REQUIRED = (
+    "width",
+    "height",
+    "native_fps",
+    "visible_frames",
+    "total_frames",
+    "hls_segments",
+    "storage_sections_key_prefix",
+    "storage_frames_manifest_key",
+)
+"""What darwin-py's read-only video form requires beside the slot's name, file and thumbnail (its own list)."""
+_HLS_ONLY = (
+    "visible_frames",
+    "total_frames",
+    "hls_segments",
+    "storage_sections_key_prefix",
+    "storage_sections_key_extension",
+    "storage_low_quality_sections_key_prefix",
+    "storage_frames_manifest_key",
+    "storage_audio_peaks_key",
+)
+
+
 class ReadonlySlot(_ReadonlyFile):
     slot_name: str = Field(min_length=1)
-    type: Literal["image", "video", "pdf", "dicom"]
+    type: FileType
     storage_key: str = Field(min_length=1)
     file_name: str = Field(min_length=1)
 
@@ -148,7 +224,7 @@ class ReadonlySlot(_ReadonlyFile):
 class ReadonlyItem(_ReadonlyFile):
     path: str = "/"
     name: str = Field(min_length=1)
-    type: Literal["image", "video", "pdf", "dicom"] | None = None
+    type: FileType | None = None
     storage_key: str | None = Field(default=None, min_length=1)
     slots: list[ReadonlySlot] | None = Field(default=None, min_length=1)
 
@@ -171,18 +247,24 @@ class ReadonlyItem(_ReadonlyFile):
 _SLOT_FIELDS = {"slot_name", "type", "storage_key", "file_name"}
 
 
+class Options(_Strict):
+    """The guide's one documented option: keep DICOM slices in the order sent, each file a slice."""
+
+    ignore_dicom_layout: bool
+
+
 class RegisterBody(_Strict):
     items: list[RegisterItem] = Field(min_length=1)
     dataset_slug: str = Field(min_length=1)
     storage_slug: str = Field(min_length=1)
-    options: dict[str, bool] | None = None
+    options: Options | None = None
 
 
 class ReadonlyBody(_Strict):
     items: list[ReadonlyItem] = Field(min_length=1)
     dataset_slug: str = Field(min_length=1)
     storage_slug: str = Field(min_length=1)
-    options: dict[str, bool] | None = None
+    options: Options | None = None
 
 
 @dataclass
@@ -193,22 +275,27 @@ class FakeDarwinState:
     storages: set[str] = field(default_factory=lambda: {"demo-storage"})
     rpm: int | None = None
     latency_ms: float = 0.0
+    list_storage: bool = True
+    """False: ``GET /api/teams/{team}/storage`` answers 403, as for a key without the right to list storage."""
+    readonly_storages: set[str] = field(default_factory=set)
     block: dict[str, str] = field(default_factory=dict)
     bucket: dict[str, str] | None = None
     """``{"endpoint_url", "bucket"}``: where read-only items' thumbnail and frame keys must exist (HEAD)."""
     faults: deque[dict[str, Any]] = field(default_factory=deque)
     registered: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    """Every API call as ``"METHOD /path"`` (the control routes aside): which calls a client made, in order."""
     window: deque[float] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def configure(self, settings: dict[str, Any]) -> None:
         with self.lock:
-            for name in ("api_key", "team", "rpm", "latency_ms"):
+            for name in ("api_key", "team", "rpm", "latency_ms", "list_storage"):
                 if name in settings:
                     setattr(self, name, settings[name])
-            for name in ("datasets", "storages"):
+            for name in ("datasets", "storages", "readonly_storages"):
                 if name in settings:
                     setattr(self, name, set(settings[name]))
             if "block" in settings:
@@ -222,12 +309,15 @@ class FakeDarwinState:
         with self.lock:
             self.registered.clear()
             self.requests.clear()
+            self.calls.clear()
             self.window.clear()
             self.faults.clear()
             self.block.clear()
             self.bucket = None
             self.rpm = None
             self.latency_ms = 0.0
+            self.list_storage = True
+            self.readonly_storages.clear()
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -236,6 +326,7 @@ class FakeDarwinState:
                     {"dataset": d, "path": p, "name": n, **record} for (d, p, n), record in self.registered.items()
                 ],
                 "requests": list(self.requests),
+                "calls": list(self.calls),
                 "faults_left": len(self.faults),
             }
 
@@ -246,6 +337,12 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
 
 def create_app(state: FakeDarwinState) -> FastAPI:
     app = FastAPI(title="fake V7 Darwin")
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Any) -> Any:
+        if request.url.path.startswith("/api/"):
+            state.calls.append(f"{request.method} {request.url.path}")
+        return await call_next(request)
 
     def authorized(request: Request) -> JSONResponse | None:
         header = request.headers.get("authorization", "")
@@ -259,9 +356,38 @@ def create_app(state: FakeDarwinState) -> FastAPI:
 
     @app.get("/api/datasets")
     def datasets(request: Request) -> Any:
-        """The team's datasets as darwin-py's ``list_remote_datasets`` reads them (the web app links by id)."""
-        listed = [{"id": n, "slug": slug, "name": slug} for n, slug in enumerate(sorted(state.datasets), start=1)]
+        """The team's datasets with the fields darwin-py's ``list_remote_datasets`` reads (the web app links by id).
+
+        darwin-py requires ``id``, ``name``, ``slug`` and ``progress`` and counts items from ``num_items``.
+        """
+        with state.lock:
+            counts = {slug: sum(1 for d, _, _ in state.registered if d == slug) for slug in state.datasets}
+        listed = [
+            {"id": n, "slug": slug, "name": slug, "progress": 0.0, "num_items": counts[slug], "archived": False}
+            for n, slug in enumerate(sorted(state.datasets), start=1)
+        ]
         return authorized(request) or listed
+
+    @app.get("/api/teams/{team}/storage")
+    def storage(team: str, request: Request) -> Any:
+        """The team's storage connections as darwin-py's ``list_external_storage_connections`` reads them."""
+        denied = authorized(request)
+        if denied is not None:
+            return denied
+        if team != state.team or not state.list_storage:
+            return _error(403, "FORBIDDEN", f"the API key may not list the storage connections of team {team!r}")
+        return [
+            {
+                "name": name,
+                "prefix": "darwin",
+                "readonly": name in state.readonly_storages,
+                "provider": "aws",
+                "default": n == 0,
+                "bucket": name,
+                "region": "us-east-1",
+            }
+            for n, name in enumerate(sorted(state.storages))
+        ]
 
     @app.post("/api/v2/teams/{team}/items/register_existing")
     async def register_existing(team: str, request: Request) -> Any:
@@ -283,7 +409,8 @@ def create_app(state: FakeDarwinState) -> FastAPI:
 def _register(
     state: FakeDarwinState, team: str, request: Request, raw: bytes, authorized: Any, *, readonly: bool = False
 ) -> Any:
-    log: dict[str, Any] = {"at": time.time(), "status": 200, "items": 0, "readonly": readonly}
+    compressed = request.headers.get("x-darwin-payload-compression-version") is not None
+    log: dict[str, Any] = {"at": time.time(), "status": 200, "items": 0, "readonly": readonly, "compressed": compressed}
     state.requests.append(log)
 
     def answer(response: JSONResponse) -> JSONResponse:
@@ -314,15 +441,18 @@ def _register(
         return answer(_error(int(status), "INJECTED", "injected fault", headers))
 
     try:
+        raw = _inflated(raw, request.headers.get("x-darwin-payload-compression-version"))
         body: RegisterBody | ReadonlyBody = (ReadonlyBody if readonly else RegisterBody).model_validate(json.loads(raw))
     except (ValueError, ValidationError) as error:
-        detail = error.errors(include_url=False) if isinstance(error, ValidationError) else str(error)
+        detail = (
+            error.errors(include_url=False, include_context=False) if isinstance(error, ValidationError) else str(error)
+        )
         return answer(JSONResponse({"errors": {"code": "VALIDATION", "detail": detail}}, status_code=400))
     log["items"] = len(body.items)
     if len(body.items) > MAX_ITEMS:
         return answer(_error(400, "TOO_MANY_ITEMS", f"at most {MAX_ITEMS} items per request"))
     for item in body.items:
-        problem = _item_problem(item) or (_readonly_problem(item) if isinstance(item, ReadonlyItem) else None)
+        problem = item_problem(item) or (_readonly_problem(item) if isinstance(item, ReadonlyItem) else None)
         if problem:
             return answer(_error(400, "VALIDATION", f"{item.name}: {problem}"))
     if body.dataset_slug not in state.datasets:
@@ -335,7 +465,8 @@ def _register(
     with state.lock:
         for item in body.items:
             key = (body.dataset_slug, item.path, item.name)
-            slots = [f.model_dump(include={"slot_name", "file_name", "storage_key", "type"}) for f in item.files()]
+            files = item.files()
+            slots = [{**f.model_dump(include={"slot_name", "file_name", "storage_key"}), "type": f.kind} for f in files]
             reason = "ALREADY_EXISTS" if key in state.registered else _blocked_reason(state.block, item.name)
             reason = reason or missing.get(item.name)
             if reason:
@@ -346,6 +477,7 @@ def _register(
             ident = f"item-{next(state.ids)}"
             first = slots[0]
             state.registered[key] = {"id": ident, "storage_key": first["storage_key"], "type": first["type"]}
+            state.registered[key]["sent"] = item.model_dump(exclude_none=True)  # the item exactly as received
             if isinstance(item, ReadonlyItem):
                 state.registered[key]["readonly"] = item.model_dump(exclude_none=True, exclude={"path", "name"})
             if len(slots) > 1:
@@ -360,6 +492,18 @@ def _register(
         log["status"] = "reset"
         return BrokenAnswer()
     return answer(JSONResponse({"items": registered, "blocked_items": blocked}))
+
+
+def _inflated(raw: bytes, version: str | None) -> bytes:
+    """The JSON of a body darwin-py may have zlib-compressed (``X-Darwin-Payload-Compression-Version: 1``)."""
+    if version is None:
+        return raw
+    if version != "1":
+        raise ValueError(f"unknown X-Darwin-Payload-Compression-Version {version!r}")
+    try:
+        return zlib.decompress(raw)
+    except zlib.error as error:
+        raise ValueError(f"the body does not inflate with zlib: {error}") from None
 
 
 def _readonly_problem(item: ReadonlyItem) -> str | None:
@@ -403,19 +547,31 @@ def _missing_keys(bucket: dict[str, str] | None, items: Sequence[RegisterItem | 
     return missing
 
 
-def _item_problem(item: RegisterItem | ReadonlyItem) -> str | None:
+def item_problem(item: RegisterItem | ReadonlyItem) -> str | None:
+    """The guide's rules on one item that a schema cannot say; the first one broken, or None."""
     if not item.path.startswith("/"):
         return "path must start with /"
     files = item.files()
     for f in files:
         if f.storage_key.startswith("/"):
             return "storage_key cannot start with a forward slash"
-        if f.fps is not None and f.type != "video":
+        if f.kind is None:
+            return f"slot {f.slot_name!r}: type is required, file_name {f.file_name!r} has no known extension"
+        if f.fps is not None and f.kind != "video":
             return "fps is only valid for videos"
+        if item.slots is None:
+            continue  # a single-file item has no file_name and one slot, "0"
+        if f.file_name != f.storage_key.rpartition("/")[2]:
+            return f"slot {f.slot_name!r}: file_name {f.file_name!r} must be the last part of storage_key"
+        if f.extract_views == "true" and f.slot_name != "0":
+            return f'slot {f.slot_name!r}: extract_views needs slot_name "0"'
     by_slot: dict[str, list[RegisterSlot]] = {}
     for f in files:
         by_slot.setdefault(f.slot_name, []).append(f)
-    if any(len(group) > 1 and any(f.type != "dicom" for f in group) for group in by_slot.values()):
+    shared = [group for group in by_slot.values() if len(group) > 1]
+    if isinstance(item, ReadonlyItem) and shared:
+        return "no two files can be registered to the same slot read-only"
+    if any(f.kind != "dicom" for group in shared for f in group):
         return "only DICOM slices may share a slot"
     return None
 
