@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,14 +35,19 @@ pytestmark = pytest.mark.slow
 OUT = REPO / ".test-output" / "celery"  # one module, so one xdist worker: no per-worker folder needed
 NIGHTLY = "nightly_sync"
 MANUAL_STATE = f"s3://aws_default@{SHARED_BUCKET}/manual-state"
-NEW_NIGHT_TWO = [(f"raw/berlin/2026-11-03/cam0/frame_{i:04d}.jpg", 180_000 + i) for i in range(6)]
+NIGHTLY_SOURCE = f"s3://{BUCKET}/raw/berlin/2026-11-01/"
+MANUAL_SOURCE = f"s3://{BUCKET}/raw/berlin/2026-11-02/"
+NEW_NIGHT_TWO = [(f"raw/berlin/2026-11-01/cam0/frame_{i:04d}.jpg", 180_000 + i) for i in range(100, 106)]
 RECOVERY_BOUND = 120.0
 """What the README promises for a lost worker, in seconds: heartbeat timeout + detection + retry delay + slack."""
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[CeleryStack]:
-    env = {"AIRFLOW_INGEST_NIGHTLY_SCHEDULE": "0 0 31 12 *"}  # no fire time since start_date: triggered runs only
+    env = {
+        "AIRFLOW_INGEST_NIGHTLY_SCHEDULE": "0 0 31 12 *",  # no fire time since start_date: triggered runs only
+        "AIRFLOW_INGEST_NIGHTLY_SOURCE": NIGHTLY_SOURCE,
+    }
     running = CeleryStack.start(OUT / "stack", objects=stack_objects(), env=env, timeout=300)
     yield running
     running.stop()
@@ -106,39 +112,44 @@ def test_ingest_manual_and_two_nights_run_across_both_workers_with_every_artifac
     stack = both_workers
     assert stack.darwin is not None and stack.s3 is not None
     stack.darwin.reset()
-    manual = run_ok(stack, FORM_DAG, manual_conf(register_tasks=2, state=MANUAL_STATE))
-    totals = report_totals(stack, FORM_DAG, manual, "darwin")
-    registered = stack.darwin.state()["registered"]
-    assert totals["registered"] == totals["items"] == len(registered) > 40 and totals["failed"] == 0
-
-    stack.darwin.reset()
     session = stack.session()
     session.patch(f"{stack.url}/api/v2/dags/{NIGHTLY}", json={"is_paused": False}, timeout=30).raise_for_status()
+    # A manual ingest of one day and the first night of another run side by side, as they would in production.
+    manual_id = stack.trigger(FORM_DAG, manual_conf(source=MANUAL_SOURCE, register_tasks=2, state=MANUAL_STATE))
     first = run_ok(stack, NIGHTLY, {})
-    night_one = len(stack.darwin.state()["registered"])
+    assert stack.wait_run(FORM_DAG, manual_id, timeout=300)["state"] == "success", stack.unfinished_tasks(
+        FORM_DAG, manual_id
+    )
+    by_day = Counter(r["storage_key"].split("/")[2] for r in stack.darwin.state()["registered"])
     stack.s3.seed(BUCKET, NEW_NIGHT_TWO)
     second = run_ok(stack, NIGHTLY, {})
     session.patch(f"{stack.url}/api/v2/dags/{NIGHTLY}", json={"is_paused": True}, timeout=30).raise_for_status()
 
-    # Every item once: the first night all of the bucket, the second only the new frames (the S3 ledger says so).
-    assert report_totals(stack, NIGHTLY, first, "sync")["registered"] == night_one > 40
+    # Every item once: the manual run its day, the first night the other day, the second night only the new frames
+    # (the ledger on S3 says what is new).
+    manual = report_totals(stack, FORM_DAG, manual_id, "darwin")
+    assert manual["registered"] == manual["items"] == by_day["2026-11-02"] > 20 and manual["failed"] == 0
+    night_one = report_totals(stack, NIGHTLY, first, "sync")["registered"]
+    assert night_one == by_day["2026-11-01"] > 20
     later = report_totals(stack, NIGHTLY, second, "sync")
     assert later["registered"] == len(NEW_NIGHT_TWO) and later["duplicate"] == 0 and later["failed"] == 0
     names = [(r["path"], r["name"]) for r in stack.darwin.state()["registered"]]
-    assert len(names) == len(set(names)) == night_one + len(NEW_NIGHT_TWO)
+    assert len(names) == len(set(names)) == manual["items"] + night_one + len(NEW_NIGHT_TWO)
     sent = sum(r["items"] for r in stack.darwin.state()["requests"] if r["status"] == 200)
     assert sent == len(names)  # nothing was sent twice
 
     # Every artifact on S3: the runs' files under the workspace, both ledgers under their state prefixes.
-    for dag_id, run_id, group in ((FORM_DAG, manual, "darwin"), (NIGHTLY, first, "sync"), (NIGHTLY, second, "sync")):
-        names_on_s3 = {key.rsplit("/", 1)[-1] for key in s3_keys(stack, run_prefix(dag_id, run_id, group))}
-        assert {"objects.jsonl.gz", "plan.json", "report.json", "batch-00001.json"} <= names_on_s3, names_on_s3
+    for dag_id, run_id, group in ((FORM_DAG, manual_id, "darwin"), (NIGHTLY, first, "sync"), (NIGHTLY, second, "sync")):
+        prefix = run_prefix(dag_id, run_id, group)
+        on_s3 = {key[len(prefix) :] for key in s3_keys(stack, prefix)}
+        expected = {"objects.jsonl.gz", "plan.json", "manifests/batch-00001.json", "outcomes/batch-00001.json"}
+        assert expected | {"items.jsonl", "report.json", "report.csv"} <= on_s3, on_s3
     assert s3_keys(stack, "manual-state/") and s3_keys(stack, "state/")
 
     # Tasks ran on both workers, and neither kept anything locally but Airflow's config and the task logs.
     hosts = {
         ti["hostname"]
-        for dag_id, run_id in ((FORM_DAG, manual), (NIGHTLY, first), (NIGHTLY, second))
+        for dag_id, run_id in ((FORM_DAG, manual_id), (NIGHTLY, first), (NIGHTLY, second))
         for ti in stack.task_instances(dag_id, run_id)
         if ti["state"] == "success" and ti["operator"] != "EmptyOperator"  # the scheduler skips running those
     }
