@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.harness import Service, free_port
-from tests.stack import AirflowComponent, Stack, _tree
+from tests.stack import AirflowComponent, Stack, process_tree
 
 WORKERS = ("worker-1", "worker-2")
 WORKER_CONCURRENCY = 2
@@ -244,7 +244,7 @@ class CeleryStack(Stack):
         """SIGKILL the worker and every process under it, its task processes included (each runs in a process
         group of its own, so killing the worker's group alone would leave them running): a lost machine."""
         assert worker.component is not None
-        found = sorted(_tree([worker.component.process.pid]))
+        found = sorted(process_tree([worker.component.process.pid]))
         for pid in found:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

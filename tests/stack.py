@@ -386,7 +386,7 @@ def _alive(pid: int) -> bool:
     return fields is not None and fields[0] not in ("Z", "X")
 
 
-def _tree(pids: Iterable[int]) -> set[int]:
+def process_tree(pids: Iterable[int]) -> set[int]:
     """The given pids, every process in their process groups, and all their descendants."""
     table: dict[int, tuple[int, int]] = {}
     for entry in Path("/proc").iterdir():
@@ -414,7 +414,7 @@ def stop_processes(leaders: Iterable[tuple[int, int | None]], timeout: float = 2
     that had to be killed.
     """
     ours = [pid for pid, started in leaders if _alive(pid) and (started is None or _start_time(pid) == started)]
-    targets = _tree(ours)
+    targets = process_tree(ours)
     for pid in ours:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
@@ -422,7 +422,7 @@ def stop_processes(leaders: Iterable[tuple[int, int | None]], timeout: float = 2
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(_alive(p) for p in targets):
         time.sleep(0.2)
-    left = sorted(_tree(p for p in targets if _alive(p)))
+    left = sorted(process_tree(p for p in targets if _alive(p)))
     _signal(left, signal.SIGKILL)
     return left
 
@@ -457,11 +457,14 @@ def up(port: int, root: Path = UP_DIR, executor: str = "local") -> int:
         return 1
     pids.write_text(json.dumps(stack.record(), indent=2))
     env = stack.home.env(**stack.airflow_env())
-    (root / "env.sh").write_text(
-        "# source me to run `airflow ...` commands against the running stack\n"
-        + "".join(f"export {k}='{env[k]}'\n" for k in sorted(env) if k.startswith("AIRFLOW") and "CONN" not in k)
-        + f"export PATH='{BIN}':\"$PATH\"\n"
-    )
+    # Private to the user: with EXECUTOR=celery it holds the deployment's fernet key and JWT secret.
+    fd = os.open(root / "env.sh", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(
+            "# source me to run `airflow ...` commands against the running stack\n"
+            + "".join(f"export {k}='{env[k]}'\n" for k in sorted(env) if k.startswith("AIRFLOW") and "CONN_" not in k)
+            + f"export PATH='{BIN}':\"$PATH\"\n"
+        )
     assert stack.s3 and stack.darwin and stack.encord and stack.redbrick
     print(
         f"""
