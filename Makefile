@@ -33,9 +33,11 @@ $(AZURITE): tests/azurite/package.json tests/azurite/package-lock.json
 	touch $@
 
 # Debian packages the tests use, as command:package: Chromium for the browser test of the Airflow UI (driven by
-# Playwright, no browser download), ffmpeg for probing videos, docker-compose to validate docker/ offline.
+# Playwright, no browser download), ffmpeg for probing videos, docker-compose to validate docker/ offline,
+# Postgres and Redis for the Celery stack (tests/reliability/test_celery.py, `make up EXECUTOR=celery`).
 # Installed with apt-get when run as root; otherwise the script prints the command to run.
-SYSTEM_PACKAGES := chromium:chromium ffprobe:ffmpeg docker-compose:docker-compose
+SYSTEM_PACKAGES := chromium:chromium ffprobe:ffmpeg docker-compose:docker-compose \
+	/usr/lib/postgresql/*/bin/postgres:postgresql redis-server:redis-server
 
 system:
 	@tests/system-packages.sh $(SYSTEM_PACKAGES)
@@ -65,10 +67,11 @@ test-fast: install system $(AZURITE) $(SDKS)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 # The real Airflow UI on dags/ (127.0.0.1:8080, or PORT=...) with moto S3 and the fake platforms, in the
-# background; `make down` stops it. See tests/stack.py.
+# background; `make down` stops it. See tests/stack.py. EXECUTOR=celery: Postgres, Redis, the CeleryExecutor and
+# two workers with the workspace on S3 (tests/celery_stack.py; needs `make system`).
 .PHONY: up down
-up: install
-	$(BIN)/python -m tests.stack up $(if $(PORT),--port $(PORT))
+up: install $(if $(filter celery,$(EXECUTOR)),system)
+	$(BIN)/python -m tests.stack up $(if $(PORT),--port $(PORT)) $(if $(EXECUTOR),--executor $(EXECUTOR))
 
 down:
 	$(BIN)/python -m tests.stack down

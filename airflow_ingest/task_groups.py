@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
@@ -52,6 +53,11 @@ def register_operator(platform: str) -> tuple[type[Any], str]:
 
 REGISTER_RETRIES = 2
 """Retries of a register task by default: each resumes where the last attempt's outcome files stop."""
+
+REGISTER_RETRY_DELAY = timedelta(seconds=15)
+"""The wait before a register task's retry. Airflow's default (``[core] default_task_retry_delay``, 300 s) would
+keep the account's pool slot idle for five minutes after a lost worker; a retry is cheap and safe here (it skips
+the batches with outcome files), and rate limits are the client's to pace, not the retry delay's."""
 
 TARGET_KEYS = ("dataset_slug", "folder_uuid", "dataset_hash", "project_id")
 """What names a platform target: V7's dataset, Encord's folder or dataset, RedBrick's project."""
@@ -98,6 +104,7 @@ def ingest_task_group(
     pool: str | None = None,
     register_tasks: int | str = REGISTER_TASKS,
     register_retries: int = REGISTER_RETRIES,
+    register_retry_delay: timedelta = REGISTER_RETRY_DELAY,
     probe: bool | str = False,
     thumbnails: bool | str = False,
     probe_cache: str | None = None,
@@ -115,10 +122,13 @@ def ingest_task_group(
         account's rate limit holds across workers (see the README).
     :param register_tasks: how many mapped register tasks share the plan's batches (each takes a contiguous
         range); the pool decides how many run at once.
-    :param register_retries: Airflow retries of a register task (after ``[core] default_task_retry_delay``).
-        Safe by design: a retry resumes at the first batch without an outcome file, so a worker lost mid-run
-        (OOM-killed, node drained) costs one batch resent, not a failed run. Errors a retry cannot fix (refused
-        credentials, a wrong target) fail at once without retrying.
+    :param register_retries: Airflow retries of a register task. Safe by design: a retry resumes at the first
+        batch without an outcome file, so a worker lost mid-run (OOM-killed, node drained) costs one batch resent,
+        not a failed run. Errors a retry cannot fix (refused credentials, a wrong target) fail at once without
+        retrying.
+    :param register_retry_delay: the wait before each retry of a register task. A lost worker is noticed after
+        ``[scheduler] task_instance_heartbeat_timeout``; this delay comes on top (see the README's multi-worker
+        section for the settings).
     :param probe: read each new file's header to fill Darwin read-only sizes and Encord image/video metadata,
         and order DICOM slices by their headers (see :class:`PlanBatchesOperator`).
     :param thumbnails: V7 Darwin read-only: write thumbnails and video frames to the bucket (implies ``probe``).
@@ -150,6 +160,7 @@ def ingest_task_group(
             run_dir=run_dir,
             map_index_template="{{ task.batch_label }}",
             retries=register_retries,
+            retry_delay=register_retry_delay,
             **({"pool": pool} if pool else {}),
             **{conn_arg: platform_conn_id},
             **(register_kwargs or {}),

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,8 @@ class Stack:
     darwin: FakeDarwin | None = None
     encord: FakeEncord | None = None
     redbrick: FakeRedBrick | None = None
+    concurrent_setup: bool = False
+    """Whether the metadata database takes several writers at once (not SQLite), so setup steps can overlap."""
 
     @property
     def url(self) -> str:
@@ -175,6 +178,7 @@ class Stack:
         return stack
 
     def _start(self, objects: list[tuple[str, int]], timeout: float) -> None:
+        self._start_backends()
         env = self.home.env(**self.airflow_env())
         self.home.path.mkdir(parents=True, exist_ok=True)
         # The migration (about 6 s) runs while the servers start and the bucket is seeded.
@@ -196,16 +200,33 @@ class Stack:
             migrate_log.close()
         if code != 0:
             raise RuntimeError(f"airflow db migrate failed (exit {code}); see {self.logs / 'airflow-db-migrate.log'}")
-        self._import_connections(env)
-        self._import_pools(env)
-        self._add(AirflowComponent("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(self.port)],
-                                   self.logs, env, port=self.port))  # fmt: skip
-        for name, args in AIRFLOW_COMPONENTS:
-            self._add(AirflowComponent(name, args, self.logs, env))
+        # Two CLI processes of ~10 s each. On SQLite they run one after the other, before anything else writes; a
+        # server database takes them side by side, while the components start.
+        with ThreadPoolExecutor(2 if self.concurrent_setup else 1) as pool:
+            imports = [pool.submit(self._import_connections, env), pool.submit(self._import_pools, env)]
+            if not self.concurrent_setup:
+                wait(imports)
+            self._add(AirflowComponent("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(self.port)],
+                                       self.logs, env, port=self.port))  # fmt: skip
+            for name, args in AIRFLOW_COMPONENTS:
+                self._add(AirflowComponent(name, args, self.logs, env))
+            self._start_workers(timeout)
+            for done in imports:
+                done.result()
         self.wait_healthy(timeout)
         self.wait_dag(FORM_DAG, timeout)
         answer = self.session().patch(f"{self.url}/api/v2/dags/{FORM_DAG}", json={"is_paused": False}, timeout=30)
         answer.raise_for_status()
+
+    def _start_backends(self) -> None:
+        """Servers Airflow itself needs before its database is migrated: none here (SQLite in the home)."""
+
+    def _start_workers(self, timeout: float) -> None:
+        """Processes that run tasks besides the scheduler: none here (the LocalExecutor runs them)."""
+
+    def describe(self) -> str:
+        """More lines for ``make up``'s summary: what this topology adds."""
+        return ""
 
     def _add(self, service: Any) -> Any:
         self.services.append(service)
@@ -365,7 +386,7 @@ def _alive(pid: int) -> bool:
     return fields is not None and fields[0] not in ("Z", "X")
 
 
-def _tree(pids: Iterable[int]) -> set[int]:
+def process_tree(pids: Iterable[int]) -> set[int]:
     """The given pids, every process in their process groups, and all their descendants."""
     table: dict[int, tuple[int, int]] = {}
     for entry in Path("/proc").iterdir():
@@ -393,7 +414,7 @@ def stop_processes(leaders: Iterable[tuple[int, int | None]], timeout: float = 2
     that had to be killed.
     """
     ours = [pid for pid, started in leaders if _alive(pid) and (started is None or _start_time(pid) == started)]
-    targets = _tree(ours)
+    targets = process_tree(ours)
     for pid in ours:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
@@ -401,13 +422,16 @@ def stop_processes(leaders: Iterable[tuple[int, int | None]], timeout: float = 2
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(_alive(p) for p in targets):
         time.sleep(0.2)
-    left = sorted(_tree(p for p in targets if _alive(p)))
+    left = sorted(process_tree(p for p in targets if _alive(p)))
     _signal(left, signal.SIGKILL)
     return left
 
 
-def up(port: int, root: Path = UP_DIR) -> int:
-    """``make up``: start the stack in the background, record it, print how to reach it."""
+def up(port: int, root: Path = UP_DIR, executor: str = "local") -> int:
+    """``make up``: start the stack in the background, record it, print how to reach it.
+
+    ``executor="celery"`` starts the production-shaped topology of :mod:`tests.celery_stack` instead.
+    """
     pids = root / PIDS_FILE
     if pids.exists():
         running = json.loads(pids.read_text())
@@ -418,20 +442,29 @@ def up(port: int, root: Path = UP_DIR) -> int:
         print(f"Port {port} on 127.0.0.1 is in use: stop what holds it, or run `make up PORT=<another port>`.",
               file=sys.stderr)  # fmt: skip
         return 1
+    stack_class = Stack
+    if executor == "celery":
+        from tests.celery_stack import CeleryStack
+
+        stack_class = CeleryStack
+        print("Starting Postgres, Redis and two Celery workers too (CeleryExecutor) ...")
     print(f"Starting moto S3, the fake V7 Darwin, Encord and RedBrick, and Airflow in {root} (about 30 s) ...")
     clock = time.monotonic()
     try:
-        stack = Stack.start(root, port=port)
+        stack = stack_class.start(root, port=port)
     except Exception as error:
         print(f"make up failed: {error}", file=sys.stderr)
         return 1
     pids.write_text(json.dumps(stack.record(), indent=2))
     env = stack.home.env(**stack.airflow_env())
-    (root / "env.sh").write_text(
-        "# source me to run `airflow ...` commands against the running stack\n"
-        + "".join(f"export {k}='{env[k]}'\n" for k in sorted(env) if k.startswith("AIRFLOW") and "CONN" not in k)
-        + f"export PATH='{BIN}':\"$PATH\"\n"
-    )
+    # Private to the user: with EXECUTOR=celery it holds the deployment's fernet key and JWT secret.
+    fd = os.open(root / "env.sh", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(
+            "# source me to run `airflow ...` commands against the running stack\n"
+            + "".join(f"export {k}='{env[k]}'\n" for k in sorted(env) if k.startswith("AIRFLOW") and "CONN_" not in k)
+            + f"export PATH='{BIN}':\"$PATH\"\n"
+        )
     assert stack.s3 and stack.darwin and stack.encord and stack.redbrick
     print(
         f"""
@@ -445,7 +478,7 @@ Airflow is up in {time.monotonic() - clock:.0f} s:  {stack.url}
             integration {INTEGRATION}    [encord_default]
   RedBrick  fake {stack.redbrick.url}, project {FakeRedBrick.PROJECT_ID}    [redbrick_default]
   what the fakes hold: GET <fake>/_fake/state
-  logs      {stack.logs}    pids {pids}
+{stack.describe()}  logs      {stack.logs}    pids {pids}
   CLI       source {root / "env.sh"} && airflow dags list
 Stop everything with `make down`."""
     )
@@ -471,9 +504,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("up", help="start the stack in the background and print the URL and login")
     start.add_argument("--port", type=int, default=DEFAULT_PORT, help="the UI's port on 127.0.0.1 (default 8080)")
+    topologies = "local: LocalExecutor on SQLite (default); celery: Postgres, Redis, two Celery workers"
+    start.add_argument("--executor", choices=("local", "celery"), default="local", help=topologies)
     sub.add_parser("down", help="stop what `up` started")
     args = parser.parse_args(argv)
-    return up(args.port) if args.command == "up" else down()
+    return up(args.port, executor=args.executor) if args.command == "up" else down()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_ingest.task_groups import REGISTER_RETRIES, REGISTER_RETRY_DELAY
 from tests.fakes.encord import FOLDER as ENCORD_FOLDER
 from tests.fakes.encord import INTEGRATION as ENCORD_INTEGRATION
 from tests.fakes.encord import FakeEncord
@@ -39,6 +40,8 @@ def test_dag_files_import_without_errors() -> None:
     assert all(pool["slots"] >= 1 and pool["description"] for pool in pools.values()) and set(pools) >= {
         t.pool for t in registers
     }
+    # a lost worker's register task is retried after the library's delay, not Airflow's default of 300 s
+    assert {(t.retries, t.retry_delay) for t in registers} == {(REGISTER_RETRIES, REGISTER_RETRY_DELAY)}
 
 
 @pytest.mark.parametrize(
