@@ -121,11 +121,19 @@ def head_json(name: str, count: int, sha256: str, run_id: str, destination: Dest
     return head
 
 
-def prunable(names: list[str], keep: int, current: str) -> list[str]:
-    """The ledger files to delete: all but the ``keep`` most recent, never ``current`` (the head's file).
+PRUNE_GRACE_NS = 3600 * 10**9
+"""Files younger than this are never pruned: they may be a concurrent commit's, written but not yet in a head."""
+
+
+def prunable(names: list[str], keep: int, current: str, *, now_ns: int) -> list[str]:
+    """The ledger files to delete: all but the ``keep`` most recent, never ``current`` (the head's file), and
+    none written in the last hour (:data:`PRUNE_GRACE_NS`): a commit running alongside may be about to name it.
 
     ``ledger repair`` falls back to the newest intact file before the head's, so ``keep`` is at least 2.
     """
     if keep < 2:
         raise ValueError(f"keep is {keep}: keep at least 2 ledger files (the current one and one to repair from)")
-    return [name for name in newest_first(names)[keep:] if name != current]
+    old = [name for name in newest_first(names)[keep:] if name != current]
+    return [
+        name for name in old if (match := LEDGER_FILE.match(name)) and int(match["ns"], 16) < now_ns - PRUNE_GRACE_NS
+    ]

@@ -17,6 +17,7 @@ When a head cannot be trusted (unreadable, naming a missing or altered file, or 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -75,7 +76,7 @@ def destination_for(
     """
     register = dict(register or {})
     conn_id = str(register.get("platform_conn_id") or "")
-    extra = _connection_extra(conn_id)
+    extra = _connection_extra(conn_id) if platform in ("darwin", "redbrick") else {}
     bucket = f"{source.scheme.value}://{source.container}"
     if platform == "darwin":
         account = str(extra.get("team_slug") or conn_id)
@@ -256,16 +257,21 @@ class LedgerStore:
         if added == 0 and current is not None:
             return self._adopt(versioned, current, token, run_id)
         same: list[int] = []
-        merged = merge_entries(self._entries_of(current), read_entries(spool), same)
-        name, count, sha256 = self._write_file(run_id, merged)
+        try:
+            merged = merge_entries(self._entries_of(current), read_entries(spool), same)
+            name, count, sha256 = self._write_file(run_id, merged)
+        except (LedgerError, FileNotFoundError):
+            if versioned.read()[1] != token:  # the head moved on and its old file was pruned meanwhile: merge again
+                return None
+            raise
         if current is not None and same and same[0] == added:  # every entry already held as it is
-            (self.folder / name).unlink()
+            _unlink(self.folder / name)
             return self._adopt(versioned, current, token, run_id)
         head = head_json(name, count, sha256, run_id, self.destination)
         try:
             versioned.swap(json.dumps(head).encode("utf-8"), token)
         except Conflict:
-            (self.folder / name).unlink()
+            _unlink(self.folder / name)
             log.info("Ledger %s: another commit landed first; merging again", self.folder)
             return None
         if current is not None and current["destination"] is None and self.destination is not None:
@@ -318,7 +324,7 @@ class LedgerStore:
         """Delete ledger files beyond the newest ``keep``; a failure is logged, the commit stands."""
         try:
             names = [path.name for path in self.folder.iterdir()]
-            for name in prunable(names, self.keep, current):
+            for name in prunable(names, self.keep, current, now_ns=time.time_ns()):
                 (self.folder / name).unlink()
                 log.info("Ledger %s: deleted %s (keeping the newest %d files)", self.folder, name, self.keep)
         except OSError as error:
@@ -412,6 +418,11 @@ class LedgerStore:
         """A file's entries without a head to check them against (a repair verified the file just before)."""
         with (self.folder / name).open("rb") as stream:
             yield from read_entries(stream)
+
+
+def _unlink(path: Any) -> None:
+    with contextlib.suppress(FileNotFoundError):  # already pruned by a concurrent commit
+        path.unlink()
 
 
 def _prepend(first: Entry, rest: Iterator[Entry]) -> Iterator[Entry]:
