@@ -100,7 +100,6 @@ class VersionedObject:
                 name=key,
                 ifGenerationMatch=token or "0",
                 data=data,
-                headers={"Content-Type": "application/json"},
                 json_out=True,
             )
         except FileExistsError:  # gcsfs's answer to 412 Precondition Failed
