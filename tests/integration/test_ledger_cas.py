@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -49,8 +50,12 @@ def entries(writer: int, count: int = 40) -> list[Entry]:
 
 
 def commit_concurrently(state: str, sync_name: str, writers: int) -> LedgerStore:
+    start = threading.Barrier(writers)
+
     def commit(writer: int) -> None:
-        LedgerStore(state, sync_name, DEST).commit(f"run {writer}", entries(writer))
+        store = LedgerStore(state, sync_name, DEST)
+        start.wait(60)  # all at once, as tasks of overlapping runs would
+        store.commit(f"run {writer}", entries(writer))
 
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(commit, range(writers)))
