@@ -260,3 +260,16 @@ def test_a_probe_cache_path_or_file_uri_is_a_local_folder(tmp_path: Path) -> Non
     assert probe_cache_folder(str(tmp_path)) == tmp_path
     assert probe_cache_folder(f"file://{tmp_path}") == tmp_path
     assert probe_cache_folder("relative/cache") == Path("relative/cache")
+
+
+def test_a_storage_without_conditional_writes_is_refused() -> None:
+    import fsspec
+
+    from airflow_ingest.hooks.ledger_storage import VersionedObject
+
+    class MemoryPath:  # what VersionedObject reads of an ObjectStoragePath, on fsspec's real memory filesystem
+        fs = fsspec.filesystem("memory")
+        path = "/state/sync/HEAD.json"
+
+    with pytest.raises(LedgerError, match=r"memory:// cannot be committed safely .* abfs://"):
+        VersionedObject(MemoryPath())
