@@ -103,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--platform", required=True, choices=["darwin", "encord", "redbrick"])
     sync.add_argument("--platform-conn-id", required=True, help="the platform's Airflow connection")
     sync.add_argument("--state", required=True, help="where ledgers live: a folder or an object-storage URI")
-    sync.add_argument("--sync-name", help="the ledger's name (default: platform, target and bucket)")
+    sync.add_argument("--sync-name", help="the ledger's folder (default: one per destination and bucket)")
+    sync.add_argument(
+        "--keep-ledgers", type=int, default=3, metavar="N", help="ledger files kept after a commit (at least 2)"
+    )
     sync.add_argument("--runs", default="airflow-ingest-runs", help="folder for each run's manifests and report")
     sync.add_argument("--on-change", choices=["report", "resend"], default="report", help="objects with a new etag")
     add_listing_options(sync)
@@ -285,7 +288,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.plan import make_plan, path_opener
     from airflow_ingest.core.platforms import limits_for
     from airflow_ingest.core.report import outcome_path, registered_entries, write_outcomes, write_report
-    from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
+    from airflow_ingest.hooks.ledger import store_for
     from airflow_ingest.hooks.storage import complete_target
 
     source = parse_source(args.source)
@@ -293,8 +296,14 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     limits = limits_for(args.platform, args.max_entries, args.max_bytes)
     target = complete_target(args.platform, target_from(args), source, args.conn_id)
     objects = listing_from(args)
-    sync_name = args.sync_name or default_sync_name(args.platform, target, source)
-    store = LedgerStore(args.state, sync_name)
+    register_args = {
+        "platform_conn_id": args.platform_conn_id,
+        "folder_uuid": args.folder,
+        "dataset_hash": args.dataset_hash,
+        "integration_id": args.integration,
+        "project_id": args.project_id,
+    }
+    store = store_for(args.state, args.sync_name, args.platform, target, source, register_args, keep=args.keep_ledgers)
     store.ensure_writable()  # before anything is sent: a commit that cannot land would send it all again
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id

@@ -25,6 +25,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, TaskGroup, XComArg
 
 from airflow_ingest.core.plan import REGISTER_TASKS
+from airflow_ingest.hooks.ledger import KEEP_LEDGERS
 from airflow_ingest.operators.branching import BranchOnValueOperator
 from airflow_ingest.operators.ledger import LedgerCommitOperator
 from airflow_ingest.operators.listing import ListObjectsOperator
@@ -98,6 +99,7 @@ def ingest_task_group(
     max_bytes: int | str | None = None,
     state: str | None = None,
     sync_name: str | None = None,
+    keep_ledgers: int = KEEP_LEDGERS,
     on_change: str = "report",
     fail_on: str = "any",
     dry_run: bool | str = False,
@@ -129,6 +131,10 @@ def ingest_task_group(
     :param register_retry_delay: the wait before each retry of a register task. A lost worker is noticed after
         ``[scheduler] task_instance_heartbeat_timeout``; this delay comes on top (see the README's multi-worker
         section for the settings).
+    :param state: where ledgers live (a folder or ``s3://conn_id@bucket/path``, ``gs://...``, ``abfs://...``).
+    :param sync_name: the ledger's folder under ``state``; by default one per destination (platform, account,
+        dataset / folder / project, storage, bucket), recorded in its ``HEAD.json``.
+    :param keep_ledgers: ledger files kept after each commit (at least 2, for ``ledger repair``).
     :param probe: read each new file's header to fill Darwin read-only sizes and Encord image/video metadata,
         and order DICOM slices by their headers (see :class:`PlanBatchesOperator`).
     :param thumbnails: V7 Darwin read-only: write thumbnails and video frames to the bucket (implies ``probe``).
@@ -136,6 +142,9 @@ def ingest_task_group(
     :param outlets: Assets to update when the run registered something (e.g. one per platform target).
     """
     operator, conn_arg = register_operator(platform)
+    named = ("folder_uuid", "dataset_hash", "integration_id", "project_id")  # with the conn: the ledger's destination
+    destination = {k: v for k, v in (register_kwargs or {}).items() if k in named}
+    destination["platform_conn_id"] = platform_conn_id
     with TaskGroup(group_id=group_id) as group:
         listing = ListObjectsOperator(task_id="list", source=source, conn_id=conn_id, include=include, exclude=exclude)
         plan = PlanBatchesOperator(
@@ -148,6 +157,7 @@ def ingest_task_group(
             max_bytes=max_bytes,
             state=state,
             sync_name=sync_name,
+            destination=destination,
             on_change=on_change,
             register_tasks=register_tasks,
             probe=probe,
@@ -177,6 +187,8 @@ def ingest_task_group(
             run_dir=run_dir,
             state=state,
             sync_name=sync_name,
+            destination=destination,
+            keep_ledgers=keep_ledgers,
             platform=platform,
             target=target,
             trigger_rule="none_skipped",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bench import footprint, ledger, listing, media, plan, registration
+from bench import footprint, ledger, ledger_commit, listing, media, plan, registration
 from tests.harness import REPO
 
 RESULTS = REPO / "bench" / "results.json"
@@ -24,6 +24,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "listing": listing.run,
     "plan": plan.run,
     "ledger": ledger.run,
+    "ledger_commit": ledger_commit.run,
     "registration": registration.run,
     "footprint": footprint.run,
     "media": media.run,
@@ -153,6 +154,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("listing_vs_seed_scripts", seeds_row),
     ("parallel_listing_", parallel_row),
     ("ledger_selection", ledger_row),
+    ("ledger_commit", ledger_commit.row),
     ("registration_rate_limited", rate_row),
     ("registration_batching", batching_row),
     ("xcom_footprint", xcom_row),

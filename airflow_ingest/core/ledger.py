@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from enum import Enum
 from itertools import chain, repeat
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, NamedTuple
 
 from airflow_ingest.core.errors import IngestError
 from airflow_ingest.core.objects import StoredObject, line_blocks
@@ -282,13 +282,23 @@ def select(
     return merged(), selection
 
 
-def merge_entries(old: Iterable[Entry], new: Iterable[Entry]) -> Iterator[Entry]:
-    """Old entries updated with new ones (a new etag or item wins), both sorted by url, in one pass."""
+def merge_entries(old: Iterable[Entry], new: Iterable[Entry], same: list[int] | None = None) -> Iterator[Entry]:
+    """Old entries updated with new ones (a new etag or item wins), both sorted by url, in one pass.
+
+    ``same``, when given, ends holding one number: how many new entries equal an old one. A commit whose new
+    entries all do changes nothing, and writes no new ledger file.
+    """
     previous: Entry | None = None
+    equal = 0
     for entry in heapq.merge(old, new, key=lambda e: e.url):
-        if previous is not None and previous.url != entry.url:
-            yield previous
+        if previous is not None:
+            if previous.url != entry.url:
+                yield previous
+            elif previous == entry:
+                equal += 1
         previous = entry  # with equal urls the later one (from ``new``, merged second) wins
+    if same is not None:
+        same.append(equal)
     if previous is not None:
         yield previous
 
@@ -363,7 +373,3 @@ def verify_entries(stream: IO[bytes]) -> int:
     except CORRUPT as error:
         raise LedgerError(f"unreadable after {count} entries: {type(error).__name__}: {error}") from None
     return count
-
-
-def head_document(path: str, count: int, sha256: str, run_id: str) -> dict[str, Any]:
-    return {"ledger": path, "entries": count, "sha256": sha256, "run_id": run_id}

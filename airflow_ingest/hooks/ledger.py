@@ -1,23 +1,30 @@
 """The ledger's store: ``{state}/{sync_name}/`` on any ``ObjectStoragePath`` (``file://``, ``s3://``, ...).
 
-Layout: ``HEAD.json`` names the current ledger file and its entry count and SHA-256; ledger files are
-``ledger-{run}-{time}.tsv.gz`` (``.jsonl.gz`` before format 2) and are never rewritten. Reading verifies the
-checksum before a single entry is trusted; committing merges the current ledger with the run's entries into
-a new file, then replaces ``HEAD.json`` in one small write. Runs of one sync must not overlap (the example
-DAGs set ``max_active_runs=1``); if they do, the platforms' own duplicate answers keep objects from being
-registered twice, and the later commit wins.
+Layout: ``HEAD.json`` names the current ledger file, its entry count and SHA-256, and the destination the
+ledger belongs to (:mod:`airflow_ingest.core.ledger_head`); ledger files are ``ledger-{run}-{time}.tsv.gz``
+(``.jsonl.gz`` before format 2) and are never rewritten. Reading verifies the checksum before a single entry is
+trusted; committing merges the current ledger with the run's entries into a new file, then replaces
+``HEAD.json`` with a compare-and-swap (:mod:`airflow_ingest.hooks.ledger_storage`): when another commit landed
+in between, this one reads the new head, merges again and retries, so concurrent commits keep every entry.
 
-When a head cannot be trusted (unreadable, naming a missing or altered file), :meth:`LedgerStore.repair`
-points it at the newest ledger file that is still intact, optionally adding entries (a run's registered
-outcomes) that the lost commit held. It only ever adds files and replaces the head; nothing is deleted.
+A commit that adds nothing writes nothing. After a commit, ledger files beyond the newest ``keep`` are
+deleted (never the head's): ``ledger repair`` falls back to the newest intact file, so ``keep`` is at least 2.
+
+When a head cannot be trusted (unreadable, naming a missing or altered file, or a file outside its folder),
+:meth:`LedgerStore.repair` points it at the newest ledger file that is still intact, optionally adding entries
+(a run's registered outcomes) that the lost commit held. It only adds files and replaces the head.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
+import random
+import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import count as counter
 from operator import itemgetter
 from typing import Any
@@ -26,42 +33,147 @@ from airflow_ingest.core.ledger import (
     CORRUPT,
     Entry,
     LedgerError,
-    head_document,
-    ledger_file_name,
     merge_entries,
     newest_first,
     read_entries,
     verify_entries,
     write_entries,
 )
+from airflow_ingest.core.ledger_head import (
+    Destination,
+    check_destination,
+    check_ledger_name,
+    head_json,
+    parse_head,
+    prunable,
+)
+from airflow_ingest.hooks.ledger_storage import Conflict, VersionedObject
 
+log = logging.getLogger(__name__)
 _first = itemgetter(0)
 
+KEEP_LEDGERS = 3
+"""Ledger files kept after a commit: the head's and two before it, for ``ledger repair`` to fall back to."""
 
-def default_sync_name(platform: str, target: dict[str, Any], source: Any) -> str:
-    """One ledger per platform target and bucket, unless a name is given."""
+ATTEMPTS = 20
+"""Commits tried before giving up on a head that keeps changing (eight at once settle in well under this)."""
+
+
+def legacy_sync_name(platform: str, target: Mapping[str, Any], source: Any) -> str:
+    """The default name before ledgers recorded their destination (it ignored the account, folder and project)."""
     where = target.get("dataset_slug") or target.get("storage_id") or "target"
     return f"{platform}-{where}-{source.container}"
 
 
+def destination_for(
+    platform: str, target: Mapping[str, Any], source: Any, register: Mapping[str, Any] | None = None
+) -> Destination:
+    """The destination a run registers into, from the plan's target and the register task's arguments.
+
+    ``register`` holds ``platform_conn_id`` and the register operator's arguments (``folder_uuid``,
+    ``dataset_hash``, ``integration_id``, ``project_id``). The account is read from the platform connection:
+    V7's ``extra.team_slug``, RedBrick's ``extra.org_id``; Encord's keys name no account, so its connection id.
+    """
+    register = dict(register or {})
+    conn_id = str(register.get("platform_conn_id") or "")
+    extra = _connection_extra(conn_id) if platform in ("darwin", "redbrick") else {}
+    bucket = f"{source.scheme.value}://{source.container}"
+    if platform == "darwin":
+        account = str(extra.get("team_slug") or conn_id)
+        where, storage = str(target.get("dataset_slug") or ""), str(target.get("storage_slug") or "")
+    elif platform == "encord":
+        account = conn_id
+        where = str(register.get("folder_uuid") or register.get("dataset_hash") or "")
+        storage = str(register.get("integration_id") or "")
+    else:
+        account = str(extra.get("org_id") or conn_id)
+        where = str(register.get("project_id") or extra.get("project_id") or "")
+        storage = str(target.get("storage_id") or "")
+    return Destination(platform, account, where, storage, bucket)
+
+
+def _connection_extra(conn_id: str) -> dict[str, Any]:
+    if not conn_id:
+        return {}
+    from airflow.sdk import BaseHook
+
+    try:
+        extra = BaseHook.get_connection(conn_id).extra_dejson
+    except Exception:  # an undefined connection fails the register task with its own message
+        return {}
+    return extra if isinstance(extra, dict) else {}
+
+
+def open_store(
+    state: str, sync_name: str | None, destination: Destination, legacy_name: str, *, keep: int = KEEP_LEDGERS
+) -> LedgerStore:
+    """The ledger of ``destination`` under ``state``: the given name, or the default one.
+
+    A ledger kept under the earlier default name (``legacy_name``) that records no destination, or this one,
+    is used where it is (and records the destination at its next commit), so existing syncs keep their ledger.
+    """
+    if sync_name:
+        return LedgerStore(state, sync_name, destination, keep=keep)
+    store = LedgerStore(state, destination.default_name(), destination, keep=keep)
+    if store.head_path.exists():
+        return store
+    legacy = LedgerStore(state, legacy_name, destination, keep=keep)
+    try:
+        found = legacy.head_path.exists() and legacy._head_document()
+    except LedgerError:
+        found = None
+    if found and found["destination"] in (None, destination):
+        log.info("Using the ledger %s under its earlier default name for %s", legacy.folder, destination.describe())
+        return legacy
+    return store
+
+
+def store_for(
+    state: str,
+    sync_name: str | None,
+    platform: str,
+    target: Mapping[str, Any],
+    source: Any,
+    register: Mapping[str, Any] | None = None,
+    *,
+    keep: int = KEEP_LEDGERS,
+) -> LedgerStore:
+    """The ledger store of a sync, as the plan, the commit and the CLI all open it (see :func:`open_store`)."""
+    destination = destination_for(platform, target, source, register)
+    return open_store(state, sync_name, destination, legacy_sync_name(platform, target, source), keep=keep)
+
+
 class LedgerStore:
-    def __init__(self, state: str, sync_name: str) -> None:
+    def __init__(
+        self, state: str, sync_name: str, destination: Destination | None = None, *, keep: int = KEEP_LEDGERS
+    ) -> None:
         from airflow.sdk import ObjectStoragePath
 
         from airflow_ingest.operators.workspace import safe_segment
 
-        self.state, self.sync_name = state, sync_name
+        if keep < 2:
+            raise LedgerError(f"keep_ledgers is {keep}: keep at least 2 (the current file and one to repair from)")
+        self.state, self.sync_name, self.destination, self.keep = state, sync_name, destination, keep
         self.folder = ObjectStoragePath(state) / safe_segment(sync_name)
         self.head_path = self.folder / "HEAD.json"
 
-    def head(self) -> dict[str, Any] | None:
-        if not self.head_path.exists():
-            return None
+    def _head_document(self, text: bytes | None = None) -> dict[str, Any] | None:
+        if text is None:
+            if not self.head_path.exists():
+                return None
+            text = self.head_path.read_bytes()
         try:
-            head = json.loads(self.head_path.read_text(encoding="utf-8"))
-            return {"ledger": str(head["ledger"]), "entries": int(head["entries"]), "sha256": str(head["sha256"])}
-        except (ValueError, KeyError, TypeError) as error:
-            raise LedgerError(f"{self.head_path} is not a valid ledger head ({error}); {self._repair}") from None
+            return parse_head(text.decode("utf-8", errors="replace"), str(self.head_path))
+        except LedgerError as error:
+            raise LedgerError(f"{error}; {self._repair}") from None
+
+    def head(self) -> dict[str, Any] | None:
+        """The head's ledger file, entry count and checksum; refused if it belongs to another destination."""
+        head = self._head_document()
+        if head is None:
+            return None
+        check_destination(head["destination"], self.destination, str(self.folder))
+        return {"ledger": head["ledger"], "entries": head["entries"], "sha256": head["sha256"]}
 
     @property
     def _repair(self) -> str:
@@ -78,6 +190,7 @@ class LedgerStore:
             self.folder.mkdir(parents=True, exist_ok=True)
             probe.write_text("ok", encoding="utf-8")
             probe.unlink()
+            VersionedObject(self.head_path)  # a storage without conditional writes is refused now too
         except OSError as error:
             raise LedgerError(
                 f"the ledger folder {self.folder} cannot be written ({error.strerror or error}): give a --state / "
@@ -86,7 +199,9 @@ class LedgerStore:
 
     def entries(self) -> Iterator[Entry]:
         """The current entries, sorted by url, after checking the file against its head."""
-        head = self.head()
+        return self._entries_of(self.head())
+
+    def _entries_of(self, head: Mapping[str, Any] | None) -> Iterator[Entry]:
         if head is None:
             return iter(())
         path = self.folder / head["ledger"]
@@ -114,19 +229,107 @@ class LedgerStore:
             raise LedgerError(f"{path} holds {count} entries, its head says {expected}; {self._repair}")
 
     def commit(self, run_id: str, new: Iterable[Entry]) -> dict[str, Any]:
-        """Merge ``new`` (sorted by url) into the ledger as a new file, then point the head at it."""
-        return self._write(run_id, merge_entries(self.entries(), new))
+        """Merge ``new`` (sorted by url) into the ledger as a new file, then swap the head to it.
 
-    def _write(self, run_id: str, entries: Iterable[Entry]) -> dict[str, Any]:
+        ``new`` is spooled to a temporary file once, so a conflict can merge it again into the head another
+        commit just wrote. Nothing new (no entry, or every entry already held as it is) writes nothing.
+        """
+        with tempfile.TemporaryFile(prefix="airflow-ingest-commit-") as spool:
+            added, _ = write_entries(new, spool)
+            for attempt in range(ATTEMPTS):
+                spool.seek(0)
+                head = self._try_commit(run_id, spool, added)
+                if head is not None:
+                    return head
+                time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))  # jitter: the losers spread out
+        raise LedgerError(
+            f"{self.head_path} changed under {ATTEMPTS} commits in a row: too many runs commit to this ledger at "
+            f"once; run them one at a time (max_active_runs=1) or retry the commit task"
+        )
+
+    def _try_commit(self, run_id: str, spool: Any, added: int) -> dict[str, Any] | None:
+        """One read-merge-swap; ``None`` when another commit swapped the head first."""
+        versioned = VersionedObject(self.head_path)
+        text, token = versioned.read()
+        current = self._head_document(text) if text is not None else None
+        if current is not None:
+            check_destination(current["destination"], self.destination, str(self.folder))
+        if added == 0 and current is not None:
+            return self._adopt(versioned, current, token, run_id)
+        same: list[int] = []
+        try:
+            merged = merge_entries(self._entries_of(current), read_entries(spool), same)
+            name, count, sha256 = self._write_file(run_id, merged)
+        except (LedgerError, FileNotFoundError):
+            if versioned.read()[1] != token:  # the head moved on and its old file was pruned meanwhile: merge again
+                return None
+            raise
+        if current is not None and same and same[0] == added:  # every entry already held as it is
+            _unlink(self.folder / name)
+            return self._adopt(versioned, current, token, run_id)
+        head = head_json(name, count, sha256, run_id, self.destination)
+        try:
+            versioned.swap(json.dumps(head).encode("utf-8"), token)
+        except Conflict:
+            _unlink(self.folder / name)
+            log.info("Ledger %s: another commit landed first; merging again", self.folder)
+            return None
+        if current is not None and current["destination"] is None and self.destination is not None:
+            log.info("Ledger %s now records its destination: %s", self.folder, self.destination.describe())
+        self._prune(name)
+        return head
+
+    def _adopt(
+        self, versioned: VersionedObject, current: dict[str, Any], token: str | None, run_id: str
+    ) -> dict[str, Any] | None:
+        """The head as it is (nothing new); a head without a destination records this one, in place."""
+        head = head_json(current["ledger"], current["entries"], current["sha256"], run_id, current["destination"])
+        if current["destination"] is None and self.destination is not None:
+            head = head_json(current["ledger"], current["entries"], current["sha256"], run_id, self.destination)
+            try:
+                versioned.swap(json.dumps(head).encode("utf-8"), token)
+            except Conflict:
+                return None
+            log.info("Ledger %s now records its destination: %s", self.folder, self.destination.describe())
+        return head
+
+    def _write_file(self, run_id: str, entries: Iterable[Entry]) -> tuple[str, int, str]:
+        from airflow_ingest.core.ledger import ledger_file_name
         from airflow_ingest.operators.workspace import safe_segment
 
         self.folder.mkdir(parents=True, exist_ok=True)
         name = ledger_file_name(safe_segment(run_id), time.time_ns())  # never the file being read
         with (self.folder / name).open("wb") as out:
             count, sha256 = write_entries(entries, out)
-        head = head_document(name, count, sha256, run_id)
-        self.head_path.write_text(json.dumps(head), encoding="utf-8")
+        return name, count, sha256
+
+    def _write(self, run_id: str, entries: Iterable[Entry]) -> dict[str, Any]:
+        """A new ledger file and a head naming it, replacing the head as it is now (what a repair does)."""
+        versioned = VersionedObject(self.head_path)
+        _, token = versioned.read()
+        name, count, sha256 = self._write_file(run_id, entries)
+        head = head_json(name, count, sha256, run_id, self.destination)
+        self._swap(versioned, head, token)
         return head
+
+    def _swap(self, versioned: VersionedObject, head: dict[str, Any], token: str | None) -> None:
+        try:
+            versioned.swap(json.dumps(head).encode("utf-8"), token)
+        except Conflict:
+            raise LedgerError(
+                f"{self.head_path} changed while it was being repaired (a commit landed): run the repair again"
+            ) from None
+
+    def _prune(self, current: str) -> None:
+        """Delete ledger files beyond the newest ``keep``; a failure is logged, the commit stands."""
+        try:
+            names = [path.name for path in self.folder.iterdir()]
+            for name in prunable(names, self.keep, current, now_ns=time.time_ns()):
+                (self.folder / name).unlink()
+                log.info("Ledger %s: deleted %s (keeping the newest %d files)", self.folder, name, self.keep)
+        except OSError as error:
+            log.warning("Ledger %s: old ledger files were not deleted (%s); the next commit tries again",
+                        self.folder, error)  # fmt: skip
 
     def repair(
         self,
@@ -150,8 +353,9 @@ class LedgerStore:
         empty (plus ``add``), as moving the folder aside would. Returns the new head and what was passed over.
         """
         skipped: list[dict[str, str]] = []
+        self.destination = self.destination or self._recorded_destination()  # a repair keeps what the head held
         if ledger is not None:
-            candidates = [ledger]
+            candidates = [check_ledger_name(ledger, "--ledger")]
         else:
             suspect = self._suspect()
             if suspect is not None:
@@ -181,13 +385,21 @@ class LedgerStore:
         additions = iter(add)
         first = next(additions, None)
         if first is None and chosen is not None:
-            head = head_document(chosen, count, _sha256(self.folder / chosen), run_id)
-            self.head_path.write_text(json.dumps(head), encoding="utf-8")
+            head = head_json(chosen, count, _sha256(self.folder / chosen), run_id, self.destination)
+            versioned = VersionedObject(self.head_path)
+            self._swap(versioned, head, versioned.read()[1])
         else:
             base = self._unchecked(chosen) if chosen is not None else iter(())
             more: Iterable[Entry] = () if first is None else _prepend(first, additions)
             head = self._write(run_id, merge_entries(base, more))
         return {"head": head, "adopted": chosen, "skipped": skipped}
+
+    def _recorded_destination(self) -> Destination | None:
+        try:
+            head = self._head_document()
+        except LedgerError:
+            return None
+        return None if head is None else head["destination"]
 
     def _suspect(self) -> str | None:
         """The file a readable head names when that file exists and no longer matches the head's checksum."""
@@ -206,6 +418,11 @@ class LedgerStore:
         """A file's entries without a head to check them against (a repair verified the file just before)."""
         with (self.folder / name).open("rb") as stream:
             yield from read_entries(stream)
+
+
+def _unlink(path: Any) -> None:
+    with contextlib.suppress(FileNotFoundError):  # already pruned by a concurrent commit
+        path.unlink()
 
 
 def _prepend(first: Entry, rest: Iterator[Entry]) -> Iterator[Entry]:

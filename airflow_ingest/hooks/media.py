@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import tempfile
 import threading
@@ -650,6 +651,26 @@ class ProbeCache:
             self._entries[(probed.obj.url, probed.obj.etag)] = line
 
 
+def probe_cache_folder(value: str | Path) -> Path:
+    """The probe cache's local folder; an object-storage URI is refused rather than read as a relative path.
+
+    The cache is appended to line by line as probes finish, which object storage cannot do; a URI used to end
+    as a folder named ``s3:`` in the worker's working directory, a cache no other worker saw.
+    """
+    text = str(value)
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    if scheme is None:
+        return Path(text)
+    if scheme.group(1).lower() == "file":
+        return Path(text[len("file://") :])
+    raise ConfigError(
+        "probe_cache",
+        text,
+        "the probe cache is a folder on the worker's disk (appended as probes finish), not object storage: give a "
+        "local path, e.g. a volume shared by the workers, or leave it unset for $AIRFLOW_HOME/airflow-ingest",
+    )
+
+
 # -- probing --------------------------------------------------------------------------------------------------
 
 T = TypeVar("T")
@@ -1162,7 +1183,7 @@ def plan_media(
             raise ConfigError("keys", parsed.keys.model_dump(exclude_none=True), str(error)) from None
     window = FactsWindow()
     builder = ProbedManifests(manifest_builder(platform, target, window), window)
-    folder = Path(cache_folder) if cache_folder else default_cache_folder(source)
+    folder = probe_cache_folder(cache_folder) if cache_folder else default_cache_folder(source)
     stage = MediaStage(
         media_store_for(source, conn_id),
         window,
@@ -1256,6 +1277,7 @@ __all__ = [
     "media_facts",
     "media_store_for",
     "plan_media",
+    "probe_cache_folder",
     "probe_objects",
     "thumbnail_one",
 ]

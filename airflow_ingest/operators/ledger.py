@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context, ObjectStoragePath
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from airflow_ingest.core.ledger import sorted_entries
+from airflow_ingest.core.ledger import LedgerError, sorted_entries
 from airflow_ingest.core.plan import Plan
 from airflow_ingest.core.report import registered_entries
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
+from airflow_ingest.hooks.ledger import KEEP_LEDGERS, store_for
 
 
 class LedgerCommitOperator(BaseOperator):
@@ -26,9 +26,12 @@ class LedgerCommitOperator(BaseOperator):
     :param state: where ledgers live, as given to :class:`PlanBatchesOperator`; empty skips the task. (templated)
     :param sync_name: the ledger's name, as given to the plan (default: derived the same way). (templated)
     :param target: the platform target, for the default name. (templated)
+    :param destination: ``platform_conn_id`` and the register operator's arguments (folder, dataset hash,
+        integration, project): with the target, the destination the ledger records and its default name. (templated)
+    :param keep_ledgers: ledger files kept after the commit (at least 2; older ones are deleted).
     """
 
-    template_fields: Sequence[str] = ("run_dir", "state", "sync_name", "target")
+    template_fields: Sequence[str] = ("run_dir", "state", "sync_name", "target", "destination")
     ui_color = "#eef5e9"
 
     def __init__(
@@ -39,6 +42,8 @@ class LedgerCommitOperator(BaseOperator):
         platform: str,
         target: dict[str, Any],
         sync_name: str | None = None,
+        destination: dict[str, Any] | None = None,
+        keep_ledgers: int = KEEP_LEDGERS,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("trigger_rule", "all_done")
@@ -48,6 +53,8 @@ class LedgerCommitOperator(BaseOperator):
         self.platform = platform
         self.target = target
         self.sync_name = sync_name
+        self.destination = destination
+        self.keep_ledgers = keep_ledgers
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.state:
@@ -55,7 +62,13 @@ class LedgerCommitOperator(BaseOperator):
         base = ObjectStoragePath(self.run_dir)
         plan = Plan.from_json(json.loads((base / "plan.json").read_text(encoding="utf-8")))
         source = parse_source(json.loads((base / "listing.json").read_text(encoding="utf-8"))["source"])
-        name = self.sync_name or default_sync_name(self.platform, dict(self.target), source)
-        head = LedgerStore(self.state, name).commit(context["run_id"], sorted_entries(registered_entries(base, plan)))
-        self.log.info("Ledger %s now holds %d objects (%s)", name, head["entries"], head["ledger"])
-        return {"sync_name": name, "entries": head["entries"]}
+        try:
+            store = store_for(
+                self.state, self.sync_name, self.platform, dict(self.target), source, self.destination,
+                keep=self.keep_ledgers,
+            )  # fmt: skip
+            head = store.commit(context["run_id"], sorted_entries(registered_entries(base, plan)))
+        except LedgerError as error:
+            raise AirflowFailException(f"ledger: {error}") from None
+        self.log.info("Ledger %s now holds %d objects (%s)", store.folder, head["entries"], head["ledger"])
+        return {"sync_name": store.sync_name, "entries": head["entries"]}

@@ -21,7 +21,7 @@ from airflow_ingest.core.ledger import LedgerError, OnChange, Selection, select
 from airflow_ingest.core.objects import StoredObject, read_objects
 from airflow_ingest.core.plan import REGISTER_TASKS, batch_ranges, make_plan, path_opener
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.ledger import LedgerStore, default_sync_name
+from airflow_ingest.hooks.ledger import store_for
 from airflow_ingest.hooks.storage import complete_target
 from airflow_ingest.operators.progress import logged
 
@@ -37,7 +37,9 @@ class PlanBatchesOperator(BaseOperator):
     :param layout: ``file``, ``folder`` or ``study``: how objects group into items. (templated)
     :param state: where sync ledgers live (any ``ObjectStoragePath`` URI); with it, only objects the ledger
         does not hold are planned, and :class:`LedgerCommitOperator` records what got registered. (templated)
-    :param sync_name: the ledger's name under ``state``: one per platform target. (templated)
+    :param sync_name: the ledger's name under ``state`` (default: derived from the destination). (templated)
+    :param destination: ``platform_conn_id`` and the register operator's arguments, as given to
+        :class:`LedgerCommitOperator`: the ledger belongs to that destination. (templated)
     :param on_change: ``report`` (default) or ``resend`` objects whose etag changed since they were registered.
     :param max_entries: items per batch; the platform's default when not given. (templated)
     :param max_bytes: bytes of referenced objects per batch; the platform's default when not given. (templated)
@@ -60,6 +62,7 @@ class PlanBatchesOperator(BaseOperator):
         "max_bytes",
         "state",
         "sync_name",
+        "destination",
         "on_change",
         "register_tasks",
         "probe",
@@ -79,6 +82,7 @@ class PlanBatchesOperator(BaseOperator):
         max_bytes: int | str | None = None,
         state: str | None = None,
         sync_name: str | None = None,
+        destination: dict[str, Any] | None = None,
         on_change: str = "report",
         register_tasks: int | str = REGISTER_TASKS,
         probe: bool | str = False,
@@ -95,6 +99,7 @@ class PlanBatchesOperator(BaseOperator):
         self.max_bytes = max_bytes
         self.state = state
         self.sync_name = sync_name
+        self.destination = destination
         self.on_change = on_change
         self.register_tasks = register_tasks
         self.probe = probe
@@ -125,8 +130,7 @@ class PlanBatchesOperator(BaseOperator):
             objects: Iterator[StoredObject] = logged(read_objects(stream), self.log, "planned objects")
             if self.state:
                 try:
-                    name = self.sync_name or default_sync_name(self.platform, target, source)
-                    store = LedgerStore(self.state, name)
+                    store = store_for(self.state, self.sync_name, self.platform, target, source, self.destination)
                     store.ensure_writable()  # now, not in the commit task after everything was sent
                     objects, selection = select(
                         objects,

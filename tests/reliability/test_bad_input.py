@@ -172,7 +172,8 @@ def test_a_tampered_ledger_is_refused_with_the_repair_command_that_then_works(
     sync = ["sync", f"s3://{BUCKET}/a/", "--platform", "darwin", "--platform-conn-id", "darwin_ledger",
             "--dataset", "demo-dataset", "--storage", "demo-storage", "--state", str(state),
             "--runs", str(tmp_path)]  # fmt: skip
-    assert run(*sync)[0] == 0 and run(*sync)[0] == 0  # two commits: two ledger files
+    # two commits that add something: two ledger files (a commit with nothing new writes none)
+    assert run(*sync, "--glob", "**/x.png")[0] == 0 and run(*sync)[0] == 0
     (head_path,) = state.rglob("HEAD.json")
     current = head_path.parent / json.loads(head_path.read_text())["ledger"]
     current.write_bytes(current.read_bytes()[:-3] + b"xyz")  # altered after its commit
@@ -187,8 +188,10 @@ def test_a_tampered_ledger_is_refused_with_the_repair_command_that_then_works(
     result = json.loads(out)
     assert result["adopted"] != current.name and result["skipped"][0]["ledger"] == current.name
     got, out, err = run(*sync)
-    assert got == 0 and json.loads(out)["unchanged"] == 2, err  # the intact ledger holds both objects
-    assert len(darwin.state()["registered"]) == 2  # nothing was sent twice
+    summary = json.loads(out)
+    assert got == 0 and (summary["unchanged"], summary["new"]) == (1, 1), err  # the intact file held x.png
+    assert summary["duplicate"] == 1  # y.png, which only the altered file held, is answered as already there
+    assert len(darwin.state()["registered"]) == 2  # nothing was registered twice
 
 
 HOSTILE_KEYS = ["../../escape.png", "a/../../../etc/passwd.png", "/abs/root.png", "..", "a/./b/../../../c.png"]
