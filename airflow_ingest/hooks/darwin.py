@@ -200,7 +200,7 @@ class DarwinHook(PlatformHook):
             raise Transient(f"connection failed: {type(error).__name__}") from error  # also cut off mid-answer
         except requests.exceptions.ContentDecodingError as error:
             raise Transient("the answer could not be decompressed") from error
-        except requests.RequestException as error:  # e.g. too many redirects, a redirect to a malformed URL
+        except (requests.RequestException, ValueError) as error:  # too many redirects, a malformed Location
             raise PlatformError(f"{method} {url} failed: {type(error).__name__}", retryable=False) from None
         status = response.status_code
         if status == 200 or status == 201:
