@@ -14,6 +14,7 @@ import base64
 import gzip
 import http.client
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,8 @@ class Answer:
     headers: tuple[tuple[str, str], ...] = ()
     after_upstream: bool = False
     """Forward the request first (the fake acts on it), then answer this instead of the fake's answer."""
+    hang: float = 0.0
+    """Seconds to wait before answering: a server that accepted the request and went quiet."""
 
 
 @dataclass
@@ -115,6 +118,8 @@ class HostileServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 seen = Seen(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
                 chosen = owner._choose(seen)
+                if chosen is not None and chosen.hang:
+                    time.sleep(chosen.hang)
                 if chosen is None or chosen.after_upstream:
                     forwarded = owner._forward(seen)
                     chosen = forwarded if chosen is None else chosen
