@@ -47,6 +47,7 @@ from airflow_ingest.hooks.retries import (
     checked_base_url,
     checked_secret,
     mask_all,
+    retry_seconds,
 )
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ class EncordHook(PlatformHook):
                         status=429,
                         retryable=True,
                     ) from None
-                wait = min(float(error.retry_after or 2**attempts), self.wait_max)
+                wait = min(retry_seconds(error.retry_after) or 2.0**attempts, self.wait_max)
                 self.log.warning("Encord rate limited the job start; starting again in %.1f s", wait)
                 time.sleep(wait)
             except (sdk.exceptions.AuthenticationError, sdk.exceptions.AuthorisationError) as error:

@@ -28,6 +28,9 @@ from airflow_ingest.hooks import redbrick as redbrick_hooks
 from airflow_ingest.hooks.darwin import DarwinHook
 from airflow_ingest.hooks.redbrick import RedBrickHook
 from airflow_ingest.hooks.retries import checked_secret
+from tests.fakes.encord import FOLDER as ENCORD_FOLDER
+from tests.fakes.encord import INTEGRATION as ENCORD_INTEGRATION
+from tests.fakes.encord import FakeEncord
 from tests.fakes.hostile import Answer, HostileServer
 from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import BIN, FakeDarwin, MotoS3
@@ -327,3 +330,36 @@ def test_checked_secret_strips_refuses_and_never_quotes() -> None:
     with pytest.raises(ConnectionConfigError) as caught:
         checked_secret("c", "password", "abc\tdef")
     assert "abc" not in str(caught.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "answer",
+    [b'{"status": "DONE", "items_with_names": "oops", "unit_errors": 5}', b'{"status": "FINISHED"}'],
+)
+def test_an_encord_sync_whose_job_states_are_mis_shaped_still_writes_its_report(
+    answer: bytes, s3: MotoS3, encord: FakeEncord, tmp_path: Path
+) -> None:
+    bucket = "hostile-encord"
+    s3.seed(bucket, [(f"cams/{i}.png", 10) for i in range(4)])
+    proxy = HostileServer(upstream=encord.url)
+    try:
+        proxy.answer(**{"data-upload-jobs/": Answer(200, answer, (("Content-Type", "application/json"),))})
+        conn = json.dumps({**json.loads(encord.conn(max_attempts=2, wait_max=0)), "host": proxy.url})
+        env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn(), "AIRFLOW_CONN_PLATFORM_TEST": conn}
+        argv = [str(BIN / "airflow-ingest"), "sync", f"s3://{bucket}/", "--platform", "encord",
+                "--platform-conn-id", "platform_test", "--state", str(tmp_path / "state"),
+                "--runs", str(tmp_path / "runs"), "--folder", ENCORD_FOLDER,
+                "--integration", ENCORD_INTEGRATION]  # fmt: skip
+        first = run_sync(argv, env)
+        assert first.returncode == 3 and "Traceback" not in first.stderr, first.stderr[-3000:]
+        rows = report_rows(first)
+        assert len(rows) == 4 and {r["outcome"] for r in rows} == {"failed"}
+        assert all(r["retryable"] == "True" and "polling job" in r["reason"] for r in rows), rows[0]
+
+        proxy.answer()  # Encord answers properly again: the next sync's job skips what the first one added
+        second = run_sync(argv, env)
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert sorted(r["outcome"] for r in report_rows(second)) == ["duplicate"] * 4
+    finally:
+        proxy.stop()
