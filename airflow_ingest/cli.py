@@ -295,13 +295,13 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     limits = limits_for(args.platform, args.max_entries, args.max_bytes)
     target = complete_target(args.platform, target_from(args), source, args.conn_id)
     objects = listing_from(args)
+    register = registrar(args, target)  # reads the platform connection: a malformed one stops here
     sync_name = args.sync_name or default_sync_name(args.platform, target, source)
     store = LedgerStore(args.state, sync_name)
     store.ensure_writable()  # before anything is sent: a commit that cannot land would send it all again
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id
     run.mkdir(parents=True, exist_ok=True)
-    register = registrar(args, target)
 
     progress = Progress("sync")
     complete = False
@@ -370,6 +370,7 @@ def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[
         from airflow_ingest.hooks.darwin import register_batch as darwin_batch
 
         darwin = DarwinHook(args.platform_conn_id)
+        darwin.read_connection()  # a malformed connection fails now, before anything is listed
         readonly = bool(target.get("readonly", False))
         return lambda run, plan, n: darwin_batch(darwin, batch_text(run, plan, n), readonly=readonly)
     if args.platform == "encord":
@@ -389,6 +390,7 @@ def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[
             }
         )
         encord = EncordHook(args.platform_conn_id)
+        encord.read_connection()
         spec = EncordTarget.model_validate(target)
         return lambda run, plan, n: encord_batch(encord, run, plan, n, destination, spec)
     from airflow_ingest.core.plan import read_batch_index
@@ -396,6 +398,7 @@ def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[
     from airflow_ingest.hooks.redbrick import register_batch as redbrick_batch
 
     redbrick = RedBrickHook(args.platform_conn_id)
+    redbrick.read_connection()
     storage_id = str(target["storage_id"])
 
     def redbrick_one(run: Path, plan: Plan, number: int) -> list[Outcome]:

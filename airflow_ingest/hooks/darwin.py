@@ -103,6 +103,10 @@ class DarwinHook(PlatformHook):
     def base_url(self) -> str:
         return str(self._settings["base_url"])
 
+    def read_connection(self) -> None:
+        super().read_connection()
+        _ = self._settings, self.limiter
+
     def get_conn(self) -> requests.Session:
         return self._session
 

@@ -183,6 +183,10 @@ class EncordHook(PlatformHook):
                 f"connection {self.encord_conn_id!r}: the private key is not an Ed25519 key in OpenSSH format"
             ) from None
 
+    def read_connection(self) -> None:
+        super().read_connection()
+        _ = self.domain, self.read_timeout, self.long_poll_seconds
+
     def get_conn(self) -> Any:
         return self.client
 

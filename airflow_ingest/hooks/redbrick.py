@@ -363,6 +363,10 @@ class RedBrickHook(PlatformHook):
         """Where a person sees the project (the SDK documents ``app.redbrickai.com/[org_id]/projects/[id]``)."""
         return f"{APP_URL}/{self.org_id}/projects/{project_id}"
 
+    def read_connection(self) -> None:
+        super().read_connection()
+        _ = self._settings, self.limiter
+
     def get_conn(self) -> requests.Session:
         """This thread's session: ``createDatapoint`` calls run in a few threads, each with its own pool."""
         session: requests.Session | None = getattr(self._local, "session", None)

@@ -197,6 +197,13 @@ class PlatformHook(BaseHook):
         value = self.extra.get(name, default)
         return extra_number(self.platform_conn_id, f"extra.{name}", value, positive=positive, whole=whole)
 
+    def read_connection(self) -> None:
+        """Read and check the whole connection now, so a malformed one fails before a run lists or sends anything.
+
+        Subclasses extend it with their own settings; here, the extra's shape and the retry policy.
+        """
+        _ = self.policy
+
     @cached_property
     def policy(self) -> RetryPolicy:
         return RetryPolicy.resolve(self._policy, self.extra, self.default_policy, self.platform_conn_id)

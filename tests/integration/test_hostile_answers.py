@@ -363,3 +363,31 @@ def test_an_encord_sync_whose_job_states_are_mis_shaped_still_writes_its_report(
         assert sorted(r["outcome"] for r in report_rows(second)) == ["duplicate"] * 4
     finally:
         proxy.stop()
+
+
+@pytest.mark.slow
+def test_the_cli_strips_a_pasted_key_and_refuses_a_broken_one_in_one_line(
+    s3: MotoS3, darwin: FakeDarwin, tmp_path: Path
+) -> None:
+    bucket = "cli-keys"
+    s3.seed(bucket, [(f"k/{i}.png", 10) for i in range(3)])
+    argv = [str(BIN / "airflow-ingest"), "sync", f"s3://{bucket}/", "--platform", "darwin",
+            "--platform-conn-id", "darwin_test", "--dataset", "demo-dataset", "--storage", "demo-storage",
+            "--state", str(tmp_path / "state"), "--runs", str(tmp_path / "runs")]  # fmt: skip
+    spaced = "fake-darwin key-0123456789"
+    env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn(), "AIRFLOW_CONN_DARWIN_TEST": darwin.conn(api_key=spaced)}
+    broken = run_sync(argv, env)
+    assert broken.returncode == 2 and broken.stdout == "", broken.stderr[-3000:]
+    assert broken.stderr.strip().splitlines() == [
+        "airflow-ingest: error: connection 'darwin_test': password (the API key) holds whitespace at character 12 "
+        "of 26: an API key is printable ASCII only; copy it again from the platform"
+    ]
+    assert darwin.state()["requests"] == [] and not (tmp_path / "runs").exists()  # stopped before listing
+
+    env["AIRFLOW_CONN_DARWIN_TEST"] = darwin.conn(api_key=FakeDarwin.API_KEY + "\n")
+    pasted = run_sync(argv, env)
+    assert pasted.returncode == 0, pasted.stderr[-3000:]
+    assert sorted(r["outcome"] for r in report_rows(pasted)) == ["registered"] * 3
+    printed = broken.stdout + broken.stderr + pasted.stdout + pasted.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and b"fake-darwin" in p.read_bytes()]
+    assert "fake-darwin" not in printed and "key-0123456789" not in printed and written == []
