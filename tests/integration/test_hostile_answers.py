@@ -155,6 +155,12 @@ def run_sync(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProces
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
 
 
+def darwin_sync(bucket: str, tmp_path: Path) -> list[str]:
+    return [str(BIN / "airflow-ingest"), "sync", f"s3://{bucket}/", "--platform", "darwin",
+            "--platform-conn-id", "darwin_test", "--dataset", "demo-dataset", "--storage", "demo-storage",
+            "--state", str(tmp_path / "state"), "--runs", str(tmp_path / "runs")]  # fmt: skip
+
+
 def report_rows(result: subprocess.CompletedProcess[str]) -> list[dict[str, str]]:
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     with Path(str(summary["report"])).with_suffix(".csv").open(newline="") as stream:
@@ -180,9 +186,7 @@ def test_a_v7_sync_whose_answers_are_mis_shaped_still_writes_its_report(
         conn = darwin.conn(max_attempts=2, wait_initial=0, wait_max=0)
         conn = json.dumps({**json.loads(conn), "host": proxy.url})
         env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn(), "AIRFLOW_CONN_DARWIN_TEST": conn}
-        argv = [str(BIN / "airflow-ingest"), "sync", f"s3://{bucket}/", "--platform", "darwin",
-                "--platform-conn-id", "darwin_test", "--dataset", "demo-dataset", "--storage", "demo-storage",
-                "--state", str(tmp_path / "state"), "--runs", str(tmp_path / "runs")]  # fmt: skip
+        argv = darwin_sync(bucket, tmp_path)
         first = run_sync(argv, env)
         assert first.returncode == 3 and "Traceback" not in first.stderr, first.stderr[-3000:]
         rows = {r["item"]: r for r in report_rows(first)}
@@ -371,9 +375,7 @@ def test_the_cli_strips_a_pasted_key_and_refuses_a_broken_one_in_one_line(
 ) -> None:
     bucket = "cli-keys"
     s3.seed(bucket, [(f"k/{i}.png", 10) for i in range(3)])
-    argv = [str(BIN / "airflow-ingest"), "sync", f"s3://{bucket}/", "--platform", "darwin",
-            "--platform-conn-id", "darwin_test", "--dataset", "demo-dataset", "--storage", "demo-storage",
-            "--state", str(tmp_path / "state"), "--runs", str(tmp_path / "runs")]  # fmt: skip
+    argv = darwin_sync(bucket, tmp_path)
     spaced = "fake-darwin key-0123456789"
     env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn(), "AIRFLOW_CONN_DARWIN_TEST": darwin.conn(api_key=spaced)}
     broken = run_sync(argv, env)
