@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROBLEMS = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 class Progress:
@@ -296,6 +298,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     limits = limits_for(args.platform, args.max_entries, args.max_bytes)
     target = complete_target(args.platform, target_from(args), source, args.conn_id)
     objects = listing_from(args)
+    register = registrar(args, target)  # reads the platform connection: a malformed one stops here
     register_args = {
         "platform_conn_id": args.platform_conn_id,
         "folder_uuid": args.folder,
@@ -308,7 +311,6 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id
     run.mkdir(parents=True, exist_ok=True)
-    register = registrar(args, target)
 
     progress = Progress("sync")
     complete = False
@@ -377,6 +379,7 @@ def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[
         from airflow_ingest.hooks.darwin import register_batch as darwin_batch
 
         darwin = DarwinHook(args.platform_conn_id)
+        darwin.read_connection()  # a malformed connection fails now, before anything is listed
         readonly = bool(target.get("readonly", False))
         return lambda run, plan, n: darwin_batch(darwin, batch_text(run, plan, n), readonly=readonly)
     if args.platform == "encord":
@@ -396,6 +399,7 @@ def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[
             }
         )
         encord = EncordHook(args.platform_conn_id)
+        encord.read_connection()
         spec = EncordTarget.model_validate(target)
         return lambda run, plan, n: encord_batch(encord, run, plan, n, destination, spec)
     from airflow_ingest.core.plan import read_batch_index
@@ -403,6 +407,7 @@ def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[
     from airflow_ingest.hooks.redbrick import register_batch as redbrick_batch
 
     redbrick = RedBrickHook(args.platform_conn_id)
+    redbrick.read_connection()
     storage_id = str(target["storage_id"])
 
     def redbrick_one(run: Path, plan: Plan, number: int) -> list[Outcome]:
@@ -451,6 +456,16 @@ def run_ls(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``airflow-ingest`` command; Ctrl-C anywhere in it is one line and exit 130, never a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl-C while threads wind down ends it at once
+        print("airflow-ingest: interrupted by Ctrl-C", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # stdout carries data only. Airflow and the SDKs log to whatever sys.stdout is when they first configure

@@ -19,7 +19,7 @@ from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.items import Item
 from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.core.outcomes import Outcome, OutcomeKind
+from airflow_ingest.core.outcomes import Outcome, OutcomeKind, cut_short, raw_text
 from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import darwin_storage_key
 
@@ -292,36 +292,65 @@ def item_id(path: str, name: str) -> str:
     return f"{path.rstrip('/')}/{name}"
 
 
-def darwin_outcomes(payload: dict[str, Any], answer: dict[str, Any]) -> list[Outcome]:
-    """One outcome per item sent, from a 200 answer; an item the answer does not mention is ``failed``.
+def darwin_outcomes(payload: dict[str, Any], answer: Any) -> list[Outcome]:
+    """One outcome per item sent, from a 200 answer of any shape; an item the answer does not mention is ``failed``.
 
     Items are matched by (path, name), V7's identity within a dataset; an answer that omits ``path`` is
-    matched by name alone.
+    matched by name alone. Whatever V7 sends (entries that are not objects, ``slots`` that are not a list,
+    reasons that are not text), every item still ends as exactly one outcome; an item left unmentioned quotes
+    the answer, cut short, so a report shows what V7 said.
     """
     sent = [item_id(i["path"], i["name"]) for i in payload["items"]]
     by_name = {i["name"]: item_id(i["path"], i["name"]) for i in payload["items"]}
 
-    def resolve(entry: dict[str, Any]) -> str | None:
-        if "path" in entry and entry["path"] is not None:
-            return item_id(str(entry["path"]), str(entry.get("name", "")))
-        return by_name.get(str(entry.get("name", "")))
+    def resolve(entry: Any) -> str | None:
+        if not isinstance(entry, dict):
+            return None
+        name = entry.get("name")
+        if not isinstance(name, str):
+            return None
+        path = entry.get("path")
+        if isinstance(path, str):
+            return item_id(path, name)
+        return by_name.get(name)
 
     found: dict[str, Outcome] = {}
-    for entry in answer.get("items") or []:
+    for entry in _entries(answer, "items"):
         ident = resolve(entry)
         if ident is not None:
             found[ident] = Outcome(ident, OutcomeKind.REGISTERED)
-    for entry in answer.get("blocked_items") or []:
+    for entry in _entries(answer, "blocked_items"):
         ident = resolve(entry)
         if ident is None:
             continue
-        reasons = sorted({str(s.get("reason", "")) for s in entry.get("slots") or [] if s.get("reason")})
+        reasons = sorted(_slot_reasons(entry.get("slots")))
         if reasons == [ALREADY_EXISTS]:
             found[ident] = Outcome(ident, OutcomeKind.DUPLICATE, ALREADY_EXISTS)
         else:
-            found[ident] = Outcome(ident, OutcomeKind.BLOCKED, "; ".join(reasons) or "blocked without a reason")
-    unmentioned = "V7 answered 200 but did not mention this item"
+            reason = cut_short("; ".join(reasons), 1000) or "blocked without a reason"
+            found[ident] = Outcome(ident, OutcomeKind.BLOCKED, reason)
+    if all(ident in found for ident in sent):
+        return [found[ident] for ident in sent]
+    unmentioned = f"V7 answered 200 but did not mention this item (answer: {raw_text(answer)})"
     return [found.get(ident) or Outcome(ident, OutcomeKind.FAILED, unmentioned, retryable=True) for ident in sent]
+
+
+def _entries(answer: Any, field: str) -> list[Any]:
+    """``answer[field]`` when it is a list, else nothing: a mis-shaped answer mentions no item."""
+    entries = answer.get(field) if isinstance(answer, dict) else None
+    return entries if isinstance(entries, list) else []
+
+
+def _slot_reasons(slots: Any) -> set[str]:
+    """The reasons of a blocked entry's slots, whatever their shape (V7 documents ``slots[].reason``)."""
+    if not isinstance(slots, list):
+        slots = [slots] if isinstance(slots, dict) else []
+    reasons = set()
+    for slot in slots:
+        reason = slot.get("reason") if isinstance(slot, dict) else None
+        if reason:
+            reasons.add(reason if isinstance(reason, str) else raw_text(reason))
+    return reasons
 
 
 def darwin_retry(body: str, retry: set[str]) -> str | None:

@@ -30,6 +30,24 @@ class PlatformAuthError(PlatformError):
     """The platform refused the credentials or the target itself: every request would fail the same way."""
 
 
+class ConnectionConfigError(PlatformAuthError, ConfigError):
+    """A connection that cannot work as configured: a malformed key, a wrong type in its extra, an unusable host.
+
+    Raised once, before any request, and never retried. It is both a :class:`ConfigError` (the CLI exits 2) and
+    a :class:`PlatformAuthError` (operators fail the task without retries, hooks stop the batch loop). Its
+    message is one line and never quotes a secret (``value`` stays None).
+    """
+
+    def __init__(self, conn_id: str, field: str, problem: str) -> None:
+        self.parameter = f"{conn_id}.{field}"
+        self.value = None
+        self.fix = problem
+        self.status = None
+        self.retryable = False
+        joint = "" if problem.startswith("=") else " "
+        Exception.__init__(self, f"connection {conn_id!r}: {field}{joint}{problem}")
+
+
 class StorageError(IngestError):
     """A listing that cannot go on: missing bucket, refused credentials, unknown connection."""
 

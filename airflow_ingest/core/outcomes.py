@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import IO
+from typing import IO, Any
 
 
 class OutcomeKind(str, Enum):
@@ -24,6 +24,27 @@ class OutcomeKind(str, Enum):
 
 
 SUCCESSFUL = frozenset({OutcomeKind.REGISTERED, OutcomeKind.DUPLICATE})
+
+RAW_LIMIT = 300
+"""How much of a platform's raw answer a reason quotes: enough to recognise it, short enough for a report."""
+
+
+def cut_short(text: str, limit: int = RAW_LIMIT) -> str:
+    """``text`` on one line and at most ``limit`` characters, for quoting a platform's raw answer in a reason."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def raw_text(value: Any, limit: int = RAW_LIMIT) -> str:
+    """Any answer (parsed JSON, bytes, text) as a short line; never raises, whatever its shape or depth."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False, default=repr)
+        except (ValueError, TypeError, RecursionError):
+            value = f"<{type(value).__name__} that cannot be shown>"
+    return cut_short(value, limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any
 
 from airflow_ingest.core.errors import ConfigError
-from airflow_ingest.core.outcomes import Outcome, OutcomeKind
+from airflow_ingest.core.outcomes import Outcome, OutcomeKind, cut_short, raw_text
 
 DEFAULT_DUPLICATE_PATTERN = r"(?i)already exists|already taken|duplicate|not unique|must be unique"
 """How a ``createDatapoint`` refusal for a name already in the project is recognised. RedBrick does not
@@ -119,22 +119,37 @@ class Verdict:
     retryable: bool = False
 
 
-def validation_verdict(answer: Mapping[str, Any] | None) -> Verdict:
-    """A verdict from the query's ``validateAndConvertToImportFormat`` object (``{isValid, error, converted}``)."""
-    if not answer or answer.get("isValid") is None:
-        return Verdict(VerdictKind.FAILED, "RedBrick's validation answer has no isValid", retryable=True)
-    if not answer["isValid"]:
-        error = str(answer.get("error") or "invalid items list (RedBrick gave no reason)")
-        return Verdict(VerdictKind.INVALID, one_line(error))
+def validation_verdict(answer: Any) -> Verdict:
+    """A verdict from the query's ``validateAndConvertToImportFormat`` object (``{isValid, error, converted}``).
+
+    Any other shape (not an object, an ``isValid`` that is not a boolean, a ``converted`` that is not a list
+    of tasks) is no verdict: ``failed`` and retryable, quoting what came, cut short.
+    """
+    if not isinstance(answer, Mapping) or answer.get("isValid") is None:
+        return Verdict(
+            VerdictKind.FAILED, f"RedBrick's validation answer has no isValid: {raw_text(answer)}", retryable=True
+        )
+    valid = answer["isValid"]
+    if not isinstance(valid, bool):
+        return Verdict(
+            VerdictKind.FAILED, f"RedBrick's isValid is not true or false: {raw_text(valid)}", retryable=True
+        )
+    if not valid:
+        error = answer.get("error")
+        text = (error if isinstance(error, str) else raw_text(error)) if error else ""
+        return Verdict(VerdictKind.INVALID, one_line(text or "invalid items list (RedBrick gave no reason)"))
     converted = answer.get("converted")
     if not converted:
         return Verdict(VerdictKind.VALID)
     try:
         points = json.loads(converted) if isinstance(converted, str) else converted
-    except ValueError:
-        return Verdict(VerdictKind.FAILED, "RedBrick's converted items list is not JSON", retryable=True)
+    except (ValueError, RecursionError):
+        return Verdict(
+            VerdictKind.FAILED, f"RedBrick's converted items list is not JSON: {raw_text(converted)}", retryable=True
+        )
     if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
-        return Verdict(VerdictKind.FAILED, "RedBrick's converted items list is not a list of tasks", retryable=True)
+        reason = f"RedBrick's converted items list is not a list of tasks: {raw_text(points)}"
+        return Verdict(VerdictKind.FAILED, reason, retryable=True)
     return Verdict(VerdictKind.VALID, converted=tuple(points))
 
 
@@ -209,14 +224,14 @@ def converted_points(
     A series-form task needs RedBrick's conversion (``createDatapoint`` takes a flat ``items`` list and
     ``seriesInfo``): without one it is ``failed`` rather than sent in a shape RedBrick would not take.
     """
-    by_name = {str(p.get("name")): p for p in converted}
+    by_name = {p["name"]: p for p in converted if isinstance(p.get("name"), str)}
     matched: list[tuple[PlannedTask, Mapping[str, Any]]] = []
     missing: list[Outcome] = []
     for task in group:
         point = by_name.get(task.name)
         if point is None and not converted and isinstance(task.task.get("items"), list):
             point = task.task
-        if point is None or not _flat_items(point.get("items")):
+        if point is None or not _flat_items(point.get("items")) or not _sendable(point):
             reason = "RedBrick validated the items list but returned no converted task for this one"
             missing.append(Outcome(task.item, OutcomeKind.FAILED, reason, retryable=True))
         else:
@@ -224,15 +239,27 @@ def converted_points(
     return matched, missing
 
 
+def _sendable(point: Mapping[str, Any]) -> bool:
+    """The converted fields ``createDatapoint``'s variables are built from have the shapes they need."""
+    for field in ("seriesInfo", "centerline"):
+        value = point.get(field)
+        if value and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            return False
+    return True
+
+
 def _flat_items(items: object) -> bool:
     return isinstance(items, list) and bool(items) and all(isinstance(i, str) and i for i in items)
 
 
-def created(item: str, answer: Mapping[str, Any] | None) -> Outcome:
-    """The outcome of a ``createDatapoint`` that answered: registered with a task id, else a retryable failure."""
-    if answer and answer.get("dpId"):
+def created(item: str, answer: Any) -> Outcome:
+    """The outcome of a ``createDatapoint`` that answered (any shape): registered with a task id, else a
+    retryable failure quoting what came instead."""
+    if isinstance(answer, Mapping) and answer.get("dpId"):
         return Outcome(item, OutcomeKind.REGISTERED)
-    return Outcome(item, OutcomeKind.FAILED, NO_TASK_ID, retryable=True)
+    if not answer:
+        return Outcome(item, OutcomeKind.FAILED, NO_TASK_ID, retryable=True)
+    return Outcome(item, OutcomeKind.FAILED, f"{NO_TASK_ID}: {raw_text(answer)}", retryable=True)
 
 
 def creation_refused(item: str, message: str, duplicate_pattern: str = DEFAULT_DUPLICATE_PATTERN) -> Outcome:
@@ -260,8 +287,7 @@ def in_plan_order(planned: Sequence[PlannedTask], outcomes: Sequence[Outcome]) -
 
 def one_line(text: str, limit: int = 500) -> str:
     """RedBrick's messages can span lines (the SDK joins several errors with newlines); reports want one."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return cut_short(text, limit)
 
 
 def redbrick_retry(body: str, retry: set[str]) -> str | None:

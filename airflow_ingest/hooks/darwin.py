@@ -13,16 +13,26 @@ resend: an item that did land the first time comes back ``ALREADY_EXISTS``, whic
 from __future__ import annotations
 
 import json
+import re
 from functools import cached_property
 from typing import Any
 
 import requests
 
 from airflow_ingest.core.darwin import darwin_failed, darwin_outcomes
-from airflow_ingest.core.errors import PlatformAuthError, PlatformError
-from airflow_ingest.core.outcomes import Outcome
+from airflow_ingest.core.errors import ConnectionConfigError, PlatformAuthError, PlatformError
+from airflow_ingest.core.outcomes import Outcome, cut_short, raw_text
 from airflow_ingest.core.ratelimit import RateLimiter
-from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient, parse_retry_after, untrusted_certificate
+from airflow_ingest.hooks.retries import (
+    GuardedSession,
+    PlatformHook,
+    RetryPolicy,
+    Transient,
+    checked_base_url,
+    checked_secret,
+    parse_retry_after,
+    untrusted_certificate,
+)
 
 DEFAULT_HOST = "https://darwin.v7labs.com"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -59,30 +69,31 @@ class DarwinHook(PlatformHook):
     @cached_property
     def limiter(self) -> RateLimiter | None:
         """V7 allows 100 requests a minute; pacing ourselves beats being told so with 429s."""
-        per_minute = float(self._connection.extra_dejson.get("requests_per_minute", 100))
+        per_minute = self.extra_number("requests_per_minute", 100)
         return RateLimiter(per_minute) if per_minute > 0 else None
 
     @cached_property
     def _settings(self) -> dict[str, Any]:
+        """The connection, read and checked once: a wrong value fails here, in one line, before any request."""
         conn = self._connection
-        extra = conn.extra_dejson
-        api_key = conn.password or extra.get("api_key")
-        team_slug = extra.get("team_slug")
-        if not api_key:
+        extra = self.extra
+        raw_key = conn.password or extra.get("api_key")
+        if not raw_key or (isinstance(raw_key, str) and not raw_key.strip()):
             raise PlatformAuthError(f"connection {self.darwin_conn_id!r} has no API key: put it in the password field")
+        api_key = checked_secret(self.darwin_conn_id, "password (the API key)", raw_key)
+        team_slug = extra.get("team_slug")
         if not team_slug:
             raise PlatformAuthError(f"connection {self.darwin_conn_id!r} has no team_slug in its extra")
-        from airflow.sdk.log import mask_secret
-
-        mask_secret(api_key)
-        host = (conn.host or DEFAULT_HOST).rstrip("/")
-        if "://" not in host:
-            host = f"https://{host}"
+        if not isinstance(team_slug, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", team_slug.strip()):
+            shown = repr(team_slug) if len(repr(team_slug)) <= 80 else f"of type {type(team_slug).__name__}"
+            raise ConnectionConfigError(
+                self.darwin_conn_id, "extra.team_slug", f"={shown} is invalid: use the team's slug as in its V7 URL"
+            )
         return {
-            "base_url": host,
+            "base_url": checked_base_url(self.darwin_conn_id, conn.host, DEFAULT_HOST),
             "api_key": api_key,
-            "team_slug": str(team_slug),
-            "timeout": float(extra.get("timeout", 60)),
+            "team_slug": team_slug.strip(),
+            "timeout": self.extra_number("timeout", 60, positive=True),
         }
 
     @property
@@ -93,12 +104,16 @@ class DarwinHook(PlatformHook):
     def base_url(self) -> str:
         return str(self._settings["base_url"])
 
+    def read_connection(self) -> None:
+        super().read_connection()
+        _ = self._settings, self.limiter
+
     def get_conn(self) -> requests.Session:
         return self._session
 
     @cached_property
     def _session(self) -> requests.Session:
-        session = requests.Session()
+        session = GuardedSession(secret_headers=("Authorization",))
         session.headers.update(
             {
                 "Authorization": f"ApiKey {self._settings['api_key']}",
@@ -170,7 +185,8 @@ class DarwinHook(PlatformHook):
             info = self.token_info()
         except PlatformError as error:
             return False, str(error)
-        team = (info.get("selected_team") or {}).get("slug")
+        selected = info.get("selected_team")
+        team = selected.get("slug") if isinstance(selected, dict) else None
         if team != self.team_slug:
             return False, f"the API key belongs to team {team!r}, not {self.team_slug!r}: fix extra.team_slug"
         return True, f"Connected to V7 Darwin team {team!r}"
@@ -183,6 +199,8 @@ class DarwinHook(PlatformHook):
         """
         try:
             datasets = self._request("GET", "/api/datasets", shape=list)
+        except PlatformAuthError:
+            raise  # the connection or the key is wrong: registering would fail the same way
         except PlatformError as error:
             self.log.info("No dataset link: listing V7 datasets failed (%s)", error)
             datasets = []
@@ -224,14 +242,22 @@ class DarwinHook(PlatformHook):
             raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
             raise Transient(f"connection failed: {type(error).__name__}") from error  # also cut off mid-answer
+        except requests.exceptions.ContentDecodingError as error:
+            raise Transient("the answer could not be decompressed") from error
+        except (requests.RequestException, ValueError) as error:  # too many redirects, a malformed Location
+            raise PlatformError(f"{method} {url} failed: {type(error).__name__}", retryable=False) from None
         status = response.status_code
         if status == 200 or status == 201:
             try:
                 answer = response.json()
-            except ValueError as error:
-                raise Transient(f"HTTP {status} with a body that is not JSON", status=status) from error
+            except (ValueError, RecursionError):
+                raise Transient(
+                    f"HTTP {status} with a body that is not JSON: {_error_detail(response)}", status=status
+                ) from None
             if not isinstance(answer, shape):
-                raise Transient(f"HTTP {status} with a JSON body that is not a {shape.__name__}", status=status)
+                raise Transient(
+                    f"HTTP {status} with a JSON body that is not a {shape.__name__}: {raw_text(answer)}", status=status
+                )
             return answer
         detail = _error_detail(response)
         if status == 429 and "INSUFFICIENT_REMAINING_STORAGE" in detail:
@@ -260,8 +286,8 @@ class DarwinHook(PlatformHook):
 
 def _error_detail(response: requests.Response) -> str:
     """A short, single-line description of an error body (V7 sends ``{"errors": {...}}``)."""
-    text = response.text.strip().replace("\n", " ")
-    return text[:500] if text else response.reason or "no body"
+    text = cut_short(response.text, 500)
+    return text if text else str(response.reason or "no body")
 
 
 def register_batch(hook: DarwinHook, body: str, *, readonly: bool = False) -> list[Outcome]:

@@ -29,22 +29,29 @@ from packaging.version import Version
 
 from airflow_ingest.core.encord_jobs import (
     EncordDestination,
-    JobCounts,
     JobRecord,
     JobResult,
-    UnitError,
     destination_key,
     encord_outcomes,
     failed_outcomes,
     job_record_path,
+    job_result_from,
     read_job_record,
     spec_fingerprint,
     write_job_record,
 )
-from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
+from airflow_ingest.core.errors import ConfigError, ConnectionConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import Plan, read_batch_index
-from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient
+from airflow_ingest.hooks.retries import (
+    PlatformHook,
+    RetryPolicy,
+    Transient,
+    checked_base_url,
+    checked_secret,
+    mask_all,
+    retry_seconds,
+)
 
 if TYPE_CHECKING:
     from airflow_ingest.core.encord import EncordTarget
@@ -124,16 +131,12 @@ class EncordHook(PlatformHook):
             self.__dict__["_connection"] = connection
         self._targets: dict[str, Any] = {}
 
-    @cached_property
+    @property
     def _extra(self) -> dict[str, Any]:
-        return dict(self._connection.extra_dejson)
+        return self.extra
 
     def _number(self, name: str, default: float) -> float:
-        value = self._extra.get(name, default)
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{self.encord_conn_id}.extra.{name}", value, "use a number") from None
+        return self.extra_number(name, default)
 
     @property
     def wait_max(self) -> float:
@@ -150,12 +153,13 @@ class EncordHook(PlatformHook):
 
     @cached_property
     def domain(self) -> str:
-        host = (self._connection.host or DEFAULT_DOMAIN).strip().rstrip("/")
-        if "://" not in host:
-            host = f"https://{host}"
-        if self._connection.port:
-            host = f"{host}:{self._connection.port}"
-        return str(host)
+        host = checked_base_url(self.encord_conn_id, self._connection.host, DEFAULT_DOMAIN)
+        port = self._connection.port
+        if port:
+            if not isinstance(port, int) or not 0 < port < 65536:
+                raise ConnectionConfigError(self.encord_conn_id, "port", f"={port!r} is invalid: use 1 to 65535")
+            host = f"{host}:{port}"
+        return host
 
     @cached_property
     def client(self) -> Any:
@@ -174,11 +178,12 @@ class EncordHook(PlatformHook):
         token = self._extra.get("bearer_token")
         key = self._connection.password
         if token:
-            _mask(str(token))
             return sdk.user_client.EncordUserClient.create_with_bearer_token(
-                str(token), requests_settings=settings, domain=self.domain
+                checked_secret(self.encord_conn_id, "extra.bearer_token", token),
+                requests_settings=settings,
+                domain=self.domain,
             )
-        if not key:
+        if not key or not str(key).strip():
             raise PlatformAuthError(
                 f"connection {self.encord_conn_id!r} has no credentials: put an Ed25519 private key (OpenSSH "
                 "format) in its password, or a bearer_token in its extra"
@@ -194,6 +199,10 @@ class EncordHook(PlatformHook):
             raise PlatformAuthError(
                 f"connection {self.encord_conn_id!r}: the private key is not an Ed25519 key in OpenSSH format"
             ) from None
+
+    def read_connection(self) -> None:
+        super().read_connection()
+        _ = self.domain, self.read_timeout, self.long_poll_seconds
 
     def get_conn(self) -> Any:
         return self.client
@@ -248,7 +257,7 @@ class EncordHook(PlatformHook):
                         status=429,
                         retryable=True,
                     ) from None
-                wait = min(float(error.retry_after or 2**attempts), self.wait_max)
+                wait = min(retry_seconds(error.retry_after) or 2.0**attempts, self.wait_max)
                 self.log.warning("Encord rate limited the job start; starting again in %.1f s", wait)
                 time.sleep(wait)
             except (sdk.exceptions.AuthenticationError, sdk.exceptions.AuthorisationError) as error:
@@ -290,12 +299,9 @@ class EncordHook(PlatformHook):
         try:
             if destination.folder_uuid is not None:
                 state = target.add_private_data_to_folder_get_result(UUID(job_id), timeout_seconds=wait)
-                added = [item.name for item in state.items_with_names]
-                unit_errors = state.unit_errors
             else:
                 state = target.add_private_data_to_dataset_get_result(job_id, timeout_seconds=wait)
-                added = [data.title for data in state.data_hashes_with_titles]
-                unit_errors = state.data_unit_errors
+            return job_result_from(state, folder=destination.folder_uuid is not None)
         except sdk.exceptions.RateLimitExceededError as error:
             raise Transient(_describe(error), status=429, retry_after=error.retry_after) from None
         except (
@@ -314,18 +320,8 @@ class EncordHook(PlatformHook):
             ) from None
         except sdk.exceptions.EncordException as error:  # e.g. an answer the SDK could not parse
             raise Transient(_describe(error)) from None
-        return JobResult(
-            status=state.status.value,
-            added=tuple(added),
-            unit_errors=tuple(UnitError(object_urls=tuple(u.object_urls), error=u.error) for u in unit_errors),
-            errors=tuple(str(e) for e in state.errors),
-            counts=JobCounts(
-                pending=state.units_pending_count,
-                done=state.units_done_count,
-                error=state.units_error_count,
-                cancelled=state.units_cancelled_count,
-            ),
-        )
+        except Exception as error:  # an answer of a shape neither the SDK nor we expected: no result yet
+            raise Transient(_describe(error)) from None
 
     def wait(
         self, destination: EncordDestination, job_id: str, *, timeout: float, poll_seconds: int | None = None
@@ -392,8 +388,7 @@ def _mask(secret: str) -> None:
     """Mask the secret as a whole, line by line and in its escaped one-line form, wherever it may be logged."""
     from airflow.sdk.log import mask_secret
 
-    mask_secret(secret)
-    mask_secret(secret.strip().replace("\n", "\\n"))
+    mask_all(secret, secret.strip().replace("\n", "\\n"))
     for line in secret.splitlines():
         if len(line) >= 16 and not line.startswith("-----"):
             mask_secret(line)

@@ -40,8 +40,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
-from airflow_ingest.core.outcomes import Outcome
+from airflow_ingest.core.errors import ConfigError, ConnectionConfigError, PlatformAuthError, PlatformError
+from airflow_ingest.core.outcomes import Outcome, cut_short, raw_text
 from airflow_ingest.core.ratelimit import RateLimiter
 from airflow_ingest.core.redbrick import DIRECT_UPLOAD
 from airflow_ingest.core.redbrick_results import (
@@ -61,7 +61,16 @@ from airflow_ingest.core.redbrick_results import (
     sort_out,
     validation_verdict,
 )
-from airflow_ingest.hooks.retries import PlatformHook, RetryPolicy, Transient, parse_retry_after, untrusted_certificate
+from airflow_ingest.hooks.retries import (
+    GuardedSession,
+    PlatformHook,
+    RetryPolicy,
+    Transient,
+    checked_base_url,
+    checked_secret,
+    parse_retry_after,
+    untrusted_certificate,
+)
 
 DEFAULT_HOST = "https://api.redbrickai.com"
 APP_URL = "https://app.redbrickai.com"
@@ -289,40 +298,50 @@ class RedBrickHook(PlatformHook):
 
     @cached_property
     def limiter(self) -> RateLimiter | None:
-        per_minute = float(self._connection.extra_dejson.get("requests_per_minute") or 0)
+        per_minute = self.extra_number("requests_per_minute", 0) if self.extra.get("requests_per_minute") else 0.0
         return RateLimiter(per_minute) if per_minute > 0 else None
 
     @cached_property
     def _settings(self) -> dict[str, Any]:
+        """The connection, read and checked once: a wrong value fails here, in one line, before any request."""
         conn = self._connection
-        extra = conn.extra_dejson
-        api_key = conn.password or extra.get("api_key")
-        if not api_key:
+        extra = self.extra
+        raw_key = conn.password or extra.get("api_key")
+        if not raw_key or (isinstance(raw_key, str) and not raw_key.strip()):
             raise PlatformAuthError(
                 f"connection {self.redbrick_conn_id!r} has no API key: put it in the password field"
             )
-        from airflow.sdk.log import mask_secret
-
-        mask_secret(api_key)
+        api_key = checked_secret(self.redbrick_conn_id, "password (the API key)", raw_key)
         if len(api_key) != API_KEY_LENGTH:
-            raise PlatformAuthError(
-                f"the API key of connection {self.redbrick_conn_id!r} has {len(api_key)} characters; RedBrick keys "
-                f"have {API_KEY_LENGTH}: copy it again from RedBrick's Integrations > API keys"
+            raise ConnectionConfigError(
+                self.redbrick_conn_id,
+                "password (the API key)",
+                f"has {len(api_key)} characters; RedBrick keys have {API_KEY_LENGTH}: copy it again from "
+                "RedBrick's Integrations > API keys",
             )
         org_id = check_uuid("extra.org_id", extra.get("org_id"), "your RedBrick URL: app.redbrickai.com/<org_id>")
         project_id = extra.get("project_id") or None
         if project_id is not None:
             check_uuid("extra.project_id", project_id, "the project's URL: app.redbrickai.com/<org_id>/projects/<id>")
-        concurrency = _number("extra.concurrency", extra.get("concurrency", 4), int, "a whole number of at least 1")
-        timeout = _number("extra.timeout", extra.get("timeout", 30), float, "a number of seconds above 0")
+        concurrency = self.extra_number("concurrency", 4, positive=True, whole=True)
+        pattern = extra.get("duplicate_pattern") or DEFAULT_DUPLICATE_PATTERN
+        try:
+            re.compile(pattern)
+        except (TypeError, re.error) as error:
+            raise ConnectionConfigError(
+                self.redbrick_conn_id,
+                "extra.duplicate_pattern",
+                f"={cut_short(repr(pattern), 80)} is not a regular expression ({error}): fix or remove it",
+            ) from None
+        checked_base_url(self.redbrick_conn_id, conn.host, DEFAULT_HOST)
         return {
             "endpoint": graphql_endpoint(conn.host),
             "api_key": api_key,
             "org_id": org_id,
             "project_id": project_id,
-            "timeout": timeout,
-            "concurrency": concurrency,
-            "duplicate_pattern": str(extra.get("duplicate_pattern") or DEFAULT_DUPLICATE_PATTERN),
+            "timeout": self.extra_number("timeout", 30, positive=True),
+            "concurrency": int(concurrency),
+            "duplicate_pattern": str(pattern),
         }
 
     @property
@@ -350,11 +369,15 @@ class RedBrickHook(PlatformHook):
         """Where a person sees the project (the SDK documents ``app.redbrickai.com/[org_id]/projects/[id]``)."""
         return f"{APP_URL}/{self.org_id}/projects/{project_id}"
 
+    def read_connection(self) -> None:
+        super().read_connection()
+        _ = self._settings, self.limiter
+
     def get_conn(self) -> requests.Session:
         """This thread's session: ``createDatapoint`` calls run in a few threads, each with its own pool."""
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = GuardedSession(secret_headers=("ApiKey", "Authorization"))
             session.headers.update(
                 {
                     "RB-SDK-Version": SDK_VERSION,
@@ -376,6 +399,8 @@ class RedBrickHook(PlatformHook):
         """The connection's organization (``name``, ``orgId``); RedBrick refuses it to a key of another org."""
         data = self.execute(ORG_QUERY, {"orgId": self.org_id}, operation="getOrgSDK")
         org = data.get("organization")
+        if org and not isinstance(org, dict):
+            raise PlatformError(f"getOrgSDK: RedBrick answered an organization of another shape: {raw_text(org)}")
         if not org:
             raise PlatformAuthError(
                 f"RedBrick has no organization {self.org_id!r} for this API key: fix extra.org_id "
@@ -394,7 +419,13 @@ class RedBrickHook(PlatformHook):
                 data = self.execute(PROJECT_QUERY, variables, operation="sdkGetProjectNameSDK")
             except RedBrickRefusal as error:
                 raise PlatformAuthError(f"RedBrick refused project {project_id!r}: {error}; check project_id") from None
-            if not data.get("project"):
+            found = data.get("project")
+            if found and not isinstance(found, dict):
+                raise PlatformError(
+                    f"sdkGetProjectNameSDK: RedBrick answered a project of another shape: {raw_text(found)}",
+                    retryable=True,
+                )
+            if not found:
                 raise PlatformAuthError(
                     f"RedBrick has no project {project_id!r} in organization {self.org_id!r}: check project_id "
                     f"and extra.org_id of connection {self.redbrick_conn_id!r}"
@@ -402,17 +433,19 @@ class RedBrickHook(PlatformHook):
             self._projects[project_id] = dict(data["project"])
         return self._projects[project_id]
 
-    def validate(self, tasks: Sequence[Mapping[str, Any]], storage_id: str) -> dict[str, Any]:
-        """``validateAndConvertToImportFormat`` for an items list: ``{isValid, error, converted}``."""
+    def validate(self, tasks: Sequence[Mapping[str, Any]], storage_id: str) -> Any:
+        """``validateAndConvertToImportFormat`` for an items list: ``{isValid, error, converted}`` as RedBrick
+        sent it (any shape: :func:`validation_verdict` judges it)."""
         variables = {"original": _compact(list(tasks)), "convert": True, "storageId": storage_id}
         data = self.execute(VALIDATE_QUERY, variables, operation="validateAndConvertToImportFormatSDK")
-        return dict(data.get("validateAndConvertToImportFormat") or {})
+        return data.get("validateAndConvertToImportFormat")
 
-    def create_datapoint(self, project_id: str, storage_id: str, point: Mapping[str, Any]) -> dict[str, Any]:
-        """``createDatapoint`` for one converted task: ``{dpId, taskId, taskIds}`` (``{}`` if RedBrick sent none)."""
+    def create_datapoint(self, project_id: str, storage_id: str, point: Mapping[str, Any]) -> Any:
+        """``createDatapoint`` for one converted task: ``{dpId, taskId, taskIds}`` as RedBrick sent it (any
+        shape, ``None`` if it sent none: :func:`created` judges it)."""
         variables = datapoint_variables(self.org_id, project_id, storage_id, point)
         data = self.execute(CREATE_QUERY, variables, operation="createDatapointSDK")
-        return dict(data.get("createDatapoint") or {})
+        return data.get("createDatapoint")
 
     def test_connection(self) -> tuple[bool, str]:
         try:
@@ -469,6 +502,8 @@ class RedBrickHook(PlatformHook):
             raise Transient(f"connection failed: {type(error).__name__}") from error
         except requests.exceptions.ContentDecodingError as error:
             raise Transient("the answer could not be decompressed") from error
+        except (requests.RequestException, ValueError) as error:  # too many redirects, a malformed Location
+            raise PlatformError(f"{operation} failed: {type(error).__name__}", retryable=False) from None
         status = response.status_code
         if status in (401, 403):
             raise PlatformAuthError(
@@ -485,7 +520,7 @@ class RedBrickHook(PlatformHook):
             )
         try:
             answer = response.json()
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             if status == 200:
                 raise Transient(f"{operation}: HTTP 200 with a body that is not JSON", status=status) from error
             raise PlatformError(f"{operation}: HTTP {status}: {_detail(response)}", status=status) from error
@@ -494,8 +529,7 @@ class RedBrickHook(PlatformHook):
                 raise Transient(f"{operation}: HTTP 200 with no GraphQL data or errors", status=status)
             raise PlatformError(f"{operation}: HTTP {status}: {_detail(response)}", status=status)
         if answer.get("errors"):
-            messages = "; ".join(one_line(str(e.get("message", e))) for e in answer["errors"] if isinstance(e, dict))
-            messages = messages or "GraphQL errors without a message"
+            messages = graphql_messages(answer["errors"])
             if _AUTH_MESSAGE.search(messages):
                 raise PlatformAuthError(
                     f"RedBrick refused {operation} for connection {self.redbrick_conn_id!r}: {messages}", status=status
@@ -507,15 +541,14 @@ class RedBrickHook(PlatformHook):
         return dict(data) if isinstance(data, dict) else {}
 
 
-def _number(parameter: str, value: Any, kind: type[int] | type[float], fix: str) -> Any:
-    """A positive number from a connection extra (the form may hand over text), or a one-line error."""
-    try:
-        number = kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(parameter, value, f"use {fix}") from None
-    if number <= 0:
-        raise ConfigError(parameter, value, f"use {fix}")
-    return number
+def graphql_messages(errors: Any) -> str:
+    """GraphQL ``errors`` as one line: each entry's ``message``, or the raw text of whatever else came."""
+    entries = errors if isinstance(errors, list) else [errors]
+    messages = []
+    for entry in entries:
+        message = entry.get("message") if isinstance(entry, dict) else None
+        messages.append(one_line(message) if isinstance(message, str) and message.strip() else raw_text(entry))
+    return cut_short("; ".join(messages), 1000) or "GraphQL errors without a message"
 
 
 def _detail(response: requests.Response) -> str:
@@ -593,6 +626,11 @@ def register_batch(
             return creation_refused(task.item, str(error), hook.duplicate_pattern)
         except PlatformError as error:
             return failed_all([task], str(error), retryable=error.retryable)[0]
+        except (KeyError, TypeError, AttributeError, ValueError) as error:  # a converted task of an odd shape
+            reason = (
+                f"RedBrick's converted task could not be sent ({type(error).__name__}: {cut_short(str(error), 200)})"
+            )
+            return failed_all([task], reason, retryable=True)[0]
 
     with ThreadPoolExecutor(max_workers=min(hook.concurrency, max(1, len(checked.ready)))) as pool:
         futures = [pool.submit(create, entry) for entry in checked.ready]

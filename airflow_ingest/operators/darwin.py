@@ -81,9 +81,9 @@ class DarwinRegisterOperator(BatchRegisterOperator):
         from airflow_ingest.hooks.darwin import register_batch
 
         slug = self.plan.target.get("dataset_slug")
-        if slug and not self.dataset_url:
-            self.dataset_url = self.hook.dataset_url(str(slug))
         try:
+            if slug and not self.dataset_url:
+                self.dataset_url = self.hook.dataset_url(str(slug))
             readonly = self.readonly if self.readonly is not None else bool(self.plan.target.get("readonly"))
             return register_batch(self.hook, manifest.read_text(encoding="utf-8"), readonly=readonly)
         except PlatformAuthError as error:
