@@ -116,8 +116,26 @@ def newest_dated_folder(folders: list[str]) -> str | None:
     return max(dated) if dated else None
 
 
-def read_batches(path: Path, manifest: Manifest, block_size: int = 1 << 22) -> Iterator[Any]:
-    """The record batches of one downloaded data file, a few MB at a time whatever the file's size."""
+def read_batches(path: Path, manifest: Manifest, where: str, block_size: int = 1 << 22) -> Iterator[Any]:
+    """The record batches of one downloaded data file, a few MB at a time whatever the file's size.
+
+    A file the format's reader refuses is a :class:`StorageError` naming it (``where``); an empty CSV file
+    (a report of an empty bucket or prefix) has no batches.
+    """
+    import pyarrow as pa
+
+    try:
+        yield from _batches(path, manifest, block_size)
+    except (pa.ArrowException, OSError) as error:
+        if manifest.file_format == "CSV" and "Empty CSV file" in str(error):
+            return
+        raise StorageError(
+            f"cannot read the inventory file {where}: it is not a valid {manifest.file_format} file "
+            f"({str(error).splitlines()[0] if str(error) else type(error).__name__}); use the next report"
+        ) from None
+
+
+def _batches(path: Path, manifest: Manifest, block_size: int) -> Iterator[Any]:
     import pyarrow as pa
 
     if manifest.file_format == "CSV":

@@ -99,7 +99,7 @@ class InventoryReport:
 
     def manifest(self) -> Manifest:
         key = self._manifest_key()
-        body = self._get(key)
+        body = self._get(key) or b""
         checksum_key = key.rpartition("/")[0] + "/manifest.checksum" if "/" in key else "manifest.checksum"
         checksum = self._get(checksum_key, missing_ok=True)
         return parse_manifest(body, f"s3://{self.bucket}/{key}", checksum)
@@ -137,7 +137,7 @@ class InventoryReport:
                 path = Path(tmp) / f"{number:06d}"
                 self._download(entry.key, path, entry.md5)
                 where = f"s3://{self.bucket}/{entry.key}"
-                for batch in read_batches(path, manifest):
+                for batch in read_batches(path, manifest, where):
                     objects = batch_objects(
                         batch,
                         container=source.container,
@@ -162,17 +162,16 @@ class InventoryReport:
                 f"manifest says {md5}; the file was altered or cut short: use the next report"
             )
 
-    def _get(self, key: str, missing_ok: bool = False) -> bytes | None:  # type: ignore[return]
+    def _get(self, key: str, missing_ok: bool = False) -> bytes | None:
         from botocore.exceptions import ClientError
 
-        try:
-            with self._errors(key):
+        with self._errors(key):
+            try:
                 return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-        except StorageError as error:
-            cause = error.__cause__
-            if missing_ok and isinstance(cause, ClientError) and _code(cause) in ("NoSuchKey", "404"):
-                return None
-            raise
+            except ClientError as error:
+                if missing_ok and _code(error) in ("NoSuchKey", "404"):
+                    return None
+                raise
 
     def _exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError

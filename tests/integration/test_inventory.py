@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.filters import Filters
+from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.storage import list_objects
 from tests.fakes.s3_inventory import Row, report, rows_from_listing
@@ -29,7 +30,7 @@ HOSTILE = [
     "percent/100%25 sure%.dcm",
     "ünïcödé/日本語 ファイル.png",
     "line\nbreak/x\r\ny.png",
-    "quote\"comma,/tab\t.png",
+    'quote"comma,/tab\t.png',
     "many/?#&=;~*'()!$@.png",
     "emoji/🙂.jpg",
     "folder/",
@@ -110,7 +111,10 @@ GLOBS = st.sampled_from(["**/*.png", "*", "bulk/**/scan_*", "**/*[0-9].dcm", "x/
 SIZES = st.none() | st.integers(0, 5000)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+LISTED: dict[str, list[StoredObject]] = {}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     fmt=st.sampled_from(["CSV", "Parquet"]),
     prefix=PREFIXES,
@@ -134,10 +138,17 @@ def test_any_prefix_and_filters_give_the_listing_stream(
     if min_size is not None and max_size is not None and min_size > max_size:
         min_size, max_size = max_size, min_size
     source = parse_source(f"s3://{SOURCE}/{prefix}")
-    anchor = next(iter(list_objects(parse_source(f"s3://{SOURCE}/")))).last_modified
-    since = None if since_days is None else anchor + timedelta(seconds=since_days)
+    if prefix not in LISTED:  # a LIST per prefix; list_objects applies filters to the listed objects after it
+        LISTED[prefix] = list(list_objects(source))
+    since = (
+        None
+        if since_days is None
+        else LISTED[prefix][0].last_modified + timedelta(seconds=since_days)
+        if LISTED[prefix]
+        else None
+    )
     filters = Filters(tuple(include), tuple(exclude), min_size, max_size, since)
-    expected = lines(list_objects(source, filters=filters))
+    expected = lines(o for o in LISTED[prefix] if filters.accepts(o))
     assert lines(list_objects(source, filters=filters, inventory=reports[fmt])) == expected
 
 
@@ -194,3 +205,22 @@ def _when():  # type: ignore[no-untyped-def]
     from datetime import datetime, timezone
 
     return datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def test_cli_ls_prints_the_same_lines_from_the_inventory(s3: MotoS3, reports: dict[str, str]) -> None:
+    import os
+    import subprocess
+
+    from tests.harness import BIN
+
+    env = {**os.environ, "AIRFLOW_CONN_AWS_DEFAULT": s3.conn()}
+
+    def ls(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(BIN / "airflow-ingest"), "ls", f"s3://{SOURCE}/x", "--glob", "**/*.png", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+    listed, inventoried = ls(), ls("--inventory", reports["CSV"])
+    assert listed.returncode == 0 and inventoried.returncode == 0, inventoried.stderr
+    assert inventoried.stdout == listed.stdout and len(listed.stdout.splitlines()) == 2
+    wrong = ls("--inventory", f"s3://{DEST}/reports/nothing/")
+    assert wrong.returncode == 1 and wrong.stderr.strip().splitlines()[-1].startswith("airflow-ingest: error:")
