@@ -54,10 +54,10 @@ def list_inventory(
             f"{manifest.source_bucket!r}, not {source.container!r}; give the inventory configured on "
             f"{source.container!r} (its folder .../{source.container}/<config-id>/)"
         )
-    return _sorted(report.objects(manifest, source, filters or Filters()), run_objects)
+    return sorted_objects(report.objects(manifest, source, filters or Filters()), run_objects)
 
 
-def _sorted(runs: Iterator[list[StoredObject]], run_objects: int) -> Iterator[StoredObject]:
+def sorted_objects(runs: Iterator[list[StoredObject]], run_objects: int) -> Iterator[StoredObject]:
     """``runs``' objects in key order: one run sorts in memory; more are spooled sorted and merged."""
     with tempfile.TemporaryDirectory(prefix="airflow-ingest-inventory-") as tmp:
         spools: list[Spool] = []
@@ -76,6 +76,22 @@ def _sorted(runs: Iterator[list[StoredObject]], run_objects: int) -> Iterator[St
             yield from pending
             return
         yield from heapq.merge(*(s.read() for s in spools), iter(pending), key=_key)
+
+
+def file_objects(
+    path: Path, manifest: Manifest, source: Source, filters: Filters, where: str, prefix_url: str | None
+) -> Iterator[list[StoredObject]]:
+    """The wanted objects of one local data file (``where`` names it in errors), a batch at a time."""
+    for batch in read_batches(path, manifest, where):
+        objects = batch_objects(
+            batch,
+            container=source.container,
+            prefix=source.prefix,
+            url_prefix=prefix_url,
+            url_encoded=manifest.file_format == "CSV",
+            where=where,
+        )
+        yield [o for o in objects if filters.accepts(o)]  # folder markers go too, as from a LIST
 
 
 class InventoryReport:
@@ -136,17 +152,7 @@ class InventoryReport:
             for number, entry in enumerate(manifest.files):
                 path = Path(tmp) / f"{number:06d}"
                 self._download(entry.key, path, entry.md5)
-                where = f"s3://{self.bucket}/{entry.key}"
-                for batch in read_batches(path, manifest, where):
-                    objects = batch_objects(
-                        batch,
-                        container=source.container,
-                        prefix=source.prefix,
-                        url_prefix=prefix_url,
-                        url_encoded=manifest.file_format == "CSV",
-                        where=where,
-                    )
-                    yield [o for o in objects if filters.accepts(o)]
+                yield from file_objects(path, manifest, source, filters, f"s3://{self.bucket}/{entry.key}", prefix_url)
                 path.unlink()
 
     def _download(self, key: str, path: Path, md5: str) -> None:

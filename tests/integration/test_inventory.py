@@ -20,7 +20,7 @@ from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.storage import list_objects
 from tests.fakes.s3_inventory import Row, report, rows_from_listing
-from tests.harness import MotoS3
+from tests.harness import AirflowHome, FakeDarwin, MotoS3
 
 SOURCE = "inventory-source"
 DEST = "inventory-dest"
@@ -224,3 +224,31 @@ def test_cli_ls_prints_the_same_lines_from_the_inventory(s3: MotoS3, reports: di
     assert inventoried.stdout == listed.stdout and len(listed.stdout.splitlines()) == 2
     wrong = ls("--inventory", f"s3://{DEST}/reports/nothing/")
     assert wrong.returncode == 1 and wrong.stderr.strip().splitlines()[-1].startswith("airflow-ingest: error:")
+
+
+@pytest.mark.slow
+def test_ingest_manual_lists_from_the_inventory_and_plans_the_same_items(
+    airflow_home: AirflowHome, s3: MotoS3, darwin: FakeDarwin
+) -> None:
+    """The DAG's form option, end to end: the list task writes the LIST's objects, read from the report."""
+    from airflow_ingest.core.objects import read_objects
+
+    bucket = "inventory-dag"
+    s3.seed(DEST, [])
+    s3.seed(bucket, [(f"dry/{i:03d} {'ü' if i % 2 else '+'}.jpg", 10 + i) for i in range(40)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_AWS_DEFAULT", s3.conn())
+        listed = list(list_objects(parse_source(f"s3://{bucket}/dry/")))
+    client = s3.client()
+    for key, body in report(bucket, DEST, f"dag/{bucket}/nightly/", "CSV", rows_from_listing(listed)):
+        client.put_object(Bucket=DEST, Key=key, Body=body)
+
+    conf = {"source": f"s3://{bucket}/dry/", "dry_run": True, "inventory": f"s3://{DEST}/dag/{bucket}/nightly/"}
+    run = airflow_home.dags_test("ingest_manual", conf)
+
+    assert run.state == "success", run.output[-3000:]
+    folder = run.group_dir("darwin")
+    with (folder / "objects.jsonl.gz").open("rb") as stream:
+        assert lines(read_objects(stream)) == lines(listed)
+    assert json.loads((folder / "listing.json").read_text())["inventory"] == conf["inventory"]
+    assert json.loads((run.run_dir / "plan.json").read_text())["items"] == 40
