@@ -237,7 +237,7 @@ def aware_times(column: Any) -> list[datetime]:
     """A timestamp column as aware UTC datetimes, exact to the microsecond.
 
     Built from the integer microseconds as epoch plus a timedelta, in C through ``map``: pyarrow's own
-    ``to_pylist`` of a zoned timestamp makes each value through a timezone lookup, nine times slower.
+    ``to_pylist`` of a zoned timestamp makes each value through a timezone lookup, several times slower.
     """
     import pyarrow as pa
 

@@ -23,7 +23,7 @@ from airflow_ingest.core.urls import Scheme, Source
 from airflow_ingest.hooks.storage import DEFAULT_CONN_IDS, Spool, _Budget, _key, require_connection, url_prefix
 
 RUN_OBJECTS = 100_000
-"""Objects sorted in memory at once (about 40 MB); a larger report becomes several sorted runs on disk."""
+"""Objects sorted in memory at once; a larger report becomes several sorted runs on disk, merged."""
 
 
 def list_inventory(
