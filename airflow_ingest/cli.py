@@ -147,6 +147,12 @@ def add_listing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--modified-since", metavar="T", help="ISO 8601 with a timezone, e.g. 2026-11-01T00:00:00Z")
     parser.add_argument("--modified-before", metavar="T", help="ISO 8601 with a timezone")
     parser.add_argument("--parallel", type=int, default=1, metavar="N", help="list sub-prefixes on N threads")
+    parser.add_argument(
+        "--inventory",
+        metavar="URI",
+        help="read the objects from this S3 Inventory report instead of listing "
+        "(s3://dest-bucket/prefix/source-bucket/config-id/)",
+    )
 
 
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
@@ -436,7 +442,7 @@ def listing_from(args: argparse.Namespace) -> Iterator[StoredObject]:
         raise ConfigError("--parallel", args.parallel, "use 1 or more threads")
     from airflow_ingest.hooks.storage import list_objects
 
-    return list_objects(source, args.conn_id, filters=filters, parallel=args.parallel)
+    return list_objects(source, args.conn_id, filters=filters, parallel=args.parallel, inventory=args.inventory)
 
 
 def run_ls(args: argparse.Namespace, out: TextIO) -> int:

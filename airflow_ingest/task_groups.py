@@ -95,6 +95,7 @@ def ingest_task_group(
     layout: str = "file",
     include: Sequence[str] | str | None = None,
     exclude: Sequence[str] | str | None = None,
+    inventory: str | None = None,
     max_entries: int | str | None = None,
     max_bytes: int | str | None = None,
     state: str | None = None,
@@ -115,6 +116,7 @@ def ingest_task_group(
     """Build the ingest of ``source`` into ``platform`` as a task group and return it.
 
     :param source: ``s3://bucket/prefix``, ``gs://...``, ``az://container/prefix``.
+    :param inventory: list from this S3 Inventory report instead of LIST calls (see :class:`ListObjectsOperator`).
     :param platform: ``darwin``, ``encord`` or ``redbrick`` (fixed at parse time: it picks the operator).
     :param target: the platform's document options, as :class:`PlanBatchesOperator` takes them.
     :param platform_conn_id: the platform connection (``darwin``, ``encord`` or ``redbrick`` type).
@@ -146,7 +148,9 @@ def ingest_task_group(
     destination = {k: v for k, v in (register_kwargs or {}).items() if k in named}
     destination["platform_conn_id"] = platform_conn_id
     with TaskGroup(group_id=group_id) as group:
-        listing = ListObjectsOperator(task_id="list", source=source, conn_id=conn_id, include=include, exclude=exclude)
+        listing = ListObjectsOperator(
+            task_id="list", source=source, conn_id=conn_id, include=include, exclude=exclude, inventory=inventory
+        )
         plan = PlanBatchesOperator(
             task_id="plan",
             objects_path=_pushed(listing, "objects_path"),

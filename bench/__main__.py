@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bench import footprint, ledger, ledger_commit, listing, media, plan, registration
+from bench import footprint, inventory, ledger, ledger_commit, listing, media, plan, registration
 from tests.harness import REPO
 
 RESULTS = REPO / "bench" / "results.json"
@@ -28,6 +28,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "registration": registration.run,
     "footprint": footprint.run,
     "media": media.run,
+    "inventory": inventory.run,
 }
 
 
@@ -148,6 +149,17 @@ def media_row(result: dict[str, Any]) -> tuple[str, str, str]:
     return f"{fetched['median'] / 1024:.1f} KB/image", "<64 KB per 20 MB JPEG", details
 
 
+def inventory_row(result: dict[str, Any]) -> tuple[str, str, str]:
+    smaller = result["smaller"]
+    details = (
+        f"{result['rows']:,} rows ({result['report_bytes'] / 1e6:.0f} MB of files) to objects in key order: "
+        f"{result['seconds']:.1f} s, {result['rows_per_s']:,.0f} rows/s, peak {result['peak_rss_mb']:.0f} MB; "
+        f"{smaller['rows']:,} rows {smaller['seconds']:.1f} s, peak {smaller['peak_rss_mb']:.0f} MB; LIST at 30 ms "
+        f"a page, sequential: ~{result['list_estimate_s']:,.0f} s"
+    )
+    return f"{result['seconds']:.1f} s", result["target"], details
+
+
 ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("plan_", plan_row),
     ("listing_overhead", overhead_row),
@@ -160,6 +172,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("xcom_footprint", xcom_row),
     ("dag_import_time", imports_row),
     ("media_probe", media_row),
+    ("inventory_", inventory_row),
 ]
 
 

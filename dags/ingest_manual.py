@@ -67,6 +67,16 @@ with DAG(
             description="Leave out keys matching any of these, e.g. **/thumbnails/**.",
             section="Source",
         ),
+        "inventory": Param(
+            "",
+            type="string",
+            title="S3 Inventory report (optional)",
+            description=(
+                "For buckets of millions of objects: read them from the bucket's S3 Inventory report instead of "
+                "listing, e.g. s3://inventory-bucket/prefix/source-bucket/config-id/ (its newest report)."
+            ),
+            section="Source",
+        ),
         "platform": Param(
             "darwin",
             type="string",
@@ -235,6 +245,7 @@ with DAG(
         "layout": "{{ params.layout }}",
         "include": "{{ params.include }}",
         "exclude": "{{ params.exclude }}",
+        "inventory": "{{ params.inventory or '' }}",
         "max_entries": "{{ params.max_entries }}",
         "max_bytes": "{{ params.max_bytes }}",
         "register_tasks": "{{ params.register_tasks }}",

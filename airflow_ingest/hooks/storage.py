@@ -52,6 +52,7 @@ def list_objects(
     page_size: int = 1000,
     parallel: int = 1,
     timeout: float = 60.0,
+    inventory: str | None = None,
 ) -> Iterator[StoredObject]:
     """Stream the objects under ``source`` in key order, folder markers skipped and ``filters`` applied.
 
@@ -59,7 +60,13 @@ def list_objects(
         (each spooled to a temporary file) and merge them back into key order; worth it on wide buckets
         over real networks, where each page costs tens of milliseconds.
     :param timeout: seconds before an unreachable service becomes an error instead of a hang.
+    :param inventory: read the objects from this S3 Inventory report instead of listing the bucket
+        (:mod:`airflow_ingest.hooks.inventory`): the same objects, as of the report's date.
     """
+    if inventory:
+        from airflow_ingest.hooks.inventory import list_inventory
+
+        return list_inventory(source, inventory, conn_id, filters=filters)
     lister = lister_for(source, conn_id, page_size=page_size, timeout=timeout, threads=parallel)
     objects = _parallel(lister, source.prefix, parallel) if parallel > 1 else lister.walk(source.prefix)
     wanted = filters or Filters()

@@ -33,6 +33,9 @@ class ListObjectsOperator(BaseOperator):
     :param modified_since: only objects modified at or after this instant (ISO 8601 with a timezone). (templated)
     :param modified_before: only objects modified before this instant. (templated)
     :param parallel: list the prefix's sub-prefixes on this many threads (wide buckets); 1 lists sequentially.
+    :param inventory: read the objects from the S3 Inventory report at this URI
+        (``s3://dest-bucket/prefix/source-bucket/config-id/``, its newest report) instead of listing: the same
+        objects as of the report's date, without a LIST call per 1,000 keys. Empty lists as usual. (templated)
     :param workspace: where run artifacts go, any ``ObjectStoragePath`` URI; defaults to a folder under
         ``$AIRFLOW_HOME``. (templated)
     :param page_size: objects per listing request.
@@ -49,6 +52,7 @@ class ListObjectsOperator(BaseOperator):
         "max_size",
         "modified_since",
         "modified_before",
+        "inventory",
     )
     ui_color = "#e8f4fd"
 
@@ -66,6 +70,7 @@ class ListObjectsOperator(BaseOperator):
         modified_before: str | datetime | None = None,
         parallel: int = 1,
         page_size: int = 1000,
+        inventory: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("multiple_outputs", True)
@@ -81,6 +86,7 @@ class ListObjectsOperator(BaseOperator):
         self.modified_before = modified_before
         self.parallel = parallel
         self.page_size = page_size
+        self.inventory = inventory
 
     def execute(self, context: Context) -> dict[str, Any]:
         try:
@@ -99,11 +105,17 @@ class ListObjectsOperator(BaseOperator):
         base = run_dir(self.workspace, context["dag"].dag_id, context["run_id"], group)
         base.mkdir(parents=True, exist_ok=True)
         path = base / "objects.jsonl.gz"
-        self.log.info("Listing %s into %s", source.uri, path)
+        inventory = str(self.inventory).strip() if self.inventory not in (None, "", "None") else None
+        self.log.info("Listing %s into %s%s", source.uri, path, f" from the inventory {inventory}" if inventory else "")
         try:
             with path.open("wb") as stream:
                 listing = list_objects(
-                    source, self.conn_id, filters=filters, page_size=self.page_size, parallel=self.parallel
+                    source,
+                    self.conn_id,
+                    filters=filters,
+                    page_size=self.page_size,
+                    parallel=self.parallel,
+                    inventory=inventory,
                 )
                 objects = logged(listing, self.log, "listed")
                 summary = write_objects(objects, stream)
@@ -117,6 +129,7 @@ class ListObjectsOperator(BaseOperator):
             "objects": summary.count,
             "bytes": summary.bytes,
             "filtered": filters.active,
+            "inventory": inventory,
         }
         (base / "listing.json").write_text(json.dumps(record), encoding="utf-8")
         return {
