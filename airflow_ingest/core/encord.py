@@ -15,6 +15,7 @@ only in JSON.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Callable, Mapping
@@ -27,7 +28,7 @@ from airflow_ingest.core.batching import Batch
 from airflow_ingest.core.items import Item, Layout, one_kind_no_pdf
 from airflow_ingest.core.media import MediaKind
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.core.urls import Linker, UrlStyle
+from airflow_ingest.core.urls import Linker, UrlStyle, dot_segment
 
 MAX_ENTRIES_PER_FILE = 10_000
 """Encord: "up to 10,000 entries in the JSON file" (and in the CSV file)."""
@@ -74,8 +75,31 @@ class EncordTarget(_Strict):
         return Linker(self.url_style, self.region, self.account, self.access_point_arn)
 
 
+MAX_TITLE = 300
+"""Encord: file names (titles) "may be up to 300 chars"."""
+
 _URL = Annotated[str, StringConstraints(pattern=r"^\S+$")]
-_TITLE = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+_TITLE = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
+
+_MARK = "~"
+_DIGEST = 16
+
+
+def title_of(text: str) -> str:
+    """The Encord title for a key or folder path: the text itself when it fits, else a short unique form.
+
+    Encord titles hold at most 300 characters, and a title is what Encord (and the CSV spec's grouping) names
+    an item by, so two paths must never share one. A text over 300 characters keeps its end (the file name)
+    after ``…`` and ends with ``~`` and 16 hex digits of its SHA-256. So that no title written as is can equal
+    a shortened one, a text that already has ``~`` where that mark goes is shortened the same way (it gains its
+    own digest): the mapping is one-to-one whatever the bucket holds.
+    """
+    if len(text) <= MAX_TITLE and text[-_DIGEST - 1 : -_DIGEST] != _MARK:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST]
+    room = MAX_TITLE - _DIGEST - 1
+    head = text if len(text) <= room else "…" + text[-(room - 1) :]
+    return f"{head}{_MARK}{digest}"
 
 
 class Entry(TypedDict):
@@ -131,6 +155,12 @@ class EncordManifests:
         Asked once per item: a set lookup answers for every item Encord takes (the frozenset's hash is cached),
         and only a refusal pays for building its reason.
         """
+        if item.layout is Layout.FILE:
+            problem = dot_segment(item.series[0].objects[0].key)
+        else:
+            problem = next((p for p in map(dot_segment, (o.key for o in item.objects)) if p is not None), None)
+        if problem is not None:
+            return f"has {problem}: no URL fetches it as it is (clients resolve the segment to another object)"
         if item.kinds in _TAKEN:
             return None
         return one_kind_no_pdf(item, "an Encord entry")
@@ -150,9 +180,15 @@ class EncordManifests:
             section, single = _SINGLE_FILE[item.kinds]
             if self.facts is None:
                 return [
-                    {"section": section, "title": obj.key, "urls": [link(obj)], "single": single, "create_video": None}
+                    {
+                        "section": section,
+                        "title": title_of(obj.key),
+                        "urls": [link(obj)],
+                        "single": single,
+                        "create_video": None,
+                    }
                 ]
-            entry = _entry(section, obj.key, [link(obj)], single=single)
+            entry = _entry(section, title_of(obj.key), [link(obj)], single=single)
             if single:
                 self._describe(entry, obj)
             return [entry]
@@ -166,9 +202,9 @@ class EncordManifests:
         if kind is MediaKind.DICOM:
             return [_entry("dicom_series", _title(item, s.name), [link(o) for o in s.objects]) for s in item.series]
         if kind is MediaKind.NIFTI:
-            return [_entry("nifti_files", obj.key, [link(obj)]) for obj in item.objects]
+            return [_entry("nifti_files", title_of(obj.key), [link(obj)]) for obj in item.objects]
         section = "videos" if kind is MediaKind.VIDEO else "images"
-        entries = [_entry(section, obj.key, [link(obj)], single=True) for obj in item.objects]
+        entries = [_entry(section, title_of(obj.key), [link(obj)], single=True) for obj in item.objects]
         if self.facts is not None:
             for each, obj in zip(entries, item.objects, strict=True):
                 self._describe(each, obj)
@@ -207,7 +243,13 @@ class EncordManifests:
                 obj = item.series[0].objects[0]
                 section, single = _SINGLE_FILE[item.kinds]
                 built.append(
-                    {"section": section, "title": obj.key, "urls": [link(obj)], "single": single, "create_video": None}
+                    {
+                        "section": section,
+                        "title": title_of(obj.key),
+                        "urls": [link(obj)],
+                        "single": single,
+                        "create_video": None,
+                    }
                 )
             else:
                 built.extend(self.entries(item))
@@ -215,8 +257,8 @@ class EncordManifests:
 
 
 def _title(item: Item, series: str) -> str:
-    base = item.id.lstrip("/")
-    return base if len(item.series) == 1 else f"{base}/{series}"
+    base = item.id[1:]  # one "/" only: a path may start with "/" itself
+    return title_of(base if len(item.series) == 1 else f"{base}/{series}")
 
 
 _quote = json.encoder.encode_basestring  # the C string escaper json itself uses (ensure_ascii=False)
@@ -296,7 +338,11 @@ def render_csv(entries: list[Entry]) -> str:
 
 
 def _render_csv_with_writer(entries: list[Entry], with_create_video: bool) -> str:
-    """:func:`render_csv` through the csv writer: for batches with a field that needs (or might need) quoting."""
+    """:func:`render_csv` through the csv writer: for batches with a field that needs (or might need) quoting.
+
+    A row with a carriage return in a field is written fully quoted: Python's writer (before 3.13) leaves a
+    lone ``\\r`` unquoted when the line terminator is ``\\n``, and every CSV reader takes it for a line end.
+    """
     extra = ("Create video",) if with_create_video else ()
     blocks: dict[Section, list[tuple[str, ...]]] = {}
     for entry in entries:
@@ -311,6 +357,8 @@ def _render_csv_with_writer(entries: list[Entry], with_create_video: bool) -> st
             rows.extend([(url, title) for url in entry["urls"]])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for rows in blocks.values():
-        writer.writerows(rows)
+        for row in rows:
+            (quoted if any("\r" in field for field in row) else writer).writerow(row)
     return out.getvalue()
