@@ -198,6 +198,7 @@ def _grouped(
         yield from _close(build, *stack.pop(), homeless is None)
 
 
+EMPTY_NAME = "its study folder has an empty name (the key starts with '/'): no platform can name an item ''"
 LIKE_A_FILE = (
     "is in a folder named like a file at the bucket root, where files are items of their own: its item would have "
     "the same name as that file's; rename the folder or use the study layout"
@@ -213,6 +214,10 @@ def _close(
     file ``x.jpg``: one item to V7 (path and name), Encord (title) and RedBrick (task name). Decided from the
     folder's name alone, so the same in every run whatever the ledger left out of the listing.
     """
+    if not folder:  # a study folder before a leading "/": nothing to name the item by
+        for obj, _ in group:
+            yield Skipped(obj, EMPTY_NAME)
+        return
     if roots_are_items and "/" not in folder and media_kind(folder) is not None:
         for obj, _ in group:
             yield Skipped(obj, f"{LIKE_A_FILE} ({folder!r})")
