@@ -263,6 +263,8 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
         complete = True
     finally:
         progress.finish(complete)
+    for line in plan.rejected:
+        print(f"warning: no batch can hold it, skipped: {line}", file=sys.stderr)
     summary = {
         "platform": plan.platform,
         "objects": plan.objects,

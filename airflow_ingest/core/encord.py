@@ -25,8 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from typing_extensions import NotRequired, TypedDict
 
 from airflow_ingest.core.batching import Batch
-from airflow_ingest.core.items import Item, Layout, one_kind_no_pdf
-from airflow_ingest.core.media import MediaKind
+from airflow_ingest.core.items import Item, Layout, Series, one_kind_no_pdf
+from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import Linker, UrlStyle, dot_segment
 
@@ -34,6 +34,8 @@ MAX_ENTRIES_PER_FILE = 10_000
 """Encord: "up to 10,000 entries in the JSON file" (and in the CSV file)."""
 RECOMMENDED_BATCH_BYTES = 2_000_000_000
 """Encord: "uploading files in batches not exceeding 2GB, to ensure upload does not exceed 3 hours"."""
+MAX_DOCUMENT_BYTES = 100_000_000
+"""Encord's best practices: "Maximum JSON file size: 100 MB" (the CSV spec is held to the same)."""
 MAX_CLIENT_METADATA_BYTES = 10 * 1024 * 1024
 """Encord: "We enforce a 10MB limit on the client metadata per data item"."""
 
@@ -148,6 +150,10 @@ class EncordManifests:
         """Probed facts per file (``image_metadata``/``video_metadata``); None (no probing) costs nothing."""
         self.suffix = ".csv" if target.format == "csv" else ".json"
         self.linker = target.linker
+        metadata = target.client_metadata
+        meta = len(_encode(metadata).encode("utf-8")) + 20 if metadata is not None else 0
+        self._entry_room = 96 + meta + (1024 if facts is not None else 0)
+        """At most the bytes an entry takes besides its URLs and title: keys, flags, clientMetadata, probed facts."""
 
     def refuse(self, item: Item) -> str | None:
         """Why Encord cannot take ``item`` (its spec has no entry for PDFs), or None.
@@ -161,6 +167,8 @@ class EncordManifests:
             problem = next((p for p in map(dot_segment, (o.key for o in item.objects)) if p is not None), None)
         if problem is not None:
             return f"has {problem}: no URL fetches it as it is (clients resolve the segment to another object)"
+        if item.layout is Layout.FOLDER and item.path is not None and media_kind(item.path) is not None:
+            return "is a folder named like a file: its title would be that of a file titled by its key"
         if item.kinds in _TAKEN:
             return None
         return one_kind_no_pdf(item, "an Encord entry")
@@ -172,6 +180,41 @@ class EncordManifests:
         if item.kind in (MediaKind.IMAGE, MediaKind.DICOM):
             return len(item.series)
         return sum(len(series.objects) for series in item.series)
+
+    def document_bytes(self, item: Item) -> int:
+        """At most how many bytes of spec ``item`` takes, counted before rendering (memory stays at one batch).
+
+        Generous on purpose: a URL is at most 12 characters per character of key (``%XX`` for each of up to 4
+        UTF-8 bytes) after the bucket's prefix, a title at most 6 (a JSON ``\\uXXXX`` escape), and a CSV row
+        repeats its entry's title. Most keys are far shorter written, and the plan still measures the text.
+        """
+        room = self._entry_room
+        if item.layout is Layout.FILE:
+            return room + 256 + 18 * len(item.series[0].objects[0].key)
+        title = 6 * (len(item.path if item.path is not None else item.id) + 1)
+        per_object = 256 + title
+        total = self.entries_of(item) * (room + title)
+        return total + sum([per_object + 18 * len(obj.key) for series in item.series for obj in series.objects])
+
+    def split(self, item: Item) -> list[Item]:
+        """The smaller items an item can be sent as: each video or NIfTI file of a folder is an entry of its own,
+        and each series of a study; an image group or DICOM series is one entry and cannot be split.
+
+        The parts keep their entries' titles (a file's key, ``study/series``), so a split changes no title.
+        """
+        if item.layout is Layout.FILE or len(item.kinds) != 1:
+            return []
+        kind = item.kind
+        if kind in (MediaKind.VIDEO, MediaKind.NIFTI):
+            parts = []
+            for obj in item.objects:
+                folder, _, name = obj.key.rpartition("/")
+                parts.append(Item(name, "/" + folder, item.kinds, (Series(name, (obj,)),), Layout.FILE, obj.key))
+            return parts
+        if len(item.series) < 2:
+            return []
+        base = item.id[1:]
+        return [Item(s.name, item.id, item.kinds, (s,), item.layout, f"{base}/{s.name}") for s in item.series]
 
     def entries(self, item: Item) -> list[Entry]:
         link = self.linker.link

@@ -236,6 +236,8 @@ hostile = [
     "x.dcm/1.dcm",
     "s/x.jpg",
     "s/x.jpg/1.jpg",
+    "f/v.mp4",
+    "f/v.mp4/1.jpg",
     "cr\r/a.jpg",
     "cr\rx.jpg",
     "deep/" * 80 + "v.mp4",
