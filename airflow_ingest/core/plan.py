@@ -10,6 +10,7 @@ index rather than one per batch halves the files a plan writes (thousands of PUT
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -38,6 +39,27 @@ def path_opener(base: Any) -> Opener:
             yield stream
 
     return open_text
+
+
+_PLAN_FILE = re.compile(r"^(plan\.json|items\.jsonl|skipped\.jsonl|batch-\d{5,}\.(json|csv))$")
+
+
+def clear_plan(base: Any, manifest_dir: str = "manifests") -> int:
+    """Remove an earlier plan's files from ``base`` (its own names only, ``plan.json`` first); return how many.
+
+    A folder reused by a smaller plan would otherwise keep the old plan's higher-numbered batch files, which
+    anyone reading the folder (or a later ``sync`` of it) would take for part of the new plan. Files the plan
+    never writes are left alone.
+    """
+    removed = 0
+    for folder in (base, base / manifest_dir) if manifest_dir else (base,):
+        if not folder.is_dir():
+            continue
+        names = sorted((p for p in folder.iterdir() if _PLAN_FILE.match(p.name)), key=lambda p: p.name != "plan.json")
+        for path in names:
+            path.unlink()
+            removed += 1
+    return removed
 
 
 SKIPPED_IN_PLAN = 1000
