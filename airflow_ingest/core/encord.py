@@ -162,7 +162,8 @@ class EncordManifests:
         and only a refusal pays for building its reason.
         """
         if item.layout is Layout.FILE:
-            problem = dot_segment(item.series[0].objects[0].key)
+            key = item.series[0].objects[0].key
+            problem = dot_segment(key) if key[:1] == "." or "/." in key else None
         else:
             problem = next((p for p in map(dot_segment, (o.key for o in item.objects)) if p is not None), None)
         if problem is not None:
@@ -190,7 +191,7 @@ class EncordManifests:
         """
         room = self._entry_room
         if item.layout is Layout.FILE:
-            return room + 256 + 18 * len(item.series[0].objects[0].key)
+            return room + 256 + 18 * len(item.path or item.series[0].objects[0].key)
         title = 6 * (len(item.path if item.path is not None else item.id) + 1)
         per_object = 256 + title
         total = self.entries_of(item) * (room + title)
@@ -285,10 +286,11 @@ class EncordManifests:
             if item.layout is Layout.FILE:
                 obj = item.series[0].objects[0]
                 section, single = _SINGLE_FILE[item.kinds]
+                key = obj.key  # title_of(key), its common case inline (millions of entries)
                 built.append(
                     {
                         "section": section,
-                        "title": title_of(obj.key),
+                        "title": key if len(key) <= MAX_TITLE and key[-17:-16] != _MARK else title_of(key),
                         "urls": [link(obj)],
                         "single": single,
                         "create_video": None,

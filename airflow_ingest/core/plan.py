@@ -198,6 +198,7 @@ def make_plan(
                 skip(obj, f"item {item.id} {reason}")
 
         def unbatchable(item: Item, reason: str) -> None:
+            plan.objects -= len(item.objects)  # counted as it passed; skip() counts its objects again
             reject(item, reason)
             if len(plan.rejected) < SKIPPED_IN_PLAN:
                 plan.rejected.append(f"item {item.id} {reason}")
@@ -211,6 +212,7 @@ def make_plan(
                 if refused:
                     reject(entry, refused)
                     continue
+                plan.objects += len(entry.objects)
                 yield entry
 
         batches = batch_items(
@@ -234,7 +236,6 @@ def make_plan(
                 plan.batches.append(info)
                 plan.bytes += batch.bytes
                 plan.items += len(batch.items)
-                plan.objects += sum([len(item.objects) for item in batch.items])
                 offset += len(lines.encode("utf-8"))
 
     with opener("plan.json") as out:

@@ -111,16 +111,15 @@ def path_problem(path: str) -> str | None:
     ``a/b.jpg``), and URL clients resolve dot segments (RFC 3986, WHATWG, urllib3: ``a/./b.jpg`` is fetched as
     ``a/b.jpg``, ``%2E`` included), so such keys cannot be referenced without naming another object.
     """
-    framed = f"/{path}/"
-    if "//" in framed:
+    if path[:1] == "/" or path[-1:] == "/" or "//" in path or not path:
         return EMPTY_SEGMENT
-    if "/./" in framed or "/../" in framed:
-        return DOT_SEGMENT
-    return None
+    return None if path[:1] != "." and "/." not in path else dot_segment(path)
 
 
 def dot_segment(path: str) -> str | None:
     """:func:`path_problem` for URLs alone: only dot segments change what a URL names (``//`` stays as sent)."""
+    if path[:1] != "." and "/." not in path:  # almost every key: no segment can start with a dot
+        return None
     framed = f"/{path}/"
     return DOT_SEGMENT if "/./" in framed or "/../" in framed else None
 
