@@ -116,15 +116,18 @@ def test_the_written_text_is_measured_even_when_an_estimate_is_too_low(tmp_path:
     max_document=st.integers(300, 3000),
 )
 @settings(max_examples=150, deadline=None)
+@pytest.mark.parametrize("layout", [Layout.FOLDER, Layout.STUDY])
 def test_batches_keep_every_limit_and_lose_nothing(
-    sizes: list[int], entries: int, max_bytes: int, max_document: int
+    layout: Layout, sizes: list[int], entries: int, max_bytes: int, max_document: int
 ) -> None:
-    """Random folders of videos and images: every object lands once (item or skip), every batch within limits."""
-    objects = [obj(f"f{n % 3}/{n:03d}.{'mp4' if n % 2 else 'jpg'}", size) for n, size in enumerate(sizes)]
+    """Random folders of images, videos and DICOM series: every object lands once (item or skip), every batch
+    within its limits, whatever must be split or rejected."""
+    suffixes = ["jpg", "mp4", "dcm"]
+    objects = [obj(f"f{n % 3}/s{n % 2}/{n:03d}.{suffixes[n % 3]}", size) for n, size in enumerate(sizes)]
     objects.sort(key=lambda o: o.key)
     folder = Folder()
     limits = Limits(entries, max_bytes, max_document)
-    plan = make_plan(objects, manifest_builder("encord", TARGET), limits, folder.open, layout=Layout.FOLDER)
+    plan = make_plan(objects, manifest_builder("encord", TARGET), limits, folder.open, layout=layout)
     accounted(objects, folder)
     for info, text in zip(plan.batches, folder.manifests(), strict=True):
         assert info.entries <= entries and len(text.encode()) <= max_document

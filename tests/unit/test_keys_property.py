@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from urllib3.util import parse_url
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.items import Layout
+from airflow_ingest.core.items import Layout, natural_key
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import make_plan
 from airflow_ingest.core.platforms import limits_for, manifest_builder
@@ -293,3 +293,20 @@ def test_study_keeps_a_file_and_a_sub_folder_of_one_name_apart() -> None:
     folder = plan(objects, "encord", {"region": "us-east-1"}, Layout.STUDY)
     entries = encord_entries(json.loads(folder.manifests()[0]))
     assert sorted(t for _, t, _ in entries) == ["s/x.jpg", "s/x.jpg/"]
+
+
+@given(st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=8), max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_natural_order_sorts_any_names(names: list[str]) -> None:
+    """Any names sort (``²`` is a digit to ``str.isdigit`` but no number), numbers by value, ties by exact text."""
+    ordered = sorted(names, key=natural_key)
+    assert sorted(ordered, key=natural_key) == ordered
+    assert sorted(["10.png", "²", "2.png", "٣.png", "a²", "A.png", "a.png"], key=natural_key) == [
+        "2.png",
+        "٣.png",
+        "10.png",
+        "A.png",
+        "a.png",
+        "a²",
+        "²",
+    ]
