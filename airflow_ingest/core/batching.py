@@ -58,6 +58,8 @@ def one_entry(item: Item) -> int:
 
 
 Reject = Callable[[Item, str], None]
+Weigh = Callable[[Item], tuple[int, int]]
+"""An item's entries and (at most) its bytes of manifest."""
 
 
 def no_reject(item: Item, reason: str) -> None:
@@ -69,30 +71,33 @@ def batch_items(
     limits: Limits,
     entries_of: Callable[[Item], int] = one_entry,
     *,
-    document_bytes_of: Callable[[Item], int] | None = None,
+    weigh: Weigh | None = None,
     split: Callable[[Item], list[Item]] | None = None,
     reject: Reject = no_reject,
 ) -> Iterator[Batch]:
     """Yield numbered batches (from 1) in input order, each within ``limits`` unless it holds one oversize item.
 
     ``entries_of`` says how many of the platform's entries an item takes (an Encord DICOM study is one
-    ``dicom_series`` entry per series); ``document_bytes_of`` how many bytes of manifest it takes, at most
-    (needed only with ``max_document_bytes``); ``split`` the smaller items it can be sent as; ``reject`` is told
-    about an item that fits no batch.
+    ``dicom_series`` entry per series); ``weigh`` says that and how many bytes of manifest it takes, at most, in
+    one call (used only with ``max_document_bytes``); ``split`` gives the smaller items it can be sent as;
+    ``reject`` is told about an item that fits no batch.
     """
     max_entries, max_bytes = limits.max_entries, limits.max_bytes
-    max_document = limits.max_document_bytes if document_bytes_of is not None else None
+    max_document = limits.max_document_bytes if weigh is not None else None
+    measure = weigh if max_document is not None else None
     current = Batch(number=1)
     for item in items:
         size = item.size
-        entries = entries_of(item)
-        document = document_bytes_of(item) if max_document is not None and document_bytes_of is not None else 0
+        if measure is None:
+            entries, document = entries_of(item), 0
+        else:
+            entries, document = measure(item)
         if (
             entries > max_entries
             or (max_bytes is not None and size > max_bytes)
             or (max_document is not None and document > max_document)
         ):
-            parts = _fitted(item, limits, entries_of, document_bytes_of, split, reject)
+            parts = _fitted(item, limits, measure or (lambda part: (entries_of(part), 0)), split, reject)
         else:
             parts = [(item, size, entries, document)]
         for part, size, entries, document in parts:
@@ -116,23 +121,17 @@ def batch_items(
 
 
 def _fitted(
-    item: Item,
-    limits: Limits,
-    entries_of: Callable[[Item], int],
-    document_bytes_of: Callable[[Item], int] | None,
-    split: Callable[[Item], list[Item]] | None,
-    reject: Reject,
+    item: Item, limits: Limits, weigh: Weigh, split: Callable[[Item], list[Item]] | None, reject: Reject
 ) -> list[tuple[Item, int, int, int]]:
     """An item over a limit on its own: its parts that fit (split where the document allows), or rejected."""
     parts = split(item) if split is not None else []
     if len(parts) > 1:
         fitted = []
         for part in parts:
-            fitted.extend(_fitted(part, limits, entries_of, document_bytes_of, split, reject))
+            fitted.extend(_fitted(part, limits, weigh, split, reject))
         return fitted
-    entries = entries_of(item)
-    max_document = limits.max_document_bytes if document_bytes_of is not None else None
-    document = document_bytes_of(item) if max_document is not None and document_bytes_of is not None else 0
+    entries, document = weigh(item)
+    max_document = limits.max_document_bytes if document else None
     if entries > limits.max_entries:
         reject(item, f"takes {entries:,} entries, over the {limits.max_entries:,} a batch holds, and cannot be split")
         return []

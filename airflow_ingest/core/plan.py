@@ -69,8 +69,8 @@ SKIPPED_IN_PLAN = 1000
 class ManifestBuilder(Protocol):
     """A platform's documents: which items it takes, how many entries each counts as, one text per batch.
 
-    A builder may also have ``document_bytes(item) -> int`` (at most how many bytes of manifest an item
-    takes, for platforms that limit a document's size) and ``split(item) -> list[Item]`` (the smaller items
+    A builder may also have ``weigh(item) -> (entries, bytes)`` (its entries and at most how many bytes of
+    manifest it takes, for platforms that limit a document's size) and ``split(item) -> list[Item]`` (the smaller items
     the document lets an item be sent as); :func:`make_plan` uses them when they are there.
     """
 
@@ -179,8 +179,8 @@ def make_plan(
     """
     target = getattr(builder, "target", None)
     plan = Plan(platform=builder.platform, target=target.model_dump(mode="json") if target is not None else {})
-    document_bytes_of = getattr(builder, "document_bytes", None)
-    max_document = limits.max_document_bytes if document_bytes_of is not None else None
+    weigh = getattr(builder, "weigh", None)
+    max_document = limits.max_document_bytes if weigh is not None else None
 
     with opener("skipped.jsonl") as skipped_out:
 
@@ -219,7 +219,7 @@ def make_plan(
             items(),
             limits,
             builder.entries_of,
-            document_bytes_of=document_bytes_of,
+            weigh=weigh,
             split=getattr(builder, "split", None),
             reject=unbatchable,
         )

@@ -141,9 +141,9 @@ class ProbedManifests:
     def entries_of(self, item: Item) -> int:
         return self.inner.entries_of(item)
 
-    def document_bytes(self, item: Item) -> int:
-        measure = getattr(self.inner, "document_bytes", None)
-        return measure(item) if measure is not None else 0
+    def weigh(self, item: Item) -> tuple[int, int]:
+        measure = getattr(self.inner, "weigh", None)
+        return measure(item) if measure is not None else (self.inner.entries_of(item), 0)
 
     def split(self, item: Item) -> list[Item]:
         parts = getattr(self.inner, "split", None)

@@ -98,8 +98,8 @@ def test_an_item_no_document_can_hold_is_skipped_with_a_reason_and_a_warning(tmp
 
 def test_the_written_text_is_measured_even_when_an_estimate_is_too_low(tmp_path: Path) -> None:
     class Underestimating(EncordManifests):
-        def document_bytes(self, item: Item) -> int:
-            return 1
+        def weigh(self, item: Item) -> tuple[int, int]:
+            return 1, 1
 
     builder = Underestimating(EncordTarget(region="us-east-1", client_metadata={"n": "x" * 3000}))
     objects = [obj(f"i/{n:02d}.jpg") for n in range(40)]
