@@ -11,6 +11,7 @@ a batch of its own, flagged ``oversize``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -86,6 +87,7 @@ def batch_items(
     max_document = limits.max_document_bytes if weigh is not None else None
     measure = weigh if max_document is not None else None
     current = Batch(number=1)
+    pending: deque[tuple[Item, int, int, int]] = deque()  # the parts of a split item still to place
     for item in items:
         size = item.size
         if measure is None:
@@ -97,10 +99,11 @@ def batch_items(
             or (max_bytes is not None and size > max_bytes)
             or (max_document is not None and document > max_document)
         ):
-            parts = _fitted(item, limits, measure or (lambda part: (entries_of(part), 0)), split, reject)
-        else:
-            parts = [(item, size, entries, document)]
-        for part, size, entries, document in parts:
+            pending.extend(_fitted(item, limits, measure or (lambda part: (entries_of(part), 0)), split, reject))
+            if not pending:
+                continue
+            item, size, entries, document = pending.popleft()
+        while True:  # once for a fitting item (almost all); once per part for a split one
             if current.items and (
                 current.entries + entries > max_entries
                 or (max_bytes is not None and current.bytes + size > max_bytes)
@@ -108,7 +111,7 @@ def batch_items(
             ):
                 yield current
                 current = Batch(number=current.number + 1)
-            current.items.append(part)
+            current.items.append(item)
             current.bytes += size
             current.entries += entries
             current.document_bytes += document
@@ -116,6 +119,9 @@ def batch_items(
                 current.oversize = True
                 yield current
                 current = Batch(number=current.number + 1)
+            if not pending:
+                break
+            item, size, entries, document = pending.popleft()
     if current.items:
         yield current
 

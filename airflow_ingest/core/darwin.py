@@ -340,7 +340,10 @@ class DarwinManifests:
         ``a/b.jpg`` (V7 answers ``ALREADY_EXISTS`` and the object is never registered), and a storage key
         "cannot start with a forward slash".
         """
-        problem = path_problem(item.path if item.path is not None else item.id[1:])
+        path = item.path if item.path is not None else item.id[1:]
+        # path_problem(path), its common case inline: no leading or trailing "/" or ".", no "//" or "/."
+        odd = path[:1] in ("/", ".", "") or path[-1:] == "/" or "//" in path or "/." in path
+        problem = path_problem(path) if odd else None
         if problem is not None:
             return f"has {problem}: V7 would file it as another path's item (folder paths are normalised)"
         if not self.target.readonly:
