@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from airflow_ingest.core.errors import ConfigError, IngestError
-from airflow_ingest.core.filters import Filters, parse_when
+from airflow_ingest.core.filters import Filters, own_folder_prefixes, parse_when
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import ManifestBuilder, Plan
-from airflow_ingest.core.urls import parse_source
+from airflow_ingest.core.urls import Scheme, Source, parse_source
 
 if TYPE_CHECKING:
     from airflow_ingest.hooks.media import MediaStage
@@ -248,7 +248,7 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
     from airflow_ingest.core.items import parse_layout
-    from airflow_ingest.core.plan import make_plan, path_opener
+    from airflow_ingest.core.plan import clear_plan, make_plan, path_opener
     from airflow_ingest.core.platforms import limits_for
     from airflow_ingest.hooks.storage import complete_target
 
@@ -260,6 +260,9 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
     progress = Progress("plan")
     builder, objects, stage = plan_inputs(args, target, progress.track(objects))
     folder = Path(args.out)
+    stale = clear_plan(folder, manifest_dir="")
+    if stale:
+        print(f"note: removed {stale} files of an earlier plan in {folder}", file=sys.stderr)
     complete = False
     try:
         plan = make_plan(
@@ -274,6 +277,8 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
         complete = True
     finally:
         progress.finish(complete)
+    for line in plan.rejected:
+        print(f"warning: no batch can hold it, skipped: {line}", file=sys.stderr)
     summary = {
         "platform": plan.platform,
         "objects": plan.objects,
@@ -442,7 +447,23 @@ def listing_from(args: argparse.Namespace) -> Iterator[StoredObject]:
         raise ConfigError("--parallel", args.parallel, "use 1 or more threads")
     from airflow_ingest.hooks.storage import list_objects
 
-    return list_objects(source, args.conn_id, filters=filters, parallel=args.parallel, inventory=args.inventory)
+    objects = list_objects(source, args.conn_id, filters=filters, parallel=args.parallel, inventory=args.inventory)
+    own = own_folders(args, source)
+    return (obj for obj in objects if not obj.key.startswith(own)) if own else objects
+
+
+def own_folders(args: argparse.Namespace, source: Source) -> tuple[str, ...]:
+    """Key prefixes of ``--out``, ``--state`` and ``--runs`` inside a ``file://`` source, left out of its listing."""
+    if source.scheme is not Scheme.FILE:
+        return ()
+    options = {f"--{name}": getattr(args, name) for name in ("out", "state", "runs") if getattr(args, name, None)}
+    root = str(Path(source.container).resolve())
+    inside = own_folder_prefixes(root, {option: str(Path(path).resolve()) for option, path in options.items()})
+    for option, prefix in inside.items():
+        if not prefix:
+            raise ConfigError(option, options[option], "it is the source folder itself; use a folder outside it")
+        print(f"note: {option} {options[option]} is inside the source; its files are not listed", file=sys.stderr)
+    return tuple(inside.values())
 
 
 def run_ls(args: argparse.Namespace, out: TextIO) -> int:

@@ -21,7 +21,7 @@ from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind, cut_short, raw_text
 from airflow_ingest.core.thumbnails import DerivedKeys
-from airflow_ingest.core.urls import darwin_storage_key
+from airflow_ingest.core.urls import darwin_storage_key, path_problem
 
 MAX_ITEMS_PER_REQUEST = 100
 """V7's API reference: registration is limited to 100 items per request (and 100 requests per minute)."""
@@ -376,7 +376,19 @@ class DarwinManifests:
         self.facts = facts
 
     def refuse(self, item: Item) -> str | None:
-        """V7 takes every supported type, mixed items as multi-slot items; read-only needs more."""
+        """V7 takes every supported type, mixed items as multi-slot items; read-only needs more.
+
+        An item whose key or folder path has an empty or dot segment is refused: V7's folder paths are
+        normalised, so ``/a.jpg``, ``a//b.jpg`` and ``a/./b.jpg`` would be filed as the items of ``a.jpg`` and
+        ``a/b.jpg`` (V7 answers ``ALREADY_EXISTS`` and the object is never registered), and a storage key
+        "cannot start with a forward slash".
+        """
+        path = item.path if item.path is not None else item.id[1:]
+        # path_problem(path), its common case inline: no leading or trailing "/" or ".", no "//" or "/."
+        odd = path[:1] in ("/", ".", "") or path[-1:] == "/" or "//" in path or "/." in path
+        problem = path_problem(path) if odd else None
+        if problem is not None:
+            return f"has {problem}: V7 would file it as another path's item (folder paths are normalised)"
         if not self.target.readonly:
             return None
         if MediaKind.DICOM in item.kinds or MediaKind.NIFTI in item.kinds:

@@ -15,6 +15,7 @@ only in JSON.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Callable, Mapping
@@ -24,15 +25,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from typing_extensions import NotRequired, TypedDict
 
 from airflow_ingest.core.batching import Batch
-from airflow_ingest.core.items import Item, Layout, one_kind_no_pdf
-from airflow_ingest.core.media import MediaKind
+from airflow_ingest.core.items import Item, Layout, Series, one_kind_no_pdf
+from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.core.urls import Linker, UrlStyle
+from airflow_ingest.core.urls import Linker, UrlStyle, dot_segment
 
 MAX_ENTRIES_PER_FILE = 10_000
 """Encord: "up to 10,000 entries in the JSON file" (and in the CSV file)."""
 RECOMMENDED_BATCH_BYTES = 2_000_000_000
 """Encord: "uploading files in batches not exceeding 2GB, to ensure upload does not exceed 3 hours"."""
+MAX_DOCUMENT_BYTES = 100_000_000
+"""Encord's best practices: "Maximum JSON file size: 100 MB" (the CSV spec is held to the same)."""
 MAX_CLIENT_METADATA_BYTES = 10 * 1024 * 1024
 """Encord: "We enforce a 10MB limit on the client metadata per data item"."""
 
@@ -74,8 +77,31 @@ class EncordTarget(_Strict):
         return Linker(self.url_style, self.region, self.account, self.access_point_arn)
 
 
+MAX_TITLE = 300
+"""Encord: file names (titles) "may be up to 300 chars"."""
+
 _URL = Annotated[str, StringConstraints(pattern=r"^\S+$")]
-_TITLE = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+_TITLE = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE)]
+
+_MARK = "~"
+_DIGEST = 16
+
+
+def title_of(text: str) -> str:
+    """The Encord title for a key or folder path: the text itself when it fits, else a short unique form.
+
+    Encord titles hold at most 300 characters, and a title is what Encord (and the CSV spec's grouping) names
+    an item by, so two paths must never share one. A text over 300 characters keeps its end (the file name)
+    after ``…`` and ends with ``~`` and 16 hex digits of its SHA-256. So that no title written as is can equal
+    a shortened one, a text that already has ``~`` where that mark goes is shortened the same way (it gains its
+    own digest): the mapping is one-to-one whatever the bucket holds.
+    """
+    if len(text) <= MAX_TITLE and text[-_DIGEST - 1 : -_DIGEST] != _MARK:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST]
+    room = MAX_TITLE - _DIGEST - 1
+    head = text if len(text) <= room else "…" + text[-(room - 1) :]
+    return f"{head}{_MARK}{digest}"
 
 
 class Entry(TypedDict):
@@ -124,6 +150,10 @@ class EncordManifests:
         """Probed facts per file (``image_metadata``/``video_metadata``); None (no probing) costs nothing."""
         self.suffix = ".csv" if target.format == "csv" else ".json"
         self.linker = target.linker
+        metadata = target.client_metadata
+        meta = len(_encode(metadata).encode("utf-8")) + 20 if metadata is not None else 0
+        self._entry_room = 96 + meta + (1024 if facts is not None else 0)
+        """At most the bytes an entry takes besides its URLs and title: keys, flags, clientMetadata, probed facts."""
 
     def refuse(self, item: Item) -> str | None:
         """Why Encord cannot take ``item`` (its spec has no entry for PDFs), or None.
@@ -131,6 +161,15 @@ class EncordManifests:
         Asked once per item: a set lookup answers for every item Encord takes (the frozenset's hash is cached),
         and only a refusal pays for building its reason.
         """
+        if item.layout is Layout.FILE:
+            key = item.series[0].objects[0].key
+            problem = dot_segment(key) if key[:1] == "." or "/." in key else None
+        else:
+            problem = next((p for p in map(dot_segment, (o.key for o in item.objects)) if p is not None), None)
+        if problem is not None:
+            return f"has {problem}: no URL fetches it as it is (clients resolve the segment to another object)"
+        if item.layout is Layout.FOLDER and item.path is not None and media_kind(item.path) is not None:
+            return "is a folder named like a file: its title would be that of a file titled by its key"
         if item.kinds in _TAKEN:
             return None
         return one_kind_no_pdf(item, "an Encord entry")
@@ -143,6 +182,47 @@ class EncordManifests:
             return len(item.series)
         return sum(len(series.objects) for series in item.series)
 
+    def weigh(self, item: Item) -> tuple[int, int]:
+        """:meth:`entries_of` and :meth:`document_bytes` in one call (the plan asks once per item)."""
+        if item.layout is Layout.FILE:
+            return 1, self._entry_room + 256 + 18 * len(item.path or item.series[0].objects[0].key)
+        return self.entries_of(item), self.document_bytes(item)
+
+    def document_bytes(self, item: Item) -> int:
+        """At most how many bytes of spec ``item`` takes, counted before rendering (memory stays at one batch).
+
+        Generous on purpose: a URL is at most 12 characters per character of key (``%XX`` for each of up to 4
+        UTF-8 bytes) after the bucket's prefix, a title at most 6 (a JSON ``\\uXXXX`` escape), and a CSV row
+        repeats its entry's title. Most keys are far shorter written, and the plan still measures the text.
+        """
+        room = self._entry_room
+        if item.layout is Layout.FILE:
+            return room + 256 + 18 * len(item.path or item.series[0].objects[0].key)
+        title = 6 * (len(item.path if item.path is not None else item.id) + 1)
+        per_object = 256 + title
+        total = self.entries_of(item) * (room + title)
+        return total + sum([per_object + 18 * len(obj.key) for series in item.series for obj in series.objects])
+
+    def split(self, item: Item) -> list[Item]:
+        """The smaller items an item can be sent as: each video or NIfTI file of a folder is an entry of its own,
+        and each series of a study; an image group or DICOM series is one entry and cannot be split.
+
+        The parts keep their entries' titles (a file's key, ``study/series``), so a split changes no title.
+        """
+        if item.layout is Layout.FILE or len(item.kinds) != 1:
+            return []
+        kind = item.kind
+        if kind in (MediaKind.VIDEO, MediaKind.NIFTI):
+            parts = []
+            for obj in item.objects:
+                folder, _, name = obj.key.rpartition("/")
+                parts.append(Item(name, "/" + folder, item.kinds, (Series(name, (obj,)),), Layout.FILE, obj.key))
+            return parts
+        if len(item.series) < 2:
+            return []
+        base = item.id[1:]
+        return [Item(s.name, item.id, item.kinds, (s,), item.layout, f"{base}/{s.name}") for s in item.series]
+
     def entries(self, item: Item) -> list[Entry]:
         link = self.linker.link
         if item.single:  # the common case, kept short: one file, one entry
@@ -150,9 +230,15 @@ class EncordManifests:
             section, single = _SINGLE_FILE[item.kinds]
             if self.facts is None:
                 return [
-                    {"section": section, "title": obj.key, "urls": [link(obj)], "single": single, "create_video": None}
+                    {
+                        "section": section,
+                        "title": title_of(obj.key),
+                        "urls": [link(obj)],
+                        "single": single,
+                        "create_video": None,
+                    }
                 ]
-            entry = _entry(section, obj.key, [link(obj)], single=single)
+            entry = _entry(section, title_of(obj.key), [link(obj)], single=single)
             if single:
                 self._describe(entry, obj)
             return [entry]
@@ -166,9 +252,9 @@ class EncordManifests:
         if kind is MediaKind.DICOM:
             return [_entry("dicom_series", _title(item, s.name), [link(o) for o in s.objects]) for s in item.series]
         if kind is MediaKind.NIFTI:
-            return [_entry("nifti_files", obj.key, [link(obj)]) for obj in item.objects]
+            return [_entry("nifti_files", title_of(obj.key), [link(obj)]) for obj in item.objects]
         section = "videos" if kind is MediaKind.VIDEO else "images"
-        entries = [_entry(section, obj.key, [link(obj)], single=True) for obj in item.objects]
+        entries = [_entry(section, title_of(obj.key), [link(obj)], single=True) for obj in item.objects]
         if self.facts is not None:
             for each, obj in zip(entries, item.objects, strict=True):
                 self._describe(each, obj)
@@ -206,8 +292,15 @@ class EncordManifests:
             if item.layout is Layout.FILE:
                 obj = item.series[0].objects[0]
                 section, single = _SINGLE_FILE[item.kinds]
+                key = obj.key  # title_of(key), its common case inline (millions of entries)
                 built.append(
-                    {"section": section, "title": obj.key, "urls": [link(obj)], "single": single, "create_video": None}
+                    {
+                        "section": section,
+                        "title": key if len(key) <= MAX_TITLE and key[-17:-16] != _MARK else title_of(key),
+                        "urls": [link(obj)],
+                        "single": single,
+                        "create_video": None,
+                    }
                 )
             else:
                 built.extend(self.entries(item))
@@ -215,8 +308,8 @@ class EncordManifests:
 
 
 def _title(item: Item, series: str) -> str:
-    base = item.id.lstrip("/")
-    return base if len(item.series) == 1 else f"{base}/{series}"
+    base = item.id[1:]  # one "/" only: a path may start with "/" itself
+    return title_of(base if len(item.series) == 1 else f"{base}/{series}")
 
 
 _quote = json.encoder.encode_basestring  # the C string escaper json itself uses (ensure_ascii=False)
@@ -296,7 +389,11 @@ def render_csv(entries: list[Entry]) -> str:
 
 
 def _render_csv_with_writer(entries: list[Entry], with_create_video: bool) -> str:
-    """:func:`render_csv` through the csv writer: for batches with a field that needs (or might need) quoting."""
+    """:func:`render_csv` through the csv writer: for batches with a field that needs (or might need) quoting.
+
+    A row with a carriage return in a field is written fully quoted: Python's writer (before 3.13) leaves a
+    lone ``\\r`` unquoted when the line terminator is ``\\n``, and every CSV reader takes it for a line end.
+    """
     extra = ("Create video",) if with_create_video else ()
     blocks: dict[Section, list[tuple[str, ...]]] = {}
     for entry in entries:
@@ -311,6 +408,8 @@ def _render_csv_with_writer(entries: list[Entry], with_create_video: bool) -> st
             rows.extend([(url, title) for url in entry["urls"]])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for rows in blocks.values():
-        writer.writerows(rows)
+        for row in rows:
+            (quoted if any("\r" in field for field in row) else writer).writerow(row)
     return out.getvalue()

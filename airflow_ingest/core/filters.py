@@ -6,6 +6,7 @@ crosses folders (``**/*.dcm`` matches ``a.dcm`` and ``x/y/a.dcm``), ``[abc]`` an
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -130,3 +131,18 @@ class Filters:
         if self._include and not any(p.match(obj.key) for p in self._include):
             return False
         return not (self._exclude and any(p.match(obj.key) for p in self._exclude))  # no generator when empty
+
+
+def own_folder_prefixes(source_folder: str, folders: dict[str, str]) -> dict[str, str]:
+    """Which of the tool's own output folders (option -> absolute path) sit inside a ``file://`` source folder,
+    as key prefixes (``out/``): a listing must leave them out, or a run would list its own manifests, ledger
+    and reports as new objects. Paths are compared as given (the caller resolves symlinks)."""
+    root = posixpath.normpath(source_folder)
+    found: dict[str, str] = {}
+    for option, folder in folders.items():
+        path = posixpath.normpath(folder)
+        if path == root:
+            found[option] = ""
+        elif path.startswith(root.rstrip("/") + "/"):
+            found[option] = path[len(root.rstrip("/")) + 1 :] + "/"
+    return found

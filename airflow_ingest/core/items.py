@@ -56,6 +56,9 @@ class Item:
     kinds: frozenset[MediaKind]
     series: tuple[Series, ...]
     layout: Layout = Layout.FILE
+    path: str | None = None
+    """The key (one file) or folder path (a group) the item stands for, exactly as stored; None only for items
+    built by hand, whose identity then comes from ``folder`` and ``name``."""
 
     @property
     def single(self) -> bool:
@@ -64,7 +67,13 @@ class Item:
 
     @property
     def id(self) -> str:
-        """The item's identity in reports and ledgers: its folder and name joined like a path."""
+        """The item's identity in reports and ledgers: ``/`` and its key or folder path, exactly.
+
+        Exactly, not rebuilt from ``folder`` and ``name``: ``a//b.jpg``, ``/a/b.jpg`` and ``a/b.jpg`` are three
+        objects, so they are three ids (a platform that would file them as one refuses the odd ones).
+        """
+        if self.path is not None:
+            return "/" + self.path
         return f"{self.folder.rstrip('/')}/{self.name}"
 
     @property
@@ -98,9 +107,22 @@ class Skipped:
 UNSUPPORTED = f"unsupported file type; supported suffixes: {' '.join(SUPPORTED_SUFFIXES)}"
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
 def natural_key(text: str) -> tuple[object, ...]:
-    """Sort ``2.png`` before ``10.png``: digit runs compare as numbers, the rest case-insensitively."""
-    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text))
+    """Sort ``2.png`` before ``10.png``: digit runs compare as numbers, the rest case-insensitively.
+
+    The split's odd parts are exactly the decimal runs (``\\d`` is Unicode's decimal digits, which ``int``
+    reads), so the key alternates text and numbers and always compares; ``²`` is a digit to ``str.isdigit``
+    but not a decimal, so it stays text. Ties (``A.png`` and ``a.png``) fall back to the exact text.
+    """
+    parts: list[object] = _DIGITS.split(text)
+    for n in range(1, len(parts), 2):
+        parts[n] = int(str(parts[n]))
+    for n in range(0, len(parts), 2):
+        parts[n] = str(parts[n]).lower()
+    return (tuple(parts), text)
 
 
 def parse_layout(value: str) -> Layout:
@@ -139,7 +161,7 @@ def _file_items(objects: Iterable[StoredObject]) -> Iterator[Item | Skipped]:
             yield Skipped(obj, UNSUPPORTED)
             continue
         folder, _, name = obj.key.rpartition("/")
-        yield Item(name, "/" + folder, _ONE_KIND[kind], (Series(name, (obj,)),))
+        yield Item(name, "/" + folder, _ONE_KIND[kind], (Series(name, (obj,)),), Layout.FILE, obj.key)
 
 
 Group = list[tuple[StoredObject, MediaKind]]
@@ -167,13 +189,40 @@ def _grouped(
             yield from _file_items([entry[0]]) if homeless is None else [Skipped(entry[0], homeless)]
             continue
         while stack and not _within(folder, stack[-1][0]):
-            yield build(*stack.pop())
+            yield from _close(build, *stack.pop(), homeless is None)
         if stack and stack[-1][0] == folder:
             stack[-1][1].append(entry)
         else:
             stack.append((folder, [entry]))
     while stack:
-        yield build(*stack.pop())
+        yield from _close(build, *stack.pop(), homeless is None)
+
+
+EMPTY_NAME = "its study folder has an empty name (the key starts with '/'): no platform can name an item ''"
+LIKE_A_FILE = (
+    "is in a folder named like a file at the bucket root, where files are items of their own: its item would have "
+    "the same name as that file's; rename the folder or use the study layout"
+)
+
+
+def _close(
+    build: Callable[[str, Group], Item], folder: str, group: Group, roots_are_items: bool
+) -> Iterator[Item | Skipped]:
+    """The group's item, unless it could share its identity with a file's item (folder layout, at the root).
+
+    Where root files are items of their own, a root folder named ``x.jpg`` would make an item named like the
+    file ``x.jpg``: one item to V7 (path and name), Encord (title) and RedBrick (task name). Decided from the
+    folder's name alone, so the same in every run whatever the ledger left out of the listing.
+    """
+    if not folder:  # a study folder before a leading "/": nothing to name the item by
+        for obj, _ in group:
+            yield Skipped(obj, EMPTY_NAME)
+        return
+    if roots_are_items and "/" not in folder and media_kind(folder) is not None:
+        for obj, _ in group:
+            yield Skipped(obj, f"{LIKE_A_FILE} ({folder!r})")
+        return
+    yield build(folder, group)
 
 
 def _within(folder: str, ancestor: str) -> bool:
@@ -208,22 +257,25 @@ def _folder_item(folder: str, group: Group) -> Item:
         kinds=frozenset(kind for _, kind in ordered),
         series=(Series(name, tuple(obj for obj, _ in ordered)),),
         layout=Layout.FOLDER,
+        path=folder,
     )
 
 
 def _study_item(study: str, group: Group) -> Item:
     parent, name = _split(study)
-    series: dict[str, Group] = {}
+    series: dict[tuple[str, bool], Group] = {}  # (name, is a sub-folder): a file and a folder may share a name
     for obj, kind in group:
         rest = obj.key[len(study) + 1 :]
         head, slash, _ = rest.partition("/")
-        series.setdefault(head if slash else rest, []).append((obj, kind))
+        series.setdefault((head, True) if slash else (rest, False), []).append((obj, kind))
     built = []
-    for series_name in sorted(series, key=natural_key):
-        members = sorted(series[series_name], key=lambda entry: natural_key(entry[0].key[len(study) + 1 :]))
+    for series_name, is_folder in sorted(series, key=lambda named: (natural_key(named[0]), named[1])):
+        members = sorted(series[series_name, is_folder], key=lambda entry: natural_key(entry[0].key[len(study) + 1 :]))
+        if is_folder and (series_name, False) in series:  # sub-folder x.jpg/ beside the file x.jpg: keep both apart
+            series_name += "/"
         built.append(Series(series_name, tuple(obj for obj, _ in members)))
     kinds = frozenset(kind for _, kind in group)
-    return Item(name=name, folder=parent, kinds=kinds, series=tuple(built), layout=Layout.STUDY)
+    return Item(name=name, folder=parent, kinds=kinds, series=tuple(built), layout=Layout.STUDY, path=study)
 
 
 def reorder_dicom(item: Item, key: Callable[[StoredObject], tuple[object, ...]]) -> None:

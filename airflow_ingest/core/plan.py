@@ -10,6 +10,7 @@ index rather than one per batch halves the files a plan writes (thousands of PUT
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -40,12 +41,38 @@ def path_opener(base: Any) -> Opener:
     return open_text
 
 
+_PLAN_FILE = re.compile(r"^(plan\.json|items\.jsonl|skipped\.jsonl|batch-\d{5,}\.(json|csv))$")
+
+
+def clear_plan(base: Any, manifest_dir: str = "manifests") -> int:
+    """Remove an earlier plan's files from ``base`` (its own names only, ``plan.json`` first); return how many.
+
+    A folder reused by a smaller plan would otherwise keep the old plan's higher-numbered batch files, which
+    anyone reading the folder (or a later ``sync`` of it) would take for part of the new plan. Files the plan
+    never writes are left alone.
+    """
+    removed = 0
+    for folder in (base, base / manifest_dir) if manifest_dir else (base,):
+        if not folder.is_dir():
+            continue
+        names = sorted((p for p in folder.iterdir() if _PLAN_FILE.match(p.name)), key=lambda p: p.name != "plan.json")
+        for path in names:
+            path.unlink()
+            removed += 1
+    return removed
+
+
 SKIPPED_IN_PLAN = 1000
 """How many skipped objects ``plan.json`` lists; all of them are in ``skipped.jsonl``."""
 
 
 class ManifestBuilder(Protocol):
-    """A platform's documents: which items it takes, how many entries each counts as, one text per batch."""
+    """A platform's documents: which items it takes, how many entries each counts as, one text per batch.
+
+    A builder may also have ``weigh(item) -> (entries, bytes)`` (its entries and at most how many bytes of
+    manifest it takes, for platforms that limit a document's size) and ``split(item) -> list[Item]`` (the smaller items
+    the document lets an item be sent as); :func:`make_plan` uses them when they are there.
+    """
 
     platform: str
     suffix: str
@@ -80,6 +107,8 @@ class Plan:
     batches: list[BatchInfo] = field(default_factory=list)
     target: dict[str, Any] = field(default_factory=dict)
     """The platform target the manifests were written for, completed (region, account): registration needs it."""
+    rejected: list[str] = field(default_factory=list)
+    """One line per item no batch can hold (first :data:`SKIPPED_IN_PLAN`): its objects are in ``skipped``."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -91,6 +120,7 @@ class Plan:
             "skipped_count": self.skipped_count,
             "skipped": self.skipped,
             "batches": [asdict(b) for b in self.batches],
+            "rejected": self.rejected,
         }
 
     @classmethod
@@ -103,6 +133,7 @@ class Plan:
         plan.skipped = list(data.get("skipped", []))  # type: ignore[call-overload]
         plan.batches = [BatchInfo(**b) for b in data["batches"]]  # type: ignore[attr-defined]
         plan.target = dict(data.get("target") or {})  # type: ignore[call-overload]
+        plan.rejected = [str(line) for line in data.get("rejected") or []]  # type: ignore[attr-defined]
         return plan
 
 
@@ -148,6 +179,8 @@ def make_plan(
     """
     target = getattr(builder, "target", None)
     plan = Plan(platform=builder.platform, target=target.model_dump(mode="json") if target is not None else {})
+    weigh = getattr(builder, "weigh", None)
+    max_document = limits.max_document_bytes if weigh is not None else None
 
     with opener("skipped.jsonl") as skipped_out:
 
@@ -160,6 +193,16 @@ def make_plan(
             if len(plan.skipped) < SKIPPED_IN_PLAN:
                 plan.skipped.append(record)
 
+        def reject(item: Item, reason: str) -> None:
+            for obj in item.objects:
+                skip(obj, f"item {item.id} {reason}")
+
+        def unbatchable(item: Item, reason: str) -> None:
+            plan.objects -= len(item.objects)  # counted as it passed; skip() counts its objects again
+            reject(item, reason)
+            if len(plan.rejected) < SKIPPED_IN_PLAN:
+                plan.rejected.append(f"item {item.id} {reason}")
+
         def items() -> Iterable[Item]:
             for entry in make_items(objects, layout, prefix):
                 if isinstance(entry, Skipped):
@@ -167,29 +210,81 @@ def make_plan(
                     continue
                 refused = builder.refuse(entry)
                 if refused:
-                    for obj in entry.objects:
-                        skip(obj, f"item {entry.id} {refused}")
+                    reject(entry, refused)
                     continue
-                plan.items += 1
                 plan.objects += len(entry.objects)
                 yield entry
 
+        batches = batch_items(
+            items(),
+            limits,
+            builder.entries_of,
+            weigh=weigh,
+            split=getattr(builder, "split", None),
+            reject=unbatchable,
+        )
         with opener(INDEX) as index:
             offset = 0
-            for batch in batch_items(items(), limits, builder.entries_of):
+            for batch in _measured(batches, builder, max_document, unbatchable):
+                batch.number = len(plan.batches) + 1  # renumbered: a batch the measure split holds two numbers
                 path = manifest_name(batch.number, builder.suffix, manifest_dir)
                 with opener(path) as out:
-                    out.write(builder.render(batch))
+                    out.write(batch.text)
                 lines = "".join([index_line(item, batch.number) for item in batch.items])
                 index.write(lines)
                 info = BatchInfo(path, batch.entries, batch.bytes, batch.oversize, len(batch.items), offset)
                 plan.batches.append(info)
                 plan.bytes += batch.bytes
+                plan.items += len(batch.items)
                 offset += len(lines.encode("utf-8"))
 
     with opener("plan.json") as out:
         json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)
     return plan
+
+
+@dataclass(slots=True)
+class _Rendered:
+    """A batch and its manifest's text, as written."""
+
+    number: int
+    items: list[Item]
+    entries: int
+    bytes: int
+    oversize: bool
+    text: str
+
+
+def _measured(
+    batches: Iterable[Batch], builder: ManifestBuilder, max_document: int | None, reject: Callable[[Item, str], None]
+) -> Iterator[_Rendered]:
+    """Render each batch; where a document limit holds, measure the text and halve a batch that exceeds it.
+
+    Batching counts each item's manifest bytes from an estimate made before anything is rendered (so memory
+    stays at one batch); this checks the bytes actually written, so no estimate can let a document past the
+    platform's limit. An item whose own document exceeds it is rejected with a reason.
+    """
+    for batch in batches:
+        text = builder.render(batch)
+        if max_document is None or len(text) <= max_document // 4 or len(text.encode("utf-8")) <= max_document:
+            yield _Rendered(batch.number, batch.items, batch.entries, batch.bytes, batch.oversize, text)
+            continue
+        del text
+        if len(batch.items) == 1:
+            reject(batch.items[0], f"needs a manifest over the {max_document:,} bytes a document may hold")
+            continue
+        half = len(batch.items) // 2
+        entries_of = builder.entries_of
+        parts = [batch.items[:half], batch.items[half:]]
+        yield from _measured(
+            [
+                Batch(batch.number, part, sum(i.size for i in part), sum(entries_of(i) for i in part), batch.oversize)
+                for part in parts
+            ],
+            builder,
+            max_document,
+            reject,
+        )
 
 
 def read_batch_index(base: Any, batch: BatchInfo) -> list[dict[str, Any]]:

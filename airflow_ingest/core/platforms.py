@@ -9,7 +9,13 @@ from pydantic import BaseModel, ValidationError
 
 from airflow_ingest.core.batching import Batch, Limits
 from airflow_ingest.core.darwin import MAX_ITEMS_PER_REQUEST, DarwinManifests, DarwinTarget
-from airflow_ingest.core.encord import MAX_ENTRIES_PER_FILE, RECOMMENDED_BATCH_BYTES, EncordManifests, EncordTarget
+from airflow_ingest.core.encord import (
+    MAX_DOCUMENT_BYTES,
+    MAX_ENTRIES_PER_FILE,
+    RECOMMENDED_BATCH_BYTES,
+    EncordManifests,
+    EncordTarget,
+)
 from airflow_ingest.core.errors import ConfigError, validation_message
 from airflow_ingest.core.items import Item, reorder_dicom
 from airflow_ingest.core.objects import StoredObject
@@ -24,8 +30,8 @@ TARGETS: dict[str, type[BaseModel]] = {"darwin": DarwinTarget, "encord": EncordT
 DEFAULT_LIMITS: dict[str, Limits] = {
     # V7 documents 100 items per request (darwin-py sends 10) and no byte limit for registration by reference.
     "darwin": Limits(max_entries=MAX_ITEMS_PER_REQUEST, max_bytes=None),
-    # Encord: 10,000 entries per spec file; batches of at most 2 GB keep an upload job under 3 hours.
-    "encord": Limits(max_entries=MAX_ENTRIES_PER_FILE, max_bytes=RECOMMENDED_BATCH_BYTES),
+    # Encord: 10,000 entries and 100 MB per spec file; batches of at most 2 GB keep an upload job under 3 hours.
+    "encord": Limits(MAX_ENTRIES_PER_FILE, RECOMMENDED_BATCH_BYTES, MAX_DOCUMENT_BYTES),
     # RedBrick: the SDK validates 50 tasks at a time and drops the whole call if one chunk fails.
     "redbrick": Limits(max_entries=TASKS_PER_BATCH, max_bytes=None),
 }
@@ -68,6 +74,7 @@ def limits_for(platform: str, max_entries: int | None = None, max_bytes: int | N
     limits = Limits(
         max_entries=default.max_entries if max_entries is None else max_entries,
         max_bytes=default.max_bytes if max_bytes is None else max_bytes,
+        max_document_bytes=default.max_document_bytes,
     )
     hard = HARD_MAX_ENTRIES.get(platform)
     if hard is not None and limits.max_entries > hard:
@@ -133,6 +140,14 @@ class ProbedManifests:
 
     def entries_of(self, item: Item) -> int:
         return self.inner.entries_of(item)
+
+    def weigh(self, item: Item) -> tuple[int, int]:
+        measure = getattr(self.inner, "weigh", None)
+        return measure(item) if measure is not None else (self.inner.entries_of(item), 0)
+
+    def split(self, item: Item) -> list[Item]:
+        parts = getattr(self.inner, "split", None)
+        return parts(item) if parts is not None else []
 
     def render(self, batch: Batch) -> str:
         try:

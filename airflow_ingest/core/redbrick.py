@@ -23,7 +23,7 @@ from airflow_ingest.core.batching import Batch
 from airflow_ingest.core.items import Item, one_kind_no_pdf
 from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.core.urls import Linker, UrlStyle
+from airflow_ingest.core.urls import Linker, UrlStyle, dot_segment
 
 PUBLIC_STORAGE = "11111111-1111-1111-1111-111111111111"
 DIRECT_UPLOAD = "22222222-2222-2222-2222-222222222222"
@@ -92,7 +92,16 @@ class RedBrickManifests:
         self.linker = Linker(target.url_style, target.region, target.account)
 
     def refuse(self, item: Item) -> str | None:
-        """Why RedBrick cannot take ``item`` (tasks hold images, videos, DICOM or NIfTI), or None."""
+        """Why RedBrick cannot take ``item`` (tasks hold images, videos, DICOM or NIfTI), or None.
+
+        With public storage the items are URLs, and a key with a ``.`` or ``..`` segment has no URL that
+        fetches it (clients resolve the segment and fetch another object).
+        """
+        if self.target.public:
+            for obj in item.objects:
+                problem = dot_segment(obj.key)
+                if problem is not None:
+                    return f"has a key with {problem} ({obj.key!r}): no URL fetches it as it is"
         return one_kind_no_pdf(item, "a RedBrick task")
 
     def entries_of(self, item: Item) -> int:

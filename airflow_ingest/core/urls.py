@@ -89,11 +89,39 @@ def scheme_of(url: str) -> Scheme:
 
 
 def darwin_storage_key(obj: StoredObject) -> str:
-    """V7 Darwin's ``storage_key``: no bucket for S3 and GCS, the container first for Azure, no leading slash."""
-    key = obj.key.lstrip("/")
+    """V7 Darwin's ``storage_key``: no bucket for S3 and GCS, the container first for Azure, the key exactly.
+
+    V7 says a storage key "cannot start with a forward slash"; a key that does (S3 and GCS allow it) has no
+    storage key at all, and V7's builder refuses its item (:func:`path_problem`) rather than strip the slash,
+    which would name another object.
+    """
     if scheme_of(obj.url) is Scheme.AZURE:
-        return f"{obj.container}/{key}"
-    return key
+        return f"{obj.container}/{obj.key}"
+    return obj.key
+
+
+EMPTY_SEGMENT = "an empty path segment (a leading '/', '//' or a trailing '/')"
+DOT_SEGMENT = "a '.' or '..' path segment"
+
+
+def path_problem(path: str) -> str | None:
+    """What makes ``path`` (a key or a folder path) read as another path where a platform takes it as one, or None.
+
+    Paths are normalised by the platforms that treat them as folders (V7 files ``a//b.jpg`` where it files
+    ``a/b.jpg``), and URL clients resolve dot segments (RFC 3986, WHATWG, urllib3: ``a/./b.jpg`` is fetched as
+    ``a/b.jpg``, ``%2E`` included), so such keys cannot be referenced without naming another object.
+    """
+    if path[:1] == "/" or path[-1:] == "/" or "//" in path or not path:
+        return EMPTY_SEGMENT
+    return None if path[:1] != "." and "/." not in path else dot_segment(path)
+
+
+def dot_segment(path: str) -> str | None:
+    """:func:`path_problem` for URLs alone: only dot segments change what a URL names (``//`` stays as sent)."""
+    if path[:1] != "." and "/." not in path:  # almost every key: no segment can start with a dot
+        return None
+    framed = f"/{path}/"
+    return DOT_SEGMENT if "/./" in framed or "/../" in framed else None
 
 
 # Platform-facing links. Keys are percent-encoded (every byte but unreserved characters and "/"), so spaces,

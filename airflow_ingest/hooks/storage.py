@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import heapq
+import logging
 import mimetypes
 import os
 import pickle
@@ -605,6 +606,9 @@ class AzureLister:
         return _Translate(self.where, (aexc.AzureError, ValueError), advice)
 
 
+log = logging.getLogger(__name__)
+
+
 class LocalLister:
     """A folder on this machine, listed like a bucket: keys are ``/``-separated paths below it, in key order."""
 
@@ -636,7 +640,15 @@ class LocalLister:
             if name.endswith("/"):
                 yield key
                 continue
-            info = entry.stat()
+            try:
+                info = entry.stat()
+            except OSError as error:  # a dangling symlink, a file removed mid-listing: that file only
+                log.warning(
+                    "Skipped %s: it cannot be read (%s; a dangling symlink?)",
+                    self.source.object_url(key),
+                    error.strerror,
+                )
+                continue
             if not stat.S_ISREG(info.st_mode):
                 continue
             yield StoredObject(

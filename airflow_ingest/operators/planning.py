@@ -170,6 +170,8 @@ class PlanBatchesOperator(BaseOperator):
             for url in selection.vanished[:20]:
                 self.log.warning("Registered but no longer in the bucket: %s", url)
 
+        for line in plan.rejected[:20]:
+            self.log.warning("No batch can hold it, skipped: %s", line)
         for skipped in plan.skipped[:20]:
             self.log.warning("Skipped %s: %s", skipped["url"], skipped["reason"])
         oversize = [b.path for b in plan.batches if b.oversize]

@@ -18,7 +18,7 @@ from tests.unit.test_core import obj
 
 
 def reference(entries: list[Entry]) -> str:
-    """render_csv as it was: every row through the csv writer."""
+    """render_csv as it was: every row through the csv writer (a row with a carriage return fully quoted)."""
     with_create_video = any(entry["section"] == "image_groups" for entry in entries)
     extra = ("Create video",) if with_create_video else ()
     blocks: dict[str, list[tuple[str, ...]]] = {}
@@ -28,9 +28,16 @@ def reference(entries: list[Entry]) -> str:
         rows.extend((url, entry["title"], *flag) for url in entry["urls"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for rows in blocks.values():
-        writer.writerows(rows)
+        for row in rows:
+            (quoted if any("\r" in field for field in row) else writer).writerow(row)
     return out.getvalue()
+
+
+def read_back(text: str) -> list[tuple[str, ...]]:
+    """The rows a CSV reader sees (header lines included)."""
+    return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""))]
 
 
 texts = st.text(alphabet=st.sampled_from(list('ab/:., "\n\r\tü😀')), min_size=1, max_size=12)
@@ -52,7 +59,11 @@ def entries(draw: st.DrawFn) -> Entry:
 @given(st.lists(entries(), max_size=12))
 @settings(max_examples=300, deadline=None)
 def test_text_rendering_is_the_csv_writers_output(batch: list[Entry]) -> None:
-    assert render_csv(batch) == reference(batch)
+    text = render_csv(batch)
+    assert text == reference(batch)
+    rows = [row for row in read_back(text) if row[0] != "ObjectUrl"]
+    # read back to the same rows (grouped by type): a comma, quote, CR or LF in a field never splits a row
+    assert sorted(row[:2] for row in rows) == sorted((url, e["title"]) for e in batch for url in e["urls"])
 
 
 @pytest.mark.parametrize(
@@ -62,7 +73,7 @@ def test_text_rendering_is_the_csv_writers_output(batch: list[Entry]) -> None:
         ("a, b.jpg", '"a, b.jpg"'),
         ('say "hi".jpg', '"say ""hi"".jpg"'),
         ("two\nlines.jpg", '"two\nlines.jpg"'),
-        ("cr\r.jpg", None),  # whatever this Python's csv writer does with a carriage return
+        ("cr\r.jpg", None),  # a lone carriage return: the row is fully quoted, so readers keep it one row
     ],
 )
 def test_fields_are_quoted_as_the_csv_module_quotes_them(title: str, written: str | None) -> None:
@@ -72,6 +83,7 @@ def test_fields_are_quoted_as_the_csv_module_quotes_them(title: str, written: st
     ]
     text = render_csv(batch)
     assert text == reference(batch)
+    assert read_back(text)[1] == ("https://b/x.jpg", title, "false")
     if written is not None:
         assert text == (
             f"ObjectUrl,Image title,Create video\nhttps://b/x.jpg,{written},false\n"
