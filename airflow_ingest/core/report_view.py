@@ -60,10 +60,10 @@ class ReportIndex:
         numbers = sorted(self.batches)
         if not numbers:
             return []
-        per_bar = -(-len(numbers) // max_bars)
+        count = min(max_bars, len(numbers))  # batches shared evenly: bar sizes differ by one at most
         bars = []
-        for start in range(0, len(numbers), per_bar):
-            group = numbers[start : start + per_bar]
+        for bar in range(count):
+            group = numbers[bar * len(numbers) // count : (bar + 1) * len(numbers) // count]
             counts: Counter[str] = Counter()
             for number in group:
                 counts.update(self.batches[number])

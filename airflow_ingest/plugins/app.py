@@ -14,6 +14,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Any
 
+# At module level: FastAPI resolves the routes' (string) annotations in this module's namespace.
+from airflow.api_fastapi.app import get_auth_manager
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.common.db.common import SessionDep
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
@@ -74,11 +79,6 @@ def summary(report: RunReport) -> dict[str, Any]:
 
 
 def create_app() -> FastAPI:
-    from airflow.api_fastapi.app import get_auth_manager
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
-    from airflow.api_fastapi.common.db.common import SessionDep
-    from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
-
     readable = [Depends(requires_access_dag("GET", DagAccessEntity.XCOM))]
     app = FastAPI(title="airflow-ingest: the Ingest view", docs_url=None, redoc_url=None, openapi_url=None)
 

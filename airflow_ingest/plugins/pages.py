@@ -17,6 +17,7 @@ from airflow_ingest.plugins.charts import legend, stacked_bars
 from airflow_ingest.plugins.runs import RunReport
 
 OUTCOMES = [kind.value for kind in OutcomeKind]
+PLATFORM_NAMES = {"darwin": "V7 Darwin", "encord": "Encord", "redbrick": "RedBrick AI"}
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:16px;color:#1f2328;background:#fff}
@@ -37,7 +38,8 @@ for (const box of document.querySelectorAll('[data-problems]')) {
   const form = box.querySelector('form'), pageNo = box.querySelector('.page');
   let page = 1, pages = 1;
   async function load() {
-    const params = new URLSearchParams({page, size: form.size.value, q: form.q.value, outcome: form.outcome.value});
+    const params = new URLSearchParams({group: box.dataset.group, page, size: form.size.value, q: form.q.value,
+                                        outcome: form.outcome.value});
     const answer = await fetch(api + '?' + params, {credentials: 'same-origin'});
     if (!answer.ok) { status.textContent = 'could not load the problems: ' + answer.status; return; }
     const data = await answer.json();
@@ -99,7 +101,8 @@ def report_section(
 ) -> str:
     group = report.group or "(no group)"
     run_path = f"runs/{quote(dag_id, safe='')}/{quote(run_id, safe='')}"
-    head = f"<h2>{escape(group)}: {escape(str(target.get('platform') or 'platform'))}</h2>"
+    platform = str(target.get("platform") or "")
+    head = f"<h2>{escape(group)}: {escape(PLATFORM_NAMES.get(platform, platform))}</h2>"
     if index is None:
         state = "the report is not written yet (the run is still going, or a dry run)" if not report.values else ""
         return f'<section class="card" data-group="{escape(report.group)}">{head}<p class="muted">{state}</p></section>'
@@ -148,9 +151,10 @@ def report_section(
         if retries
         else '<p class="muted">No retry manifests: no item failed in a way a retry may fix.</p>'
     )
-    api = f"api/{run_path}/problems?group={quote(report.group)}"
+    api = f"api/{run_path}/problems"
     problems = f"""
-<div class="problems" data-problems="{escape(api)}" data-testid="problems-{escape(report.group)}">
+<div class="problems" data-problems="{escape(api)}" data-group="{escape(report.group)}"
+ data-testid="problems-{escape(report.group)}">
 <form><input name="q" type="search" placeholder="search item, reason or object" aria-label="Search problems">
 <select name="outcome" aria-label="Outcome"><option value="">failed and blocked</option>
 <option value="failed">failed</option><option value="blocked">blocked</option></select>
