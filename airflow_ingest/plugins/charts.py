@@ -41,7 +41,7 @@ def stacked_bars(
     gap = 1 if step > 3 else 0
     parts = [
         f'<svg data-testid="{escape(test_id)}" class="chart" viewBox="0 0 {width} {height + 18}" '
-        f'preserveAspectRatio="none" role="img" aria-label="{escape(label)}">',
+        f'preserveAspectRatio="none" style="height:{height + 18}px" role="img" aria-label="{escape(label)}">',
         f'<text x="0" y="{height + 14}" class="axis">{escape(str(bars[0][label]))}</text>',
         f'<text x="{width}" y="{height + 14}" class="axis" text-anchor="end">{escape(str(bars[-1][label]))}</text>',
         f'<text x="2" y="10" class="axis">{top:,}</text>',

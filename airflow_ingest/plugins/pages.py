@@ -24,7 +24,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:16
 h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:22px 0 8px;border-bottom:1px solid #d0d7de}
 h3{font-size:15px;margin:14px 0 6px}.muted{color:#656d76}table{border-collapse:collapse;margin:4px 0}
 td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}td.n{text-align:right}
-.chart{width:100%;max-width:900px;height:200px;display:block}.axis{font-size:11px;fill:#656d76}
+.chart{width:100%;max-width:900px;display:block}.axis{font-size:11px;fill:#656d76}
 .key{margin-right:12px}.key i{display:inline-block;width:10px;height:10px;margin-right:4px}
 .problems td{max-width:520px;overflow-wrap:anywhere}.pager{margin:6px 0}input,select,button{font:inherit}
 .card{border:1px solid #d0d7de;border-radius:6px;padding:10px 14px;margin:10px 0}
@@ -207,15 +207,19 @@ def history_section(dag_id: str, group: str, history: list[dict[str, Any]]) -> s
         for item in reversed(history)
     )
     sync = next((item["ledger"]["sync_name"] for item in reversed(history) if item["ledger"]), None)
+    ledger_chart = (
+        "<h3>Ledger size (objects) after each run</h3>"
+        + stacked_bars(ledger_bars, label="run", series=("ledger",), test_id="ledger-chart", height=120)
+        if sync
+        else ""
+    )
     return f"""<section class="card" id="{escape(group)}" data-group="{escape(group)}"><h2>{
         escape(group or "(no group)")
     }</h2>
 <p class="muted">{"ledger " + escape(str(sync)) if sync else "no ledger recorded"}; the last {len(history)} runs
 that reported, oldest first</p>
 <h3>Outcomes per run</h3><div>{legend(OUTCOMES)}</div>{stacked_bars(bars, label="run", test_id="history-chart")}
-<h3>Ledger size (objects) after each run</h3>{
-        stacked_bars(ledger_bars, label="run", series=("ledger",), test_id="ledger-chart", height=120)
-    }
+{ledger_chart}
 <table data-testid="history"><tr><th>run</th><th>state</th>{"".join(f"<th>{k}</th>" for k in OUTCOMES)}
 <th>ledger</th></tr>{rows}</table></section>"""
 
