@@ -180,6 +180,8 @@ def test_the_form_shows_the_globs_optional_and_skipped_groups_log_no_xcom_error(
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text(f"Trigger Dag - {FORM_DAG}")
     open_section(dialog, "Source")
+    source = dialog.locator("label", has_text=re.compile(r"^Source"))
+    expect(source.first).to_have_attribute("data-required", re.compile(".*"))  # the check can see a required field
     for title in ("Include globs", "Exclude globs"):
         label = dialog.locator("label", has_text=title)
         expect(label).to_have_count(1)
