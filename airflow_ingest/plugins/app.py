@@ -23,6 +23,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from airflow_ingest.plugins import pages
+from airflow_ingest.plugins.ingest_view import PREFIX
 from airflow_ingest.plugins.runs import (
     ReportCache,
     RunReport,
@@ -37,7 +38,6 @@ from airflow_ingest.plugins.runs import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-PREFIX = "/ingest"
 RETRY_NAME = re.compile(r"^batch-\d{5,}\.(json|csv)$")
 RECENT_RUNS = 50
 
