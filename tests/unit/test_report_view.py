@@ -127,3 +127,17 @@ def test_the_chart_escapes_labels_and_the_target_shows_only_what_is_set() -> Non
     assert "<b>" not in svg and "&lt;b&gt;" in svg and "registered 3, duplicate 0, blocked 0, failed 1" in svg
     text = target_text({"target": {"dataset_slug": "d", "fps": None, "readonly": False, "keys": {"a": None}}})
     assert text == "dataset_slug d"
+
+
+def test_loading_the_plugin_does_not_import_the_api_server() -> None:
+    """Every task process loads plugins for their macros: the view's app must not cost them its imports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, airflow_ingest.plugins.ingest_view as v; "
+        "print(sorted(m for m in ('airflow.api_fastapi.app', 'airflow_ingest.plugins.app') if m in sys.modules), "
+        "[view['url_route'] for view in v.IngestViewPlugin.external_views])"
+    )
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert printed.strip() == "[] ['ingest', 'ingest-history', 'ingest-runs']"
