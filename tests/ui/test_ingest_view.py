@@ -164,6 +164,8 @@ def test_the_dag_s_history_tab_and_the_api_stay_behind_the_login(page: Any, stac
     expect(history.get_by_test_id("history")).to_contain_text(run_id)
     expect(history.get_by_test_id("history-chart")).to_be_visible()
     shot(page, "14-ingest-history")
+    recent = stack.session().get(f"{stack.url}/ingest/", timeout=30)  # Browse -> Ingest
+    assert recent.status_code == 200 and run_id in recent.text
     api = f"{stack.url}/ingest/api/runs/{FORM_DAG}/{quote(run_id, safe='')}/problems"
     assert requests.get(api, params={"group": "darwin"}, timeout=30).status_code in (401, 403)
     answer = stack.session().get(api, params={"group": "darwin", "q": "frame_001", "size": 5, "page": 4}, timeout=30)

@@ -141,3 +141,24 @@ def test_loading_the_plugin_does_not_import_the_api_server() -> None:
     )
     printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert printed.strip() == "[] ['ingest', 'ingest-history', 'ingest-runs']"
+
+
+def test_a_target_s_history_shows_each_night_and_the_ledger_size() -> None:
+    from airflow_ingest.plugins.pages import history_page, history_section
+
+    nights = [
+        {
+            "run_id": f"scheduled__2026-11-0{n}T00:00:00+00:00",
+            "run_after": None,
+            "state": "success",
+            "totals": {"registered": r, "duplicate": d, "blocked": 0, "failed": f},
+            "ledger": {"sync_name": "darwin-nightly", "entries": e},
+        }
+        for n, (r, d, f, e) in enumerate([(2784, 0, 0, 2784), (0, 0, 0, 2784), (120, 3, 2, 2904)], start=1)
+    ]
+    page = history_page("nightly_sync", [history_section("nightly_sync", "sync", nights)], "/ingest")
+    assert '<base href="/ingest/">' in page and "ledger darwin-nightly" in page
+    assert 'data-testid="ledger-chart"' in page and page.count("<title>scheduled__") == 6  # two charts, 3 nights
+    assert ">2,904<" in page and page.index("2026-11-03") < page.index("2026-11-01T00:00:00+00:00</a>")
+    without = history_section("ingest_manual", "darwin", [{**nights[0], "ledger": None}])
+    assert "ledger-chart" not in without and "no ledger recorded" in without
