@@ -45,6 +45,7 @@ def get_provider_info() -> dict[str, Any]:
             "airflow_ingest.operators.darwin.DarwinDatasetLink",
             "airflow_ingest.operators.encord.EncordDestinationLink",
             "airflow_ingest.operators.redbrick.RedBrickProjectLink",
+            "airflow_ingest.operators.links.IngestViewLink",
         ],
         "config": {
             "airflow_ingest": {

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bench import footprint, inventory, ledger, ledger_commit, listing, media, plan, registration
+from bench import footprint, inventory, ledger, ledger_commit, listing, media, plan, registration, ui
 from tests.harness import REPO
 
 RESULTS = REPO / "bench" / "results.json"
@@ -29,6 +29,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "footprint": footprint.run,
     "media": media.run,
     "inventory": inventory.run,
+    "ui": ui.run,
 }
 
 
@@ -160,6 +161,18 @@ def inventory_row(result: dict[str, Any]) -> tuple[str, str, str]:
     return f"{result['seconds']:.1f} s", result["target"], details
 
 
+def ui_row(result: dict[str, Any]) -> tuple[str, str, str]:
+    details = (
+        f"{result['items']:,} items ({result['problems']:,} problems, report {result['report_bytes'] / 1e6:.1f} MB): "
+        f"first view {spread(result['first_view_s'])}, page 1 {result['page_1_s']['median'] * 1000:.1f} ms, last "
+        f"page {result['last_page_s']['median'] * 1000:.1f} ms, search one "
+        f"{result['search_one_s']['median'] * 1000:.1f} ms, search+filter "
+        f"{result['search_quarter_s']['median'] * 1000:.1f} ms; a page is "
+        f"{result['page_json_bytes']:,} B"
+    )
+    return f"{result['first_view_s']['median']:.2f} s", "<3 s, pages <0.2 s", details
+
+
 ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("plan_", plan_row),
     ("listing_overhead", overhead_row),
@@ -173,6 +186,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("dag_import_time", imports_row),
     ("media_probe", media_row),
     ("inventory_", inventory_row),
+    ("ui_report_view", ui_row),
 ]
 
 

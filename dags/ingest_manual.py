@@ -53,7 +53,7 @@ with DAG(
         ),
         "include": Param(
             [],
-            type="array",
+            type=["null", "array"],  # "null" makes the form show it optional: empty is valid
             items={"type": "string"},
             title="Include globs",
             description="Only keys matching one of these, e.g. **/*.dcm. Empty takes every supported file.",
@@ -61,7 +61,7 @@ with DAG(
         ),
         "exclude": Param(
             [],
-            type="array",
+            type=["null", "array"],  # "null" makes the form show it optional: empty is valid
             items={"type": "string"},
             title="Exclude globs",
             description="Leave out keys matching any of these, e.g. **/thumbnails/**.",

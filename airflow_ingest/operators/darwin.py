@@ -18,6 +18,7 @@ from airflow_ingest.core.errors import PlatformAuthError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import BatchInfo
 from airflow_ingest.operators.batches import BatchRegisterOperator, TargetLink
+from airflow_ingest.operators.links import IngestViewLink
 
 if TYPE_CHECKING:
     from airflow_ingest.hooks.darwin import DarwinHook
@@ -45,7 +46,7 @@ class DarwinRegisterOperator(BatchRegisterOperator):
     """
 
     template_fields: Sequence[str] = (*BatchRegisterOperator.template_fields, "darwin_conn_id")
-    operator_extra_links = (DarwinDatasetLink(),)
+    operator_extra_links = (DarwinDatasetLink(), IngestViewLink())
     ui_color = "#e6f7ee"
 
     def __init__(

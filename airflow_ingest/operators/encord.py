@@ -24,6 +24,7 @@ from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformE
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import BatchInfo, read_batch_index
 from airflow_ingest.operators.batches import BatchRegisterOperator
+from airflow_ingest.operators.links import IngestViewLink
 from airflow_ingest.triggers.encord import EncordJobTrigger
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class EncordRegisterOperator(BatchRegisterOperator):
         "integration_id",
         "target",
     )
-    operator_extra_links = (EncordDestinationLink(),)
+    operator_extra_links = (EncordDestinationLink(), IngestViewLink())
     ui_color = "#eae6fb"
 
     def __init__(

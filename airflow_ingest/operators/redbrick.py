@@ -20,6 +20,7 @@ from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import BatchInfo, read_batch_index
 from airflow_ingest.core.redbrick_results import VALIDATION_BUDGET
 from airflow_ingest.operators.batches import BatchRegisterOperator, TargetLink
+from airflow_ingest.operators.links import IngestViewLink
 
 if TYPE_CHECKING:
     from airflow_ingest.hooks.redbrick import RedBrickHook
@@ -54,7 +55,7 @@ class RedBrickRegisterOperator(BatchRegisterOperator):
         "project_id",
         "storage_id",
     )
-    operator_extra_links = (RedBrickProjectLink(),)
+    operator_extra_links = (RedBrickProjectLink(), IngestViewLink())
     ui_color = "#fbe9e7"
 
     def __init__(

@@ -11,12 +11,13 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from airflow.sdk import BaseBranchOperator, BaseOperator, Context, ObjectStoragePath
+from airflow.sdk import BaseBranchOperator, BaseOperator, Context, ObjectStoragePath, XComArg
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind
 from airflow_ingest.core.plan import Plan
 from airflow_ingest.core.report import write_report
+from airflow_ingest.operators.links import IngestViewLink
 
 FAIL_ON = ("any", "non_retryable", "never")
 
@@ -34,6 +35,7 @@ class IngestReportOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("run_dir", "plan_only")
+    operator_extra_links = (IngestViewLink(),)
     ui_color = "#f3e8fd"
 
     def __init__(self, *, run_dir: str | None, plan_only: bool | str = False, **kwargs: Any) -> None:
@@ -42,6 +44,17 @@ class IngestReportOperator(BaseOperator):
         super().__init__(**kwargs)
         self.run_dir = run_dir
         self.plan_only = plan_only
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        """Resolve ``run_dir`` only when the task that pushes it ran.
+
+        In a task group that a branch skipped (another platform's, in ``ingest_manual``) this task still runs
+        (``all_done``); pulling the skipped listing's XCom would make the Task SDK log an ERROR
+        ``XCom not found`` on every run. One question about the producer's state avoids it.
+        """
+        if producer_skipped(self.run_dir, context):
+            self.run_dir = None
+        super().render_template_fields(context, jinja_env)
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.run_dir:
@@ -80,6 +93,16 @@ class IngestReportOperator(BaseOperator):
             "retry_manifests": len(retry),
             "retry_dir": str(base / "retry") if retry else None,
         }
+
+
+def producer_skipped(value: Any, context: Context) -> bool:
+    """Whether ``value`` is an XCom reference (``XComArg``) to a task that this run skipped."""
+    producer = getattr(value, "operator", None)
+    if not isinstance(value, XComArg) or producer is None:
+        return False
+    run_id = context["run_id"]
+    states = context["ti"].get_task_states(dag_id=context["dag"].dag_id, task_ids=[producer.task_id], run_ids=[run_id])
+    return bool(states.get(run_id, {}).get(producer.task_id) == "skipped")
 
 
 def is_true(value: Any) -> bool:

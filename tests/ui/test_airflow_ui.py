@@ -1,93 +1,25 @@
 """The real Airflow UI in a real browser: trigger ``ingest_manual`` from its form, and the connection forms.
 
 The stack is ``make up``'s (:mod:`tests.stack`) on free loopback ports: Airflow's four components on SQLite,
-moto S3 and the fake platforms. The browser is Debian's Chromium driven by Playwright (no ``playwright install``:
-its downloaded browsers do not run on this machine's distribution). Screenshots go to ``.test-output/ui/``.
+moto S3 and the fake platforms, shared with ``test_ingest_view.py`` (``conftest.py``). The browser is Debian's
+Chromium driven by Playwright. Screenshots go to ``.test-output/ui/``.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_ingest.get_provider_info import get_provider_info
-from tests.stack import BUCKET, FORM_DAG, USER, Stack, stack_objects
+from tests.stack import BUCKET, FORM_DAG, Stack, stack_objects
+from tests.ui.browser import choose, open_section, shot
 
 pytestmark = pytest.mark.slow
 
-OUT = Path(__file__).resolve().parents[2] / ".test-output" / "ui"
-CHROMIUM = Path(os.environ.get("AIRFLOW_INGEST_CHROMIUM", "/usr/bin/chromium"))
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 PREFIX = "raw/berlin/2026-11-01/cam0/"
 """One camera's folder: 20 frames and 2 clips to register, and a ``capture.json`` the plan skips."""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    """Fails (never skips) without the browser, so a machine that cannot run this test says so."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: install Debian's package with "
-            "`sudo apt-get install -y chromium` (`make test` does it as root), or point AIRFLOW_INGEST_CHROMIUM at a "
-            "Chromium binary. Playwright's own browsers (`playwright install`) are not used."
-        )
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def stack(chromium: Path) -> Iterator[Stack]:
-    running = Stack.start(OUT / "stack", objects=stack_objects())
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def page(chromium: Path, stack: Stack) -> Iterator[Any]:
-    """One logged-in browser page for the module (the simple auth manager's generated admin password)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)
-        try:
-            tab = browser.new_context(viewport={"width": 1400, "height": 1200}).new_page()
-            tab.set_default_timeout(30_000)
-            # The SPA redirects to the login page after the first load; waiting for the URL is what is reliable.
-            tab.goto(f"{stack.url}/", wait_until="domcontentloaded")
-            tab.wait_for_url(re.compile(r".*/auth/login.*"))
-            tab.get_by_label("Username").fill(USER)
-            tab.get_by_label("Password").fill(stack.password)
-            tab.get_by_role("button", name="Sign in").click()
-            tab.wait_for_url(lambda url: "/auth/login" not in url)
-            yield tab
-        finally:
-            browser.close()
-
-
-def shot(page: Any, name: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
-
-
-def open_section(dialog: Any, title: str) -> None:
-    """The trigger form groups params by ``section`` into accordions that start closed."""
-    dialog.locator(f"button[id$=':trigger:{title}']").click()
-
-
-def choose(page: Any, combobox: Any, option: str) -> None:
-    combobox.click()
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 def flagged_fields(dialog: Any) -> dict[str, list[str]]:
@@ -147,7 +79,8 @@ def test_the_trigger_form_registers_the_prefix_into_v7_darwin(page: Any, stack: 
     expect(page.get_by_text("Success").first).to_be_visible()
     shot(page, "04-run-succeeded")
 
-    registered = stack.darwin.state()["registered"]
+    # test_ingest_view.py shares the stack and registers into another dataset
+    registered = [r for r in stack.darwin.state()["registered"] if r["dataset"] == "demo-dataset"]
     expected = {key[len(PREFIX) :] for key, _ in stack_objects() if key.startswith(PREFIX)} - {"capture.json"}
     assert len(expected) == 22
     assert {(r["dataset"], r["path"], r["name"]) for r in registered} == {
