@@ -30,6 +30,10 @@ def quiet_s3() -> Iterator[HostileServer]:
     server.stop()
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -58,6 +62,10 @@ def test_ctrl_c_prints_one_line_and_exits_130(command: list[str], quiet_s3: Host
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As a terminal starts a foreground command: SIGINT at its default. A runner started in the background
+        # (`make test &`) ignores SIGINT, and an ignored signal stays ignored across exec, so Python would never
+        # see the Ctrl-C this test sends.
+        preexec_fn=_sigint_default,
     )
     try:
         deadline = time.monotonic() + 120
