@@ -68,9 +68,9 @@ with DAG(
             section="Source",
         ),
         "inventory": Param(
-            "",
-            type="string",
-            title="S3 Inventory report (optional)",
+            None,
+            type=["null", "string"],  # "null" makes the form show it optional: empty is valid
+            title="S3 Inventory report",
             description=(
                 "For buckets of millions of objects: read them from the bucket's S3 Inventory report instead of "
                 "listing, e.g. s3://inventory-bucket/prefix/source-bucket/config-id/ (its newest report)."
