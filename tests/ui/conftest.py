@@ -43,7 +43,9 @@ def chromium() -> Path:
 
 @pytest.fixture(scope="package")
 def stack(chromium: Path) -> Iterator[Stack]:
-    running = Stack.start(OUT / "stack", objects=stack_objects())
+    # `--dist loadfile` may give the two test files to two xdist workers, each with its own package fixtures:
+    # each stack then needs a folder of its own (one wiped the other's Airflow home mid-migration).
+    running = Stack.start(OUT / "stack" / (os.environ.get("PYTEST_XDIST_WORKER") or "main"), objects=stack_objects())
     yield running
     running.stop()
 
