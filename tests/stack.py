@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -27,7 +28,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,24 @@ class AirflowComponent(Service):
         time.sleep(0.5)
         if self.process.poll() is not None:
             raise RuntimeError(f"{self.name} exited at once; see {self.log_path}:\n{self.log_path.read_text()[-2000:]}")
+
+
+@contextlib.contextmanager
+def one_stack_at_a_time() -> Iterator[None]:
+    """Hold the machine's one Airflow-stack slot while a test module uses its stack.
+
+    A stack is five to nine busy processes; two or three at once on two cores (the browser tests, the scheduler
+    test and the Celery test land on both xdist workers) starved one another until components missed their
+    start-up deadlines. The other xdist worker waits here and the rest of the suite goes on meanwhile.
+    """
+    path = REPO / ".test-output" / "airflow-stack.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @dataclass

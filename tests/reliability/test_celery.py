@@ -28,7 +28,7 @@ from airflow_ingest.operators.workspace import safe_segment
 from airflow_ingest.task_groups import REGISTER_RETRY_DELAY
 from tests.celery_stack import HEARTBEAT_TIMEOUT, SHARED_BUCKET, CeleryStack, Worker
 from tests.harness import REPO
-from tests.stack import BUCKET, FORM_DAG, stack_objects
+from tests.stack import BUCKET, FORM_DAG, one_stack_at_a_time, stack_objects
 
 pytestmark = pytest.mark.slow
 
@@ -48,9 +48,10 @@ def stack() -> Iterator[CeleryStack]:
         "AIRFLOW_INGEST_NIGHTLY_SCHEDULE": "0 0 31 12 *",  # no fire time since start_date: triggered runs only
         "AIRFLOW_INGEST_NIGHTLY_SOURCE": NIGHTLY_SOURCE,
     }
-    running = CeleryStack.start(OUT / "stack", objects=stack_objects(), env=env, timeout=300)
-    yield running
-    running.stop()
+    with one_stack_at_a_time():
+        running = CeleryStack.start(OUT / "stack", objects=stack_objects(), env=env, timeout=300)
+        yield running
+        running.stop()
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import pytest
 
 from airflow_ingest.operators.workspace import safe_segment
 from tests.harness import REPO
-from tests.stack import BUCKET, FORM_DAG, Stack, stack_objects
+from tests.stack import BUCKET, FORM_DAG, Stack, one_stack_at_a_time, stack_objects
 
 pytestmark = pytest.mark.slow
 
@@ -41,9 +41,10 @@ def stack() -> Iterator[Stack]:
         "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "2",  # not Airflow's 300 s: the retry itself is what is tested
         "AIRFLOW_INGEST_NIGHTLY_SCHEDULE": "0 0 31 12 *",  # no fire time since start_date: only the triggered runs
     }
-    running = Stack.start(OUT / "stack", objects=stack_objects(), env=env)
-    yield running
-    running.stop()
+    with one_stack_at_a_time():
+        running = Stack.start(OUT / "stack", objects=stack_objects(), env=env)
+        yield running
+        running.stop()
 
 
 def task_process(ti_id: str) -> int | None:

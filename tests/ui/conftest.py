@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.stack import USER, Stack, stack_objects
+from tests.stack import USER, Stack, one_stack_at_a_time, stack_objects
 from tests.ui.browser import OUT
 
 CHROMIUM = Path(os.environ.get("AIRFLOW_INGEST_CHROMIUM", "/usr/bin/chromium"))
@@ -45,9 +45,12 @@ def chromium() -> Path:
 def stack(chromium: Path) -> Iterator[Stack]:
     # `--dist loadfile` may give the two test files to two xdist workers, each with its own package fixtures:
     # each stack then needs a folder of its own (one wiped the other's Airflow home mid-migration).
-    running = Stack.start(OUT / "stack" / (os.environ.get("PYTEST_XDIST_WORKER") or "main"), objects=stack_objects())
-    yield running
-    running.stop()
+    with one_stack_at_a_time():
+        running = Stack.start(
+            OUT / "stack" / (os.environ.get("PYTEST_XDIST_WORKER") or "main"), objects=stack_objects()
+        )
+        yield running
+        running.stop()
 
 
 @pytest.fixture(scope="package")
