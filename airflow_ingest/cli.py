@@ -499,6 +499,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
     # logging, so point it at stderr before anything imports Airflow, and keep the real one for the data.
     out = sys.stdout
     sys.stdout = sys.stderr
+    # Airflow quiet for this command only: a caller running main() in its own process (a test, a script) must not
+    # find the Airflow processes it starts afterwards logging at WARNING.
+    quieted = "AIRFLOW__LOGGING__LOGGING_LEVEL" not in os.environ
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     try:
         if args.command == "ls":
@@ -526,6 +529,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     finally:
         sys.stdout = out
+        if quieted:
+            os.environ.pop("AIRFLOW__LOGGING__LOGGING_LEVEL", None)
     parser.error(f"unknown command {args.command!r}")
     return EXIT_USAGE
 

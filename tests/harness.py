@@ -319,6 +319,7 @@ class AirflowHome:
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",  # tests read INFO lines (a task's log, a Celery worker's ready)
             "AWS_EC2_METADATA_DISABLED": "true",
             "PYTHONPATH": str(REPO),
         }

@@ -28,7 +28,11 @@ def run(seeded: MotoS3, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", seeded.conn())
 
     def main(*argv: str) -> tuple[int, str, str]:
+        level = os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL")
         code = cli.main(list(argv))
+        # The CLI quiets Airflow for its own command only: an in-process caller's environment is left as it was
+        # (a leaked WARNING once silenced every Airflow stack the test run started afterwards).
+        assert os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL") == level
         out, err = capsys.readouterr()
         return code, out, err
 
