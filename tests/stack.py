@@ -92,9 +92,9 @@ class AirflowComponent(Service):
 def one_stack_at_a_time() -> Iterator[None]:
     """Hold the machine's one Airflow-stack slot while a test module uses its stack.
 
-    A stack is five to nine busy processes; two or three at once on two cores (the browser tests, the scheduler
-    test and the Celery test land on both xdist workers) starved one another until components missed their
-    start-up deadlines. The other xdist worker waits here and the rest of the suite goes on meanwhile.
+    A stack is five to nine busy processes; the browser tests, the scheduler test and the Celery test land on both
+    xdist workers, and two or three stacks at once on two cores stretch every start-up and kill-recovery wait the
+    tests measure. The other xdist worker waits here while the rest of the suite goes on.
     """
     path = REPO / ".test-output" / "airflow-stack.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
