@@ -301,7 +301,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.plan import make_plan, path_opener
     from airflow_ingest.core.platforms import limits_for
     from airflow_ingest.core.report import outcome_path, registered_entries, write_outcomes, write_report
-    from airflow_ingest.hooks.ledger import store_for
+    from airflow_ingest.hooks.ledger_destination import store_for
     from airflow_ingest.hooks.storage import complete_target
 
     source = parse_source(args.source)

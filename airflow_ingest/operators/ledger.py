@@ -13,7 +13,8 @@ from airflow_ingest.core.ledger import LedgerError, sorted_entries
 from airflow_ingest.core.plan import Plan
 from airflow_ingest.core.report import registered_entries
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.ledger import KEEP_LEDGERS, store_for
+from airflow_ingest.hooks.ledger import KEEP_LEDGERS
+from airflow_ingest.hooks.ledger_destination import store_for
 
 
 class LedgerCommitOperator(BaseOperator):

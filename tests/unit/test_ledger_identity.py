@@ -19,7 +19,8 @@ from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.ledger import Entry, LedgerError
 from airflow_ingest.core.ledger_head import Destination, parse_head, prunable
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.ledger import LedgerStore, destination_for, legacy_sync_name, open_store, store_for
+from airflow_ingest.hooks.ledger import LedgerStore
+from airflow_ingest.hooks.ledger_destination import destination_for, legacy_sync_name, open_store, store_for
 from airflow_ingest.hooks.media import probe_cache_folder
 
 SOURCE = parse_source("s3://bucket/prefix")
