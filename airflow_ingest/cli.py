@@ -250,7 +250,7 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.items import parse_layout
     from airflow_ingest.core.plan import clear_plan, make_plan, path_opener
     from airflow_ingest.core.platforms import limits_for
-    from airflow_ingest.hooks.storage import complete_target
+    from airflow_ingest.storage.listing import complete_target
 
     source = parse_source(args.source)
     layout = parse_layout(args.layout)
@@ -302,7 +302,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.platforms import limits_for
     from airflow_ingest.core.report import outcome_path, registered_entries, write_outcomes, write_report
     from airflow_ingest.hooks.ledger_destination import store_for
-    from airflow_ingest.hooks.storage import complete_target
+    from airflow_ingest.storage.listing import complete_target
 
     source = parse_source(args.source)
     layout = parse_layout(args.layout)
@@ -445,7 +445,7 @@ def listing_from(args: argparse.Namespace) -> Iterator[StoredObject]:
     )
     if args.parallel < 1:
         raise ConfigError("--parallel", args.parallel, "use 1 or more threads")
-    from airflow_ingest.hooks.storage import list_objects
+    from airflow_ingest.storage.listing import list_objects
 
     objects = list_objects(source, args.conn_id, filters=filters, parallel=args.parallel, inventory=args.inventory)
     own = own_folders(args, source)

@@ -87,7 +87,7 @@ def one(fmt: str, count: int, folder: Path) -> dict[str, Any]:
     from airflow_ingest.core.inventory import parse_manifest
     from airflow_ingest.core.urls import parse_source
     from airflow_ingest.hooks.inventory import file_objects, sorted_objects
-    from airflow_ingest.hooks.storage import url_prefix
+    from airflow_ingest.storage.listing import url_prefix
 
     source = parse_source(f"s3://{BUCKET}/")
     started = time.perf_counter()

@@ -111,7 +111,7 @@ def ours(prefix: str, parallel: int = 1, url: str = f"s3://{BUCKET}/", conn_id: 
     """This project's listing of ``prefix``, with the client made once up front as the raw side's is."""
     from airflow_ingest.core.filters import Filters
     from airflow_ingest.core.urls import parse_source
-    from airflow_ingest.hooks import storage
+    from airflow_ingest.storage import listing as storage
 
     source = parse_source(f"{url}{prefix}")
     lister = storage.lister_for(source, conn_id, threads=parallel)

@@ -33,7 +33,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = server.conn()
         from airflow_ingest.core.objects import StoredObject
         from airflow_ingest.core.urls import Scheme
-        from airflow_ingest.hooks.media import media_store_for, probe_objects
+        from airflow_ingest.hooks.media import probe_objects
+        from airflow_ingest.storage.stores import media_store_for
 
         client = server.client()
         client.create_bucket(Bucket="media-bench")

@@ -2,7 +2,7 @@
 
 The report is found and read through ``S3Hook`` (the storage connection), one data file at a time. Inventory
 files are in no particular order, so the rows are sorted within bounded memory: runs of :data:`RUN_OBJECTS`
-objects are sorted and parked in the parallel listing's :class:`~airflow_ingest.hooks.storage.Spool` files,
+objects are sorted and parked in the parallel listing's :class:`~airflow_ingest.storage.listing.Spool` files,
 then merged as that listing merges its spools. Filters apply before sorting, so they cost nothing later.
 """
 
@@ -20,7 +20,7 @@ from airflow_ingest.core.filters import Filters
 from airflow_ingest.core.inventory import Manifest, batch_objects, newest_dated_folder, parse_manifest, read_batches
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import Scheme, Source
-from airflow_ingest.hooks.storage import DEFAULT_CONN_IDS, Spool, _Budget, _key, require_connection, url_prefix
+from airflow_ingest.storage.listing import DEFAULT_CONN_IDS, Spool, _Budget, _key, require_connection, url_prefix
 
 RUN_OBJECTS = 100_000
 """Objects sorted in memory at once; a larger report becomes several sorted runs on disk, merged."""
@@ -194,7 +194,7 @@ class InventoryReport:
     def _errors(self, key: str | None = None) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from airflow_ingest.hooks.storage import _Translate
+        from airflow_ingest.storage.listing import _Translate
 
         def advice(error: BaseException) -> str:
             code = _code(error) if isinstance(error, ClientError) else ""

@@ -4,7 +4,7 @@ Layout: ``HEAD.json`` names the current ledger file, its entry count and SHA-256
 ledger belongs to (:mod:`airflow_ingest.core.ledger_head`); ledger files are ``ledger-{run}-{time}.tsv.gz``
 (``.jsonl.gz`` before format 2) and are never rewritten. Reading verifies the checksum before a single entry is
 trusted; committing merges the current ledger with the run's entries into a new file, then replaces
-``HEAD.json`` with a compare-and-swap (:mod:`airflow_ingest.hooks.ledger_storage`): when another commit landed
+``HEAD.json`` with a compare-and-swap (:mod:`airflow_ingest.storage.ledger_cas`): when another commit landed
 in between, this one reads the new head, merges again and retries, so concurrent commits keep every entry.
 
 A commit that adds nothing writes nothing. After a commit, ledger files beyond the newest ``keep`` are
@@ -47,7 +47,7 @@ from airflow_ingest.core.ledger_head import (
     parse_head,
     prunable,
 )
-from airflow_ingest.hooks.ledger_storage import Conflict, VersionedObject
+from airflow_ingest.storage.ledger_cas import Conflict, VersionedObject
 
 log = logging.getLogger(__name__)
 _first = itemgetter(0)

@@ -14,9 +14,9 @@ from airflow_ingest.core.errors import ConfigError, StorageError, optional_int
 from airflow_ingest.core.filters import Filters, parse_when
 from airflow_ingest.core.objects import write_objects
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.storage import list_objects
 from airflow_ingest.operators.progress import logged
 from airflow_ingest.operators.workspace import run_dir
+from airflow_ingest.storage.listing import list_objects
 
 
 class ListObjectsOperator(BaseOperator):

@@ -22,8 +22,8 @@ from airflow_ingest.core.objects import StoredObject, read_objects
 from airflow_ingest.core.plan import REGISTER_TASKS, batch_ranges, make_plan, path_opener
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.ledger_destination import store_for
-from airflow_ingest.hooks.storage import complete_target
 from airflow_ingest.operators.progress import logged
+from airflow_ingest.storage.listing import complete_target
 
 
 class PlanBatchesOperator(BaseOperator):

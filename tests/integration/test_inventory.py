@@ -18,7 +18,7 @@ from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.filters import Filters
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.storage import list_objects
+from airflow_ingest.storage.listing import list_objects
 from tests.fakes.s3_inventory import Row, report, rows_from_listing
 from tests.harness import AirflowHome, FakeDarwin, MotoS3
 

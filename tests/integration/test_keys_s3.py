@@ -7,7 +7,7 @@ import pytest
 from airflow_ingest.core.items import Layout
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.storage import list_objects
+from airflow_ingest.storage.listing import list_objects
 from tests.harness import MotoS3
 from tests.unit.test_keys_property import check_darwin, check_encord, check_redbrick, hostile
 

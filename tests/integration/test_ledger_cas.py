@@ -24,7 +24,7 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")  # no gRPC b
 from airflow_ingest.core.ledger import Entry
 from airflow_ingest.core.ledger_head import Destination
 from airflow_ingest.hooks.ledger import LedgerStore
-from airflow_ingest.hooks.ledger_storage import Conflict, VersionedObject
+from airflow_ingest.storage.ledger_cas import Conflict, VersionedObject
 from tests.harness import Azurite, GcsEmulator, MotoS3
 
 BUCKET = "ledger-state"

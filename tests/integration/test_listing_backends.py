@@ -20,7 +20,7 @@ from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.filters import Filters
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.storage import list_objects
+from airflow_ingest.storage.listing import list_objects
 from tests.harness import Azurite, GcsEmulator, MotoS3
 
 CONTAINER = "tree-bucket"
@@ -148,7 +148,7 @@ def test_parallel_listing_past_its_memory_budget_spills_and_stays_equal(
     tree: Tree, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Chunks of 7 and a budget of 2 threads x 7 objects: most of the tree goes through the spool files."""
-    from airflow_ingest.hooks import storage
+    from airflow_ingest.storage import listing as storage
 
     spilled: list[bool] = []
     read = storage.Spool.read
@@ -206,7 +206,7 @@ def test_gcs_without_the_emulator_fails_fast_and_says_why(tree: Tree, monkeypatc
 
 
 def test_region_and_account_for_platform_urls(tree: Tree, s3: MotoS3, monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_ingest.hooks.storage import azure_account_name, s3_bucket_region
+    from airflow_ingest.storage.listing import azure_account_name, s3_bucket_region
 
     client = s3.client()
     client.create_bucket(Bucket="eu-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})

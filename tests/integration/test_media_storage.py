@@ -24,15 +24,14 @@ from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.hooks.media import (
     SOURCE_ETAG,
-    MediaStore,
     ProbeCache,
     Probed,
     make_thumbnails,
     make_video_frames,
-    media_store_for,
     probe_objects,
 )
-from airflow_ingest.hooks.storage import list_objects
+from airflow_ingest.storage.listing import list_objects
+from airflow_ingest.storage.stores import MediaStore, media_store_for
 from tests.harness import Azurite, GcsEmulator, MotoS3
 from tests.unit.test_media import (
     big_jpeg,

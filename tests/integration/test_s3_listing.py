@@ -6,7 +6,7 @@ import pytest
 
 from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.storage import list_objects
+from airflow_ingest.storage.listing import list_objects
 from tests.harness import MotoS3
 
 BUCKET = "listing-bucket"

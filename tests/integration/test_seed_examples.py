@@ -23,7 +23,7 @@ import pytest
 from airflow_ingest.core.plan import make_plan, path_opener
 from airflow_ingest.core.platforms import limits_for, manifest_builder
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.storage import complete_target, list_objects
+from airflow_ingest.storage.listing import complete_target, list_objects
 from tests.harness import MotoS3
 
 STORAGE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"

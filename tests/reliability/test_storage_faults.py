@@ -19,7 +19,7 @@ import pytest
 
 from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.storage import list_objects
+from airflow_ingest.storage.listing import list_objects
 from tests.fakes.fault_proxy import Fault, FaultProxy, Schedule
 from tests.harness import BIN, Azurite, FakeDarwin, GcsEmulator, MotoS3, aws_conn
 

@@ -266,7 +266,7 @@ def test_a_probe_cache_path_or_file_uri_is_a_local_folder(tmp_path: Path) -> Non
 def test_a_storage_without_conditional_writes_is_refused() -> None:
     import fsspec
 
-    from airflow_ingest.hooks.ledger_storage import VersionedObject
+    from airflow_ingest.storage.ledger_cas import VersionedObject
 
     class MemoryPath:  # what VersionedObject reads of an ObjectStoragePath, on fsspec's real memory filesystem
         fs = fsspec.filesystem("memory")

@@ -377,12 +377,12 @@ def lean_listing(client: Any) -> None:
       Other operations keep botocore's check.
     - The body walk: botocore's model-driven reading of a ``ListObjectsV2`` body (about 11 ms of the remaining
       Python per page, under the GIL, which capped parallel listing) is replaced by a compiled one with the
-      same result (:mod:`airflow_ingest.hooks.s3_listing`, 3 ms); errors and other operations keep botocore's.
+      same result (:mod:`airflow_ingest.storage.s3_xml`, 3 ms); errors and other operations keep botocore's.
     - Key decoding: botocore's ``unquote_plus`` of every key after the call runs only on keys it changes.
 
     Values are identical; only the speed changes. If botocore's internals move, the client keeps its defaults.
     """
-    from airflow_ingest.hooks.s3_listing import install_lean_key_decoding, install_listing_parser
+    from airflow_ingest.storage.s3_xml import install_lean_key_decoding, install_listing_parser
 
     if not install_listing_parser(client, timestamp_parser=parse_aws_timestamp):
         factory = getattr(getattr(client, "_endpoint", None), "_response_parser_factory", None)
