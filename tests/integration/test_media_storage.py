@@ -22,7 +22,7 @@ from airflow_ingest.core.media import MediaKind
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.media import (
+from airflow_ingest.media.thumbnails import (
     SOURCE_ETAG,
     ProbeCache,
     Probed,
