@@ -29,7 +29,7 @@ from airflow_ingest.core.plan import ManifestBuilder, Plan
 from airflow_ingest.core.urls import Scheme, Source, parse_source
 
 if TYPE_CHECKING:
-    from airflow_ingest.media.thumbnails import MediaStage
+    from airflow_ingest.media.stage import MediaStage
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROBLEMS = 0, 1, 2, 3
@@ -222,7 +222,7 @@ def plan_inputs(
 
     if not (args.probe or args.thumbnails):
         return manifest_builder(args.platform, target), objects, None
-    from airflow_ingest.media.thumbnails import plan_media
+    from airflow_ingest.media.stage import plan_media
 
     return plan_media(
         args.platform,

@@ -33,7 +33,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = server.conn()
         from airflow_ingest.core.objects import StoredObject
         from airflow_ingest.core.urls import Scheme
-        from airflow_ingest.media.thumbnails import probe_objects
+        from airflow_ingest.media.probing import probe_objects
         from airflow_ingest.storage.stores import media_store_for
 
         client = server.client()

@@ -18,9 +18,10 @@ from airflow_ingest.core.encord import (
 )
 from airflow_ingest.core.errors import ConfigError, validation_message
 from airflow_ingest.core.items import Item, reorder_dicom
+from airflow_ingest.core.media_info import DicomFields
+from airflow_ingest.core.medical_headers import dicom_slice_key
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import ManifestBuilder
-from airflow_ingest.core.probe import DicomFields, dicom_slice_key
 from airflow_ingest.core.redbrick import TASKS_PER_BATCH, RedBrickManifests, RedBrickTarget
 
 PLATFORMS = ("darwin", "encord", "redbrick")

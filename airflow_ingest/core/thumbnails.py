@@ -3,10 +3,11 @@
 Read-only registration makes Darwin read everything from the customer's bucket: a thumbnail per item (the docs'
 recipe is ``mogrify -resize "356x200>" -format jpg -quality 50``, and they warn against pointing the thumbnail
 at the original, which breaks on CORS in some browsers) and, for videos, pre-extracted high- and low-quality
-frames referenced as ``sections``. This module holds the rules: the resize, the key naming (never an original's
-key), and the ffmpeg call over local files or URLs. Writing to storage is ``hooks/media.py``'s job.
+frames referenced as ``sections``. This module holds the rules: the resize and the key naming (never an
+original's key). Extracting frames with ffmpeg is :mod:`airflow_ingest.media.tools`' job, writing to storage
+:mod:`airflow_ingest.media.thumbnails`'.
 
-Pure apart from running ffmpeg on a path or URL it is given: no Airflow, no storage clients.
+Pure: no Airflow, no network, no subprocess.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from airflow_ingest.core.errors import ConfigError
-from airflow_ingest.core.probe import MediaInfo, ProbeError, Window, probe_header, run_media_tool
+from airflow_ingest.core.media_info import ProbeError
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -183,63 +184,3 @@ class DerivedKeys:
             pattern = re.sub(r"/{2,}", "/", "".join(parts)).lstrip("/")
             patterns.append(re.compile(pattern))
         return patterns
-
-
-# -- video frames ---------------------------------------------------------------------------------------------
-
-HQ_QSCALE = 2  # ffmpeg's JPEG scale: 2 is near-lossless, for annotating a paused frame
-LQ_QSCALE = 15  # for playback, where frames fly by
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One extracted frame: Darwin's ``section_index`` (1-based), both files, and their size in pixels."""
-
-    index: int
-    hq: Path
-    lq: Path
-    width: int
-    height: int
-
-
-def extract_frames(
-    source: str | Path,
-    folder: Path,
-    *,
-    max_frames: int,
-    fps: float | None = None,
-    ffmpeg: str = "ffmpeg",
-    timeout: float = 600.0,
-) -> list[Frame]:
-    """Extract up to ``max_frames`` frames of a video (a path or URL) as hq and lq JPEGs into ``folder``.
-
-    One decode feeds both outputs. Without ``fps`` every frame is kept as stored (``-fps_mode passthrough``,
-    no duplicated or dropped frames); with it, frames are sampled at that rate. ffmpeg applies the display
-    rotation, so the frames' sizes are read back from the files rather than taken from the stream.
-    Both qualities keep the full size, so annotations line up whichever one the viewer shows.
-    """
-    if max_frames < 1:
-        raise ConfigError("max_frames", max_frames, "extract at least one frame")
-    hq_dir, lq_dir = folder / "hq", folder / "lq"
-    hq_dir.mkdir(parents=True, exist_ok=True)
-    lq_dir.mkdir(parents=True, exist_ok=True)
-    sampling = ["-vf", f"fps={fps:g}"] if fps else ["-fps_mode", "passthrough"]
-    common = ["-map", "0:v:0", *sampling, "-frames:v", str(max_frames), "-f", "image2"]
-    args = ["-nostdin", "-v", "error", "-y", "-i", str(source)]
-    args += [*common, "-q:v", str(HQ_QSCALE), str(hq_dir / "%06d.jpg")]
-    args += [*common, "-q:v", str(LQ_QSCALE), str(lq_dir / "%06d.jpg")]
-    run_media_tool(ffmpeg, args, "extract frames", timeout)
-    frames = []
-    for hq in sorted(hq_dir.glob("*.jpg")):
-        lq = lq_dir / hq.name
-        if not lq.exists():
-            raise ProbeError(f"ffmpeg wrote {hq.name} in high quality but not in low quality")
-        with hq.open("rb") as stream:
-            window = Window(hq.stat().st_size, stream.read(65536))
-        info = probe_header(window, hq.name)
-        if not isinstance(info, MediaInfo) or info.width is None or info.height is None:
-            raise ProbeError(f"ffmpeg wrote a frame whose size cannot be read: {hq.name}")
-        frames.append(Frame(index=int(hq.stem), hq=hq, lq=lq, width=info.width, height=info.height))
-    if not frames:
-        raise ProbeError("ffmpeg extracted no frames: the video has no decodable picture")
-    return frames

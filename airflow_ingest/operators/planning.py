@@ -143,7 +143,7 @@ class PlanBatchesOperator(BaseOperator):
                     raise AirflowFailException(f"ledger: {error}") from None
             stage = None
             if flag(self.probe) or flag(self.thumbnails):
-                from airflow_ingest.media.thumbnails import plan_media  # Pillow, pydicom: only when asked
+                from airflow_ingest.media.stage import plan_media  # Pillow, pydicom: only when asked
 
                 try:
                     builder, objects, stage = plan_media(

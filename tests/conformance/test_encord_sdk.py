@@ -43,9 +43,9 @@ from encord.user_client import EncordUserClient
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.encord import EncordManifests, EncordTarget
 from airflow_ingest.core.media import MediaKind
+from airflow_ingest.core.media_info import MediaInfo
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import make_plan, path_opener
-from airflow_ingest.core.probe import MediaInfo
 from tests.fakes.encord import DATASET, FOLDER, INTEGRATION, FakeEncord
 
 SDK_VERSION = "0.1.211"

@@ -22,14 +22,10 @@ from airflow_ingest.core.media import MediaKind
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.media.thumbnails import (
-    SOURCE_ETAG,
-    ProbeCache,
-    Probed,
-    make_thumbnails,
-    make_video_frames,
-    probe_objects,
-)
+from airflow_ingest.media.cache import ProbeCache
+from airflow_ingest.media.probing import probe_objects
+from airflow_ingest.media.results import Probed
+from airflow_ingest.media.thumbnails import SOURCE_ETAG, make_thumbnails, make_video_frames
 from airflow_ingest.storage.listing import list_objects
 from airflow_ingest.storage.stores import MediaStore, media_store_for
 from tests.harness import Azurite, GcsEmulator, MotoS3

@@ -21,20 +21,12 @@ import pytest
 
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.media import MediaKind
-from airflow_ingest.core.probe import (
-    DicomFields,
-    MediaInfo,
-    NeedMore,
-    ProbeError,
-    Window,
-    dicom_slice_key,
-    parse_ffprobe,
-    probe_header,
-    probe_with,
-    run_ffprobe,
-    video_mime,
-)
-from airflow_ingest.core.thumbnails import DerivedKeys, extract_frames, make_thumbnail
+from airflow_ingest.core.media_info import DicomFields, MediaInfo, NeedMore, ProbeError, Window
+from airflow_ingest.core.medical_headers import dicom_slice_key
+from airflow_ingest.core.probe import probe_header, probe_with
+from airflow_ingest.core.thumbnails import DerivedKeys, make_thumbnail
+from airflow_ingest.core.video_facts import parse_ffprobe, video_mime
+from airflow_ingest.media.tools import extract_frames, run_ffprobe
 
 PIL = pytest.importorskip("PIL")
 pytest.importorskip("pydicom")
