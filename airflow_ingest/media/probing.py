@@ -20,7 +20,7 @@ from airflow_ingest.core.video_facts import parse_ffprobe
 from airflow_ingest.media.cache import ProbeCache
 from airflow_ingest.media.pool import bounded_map
 from airflow_ingest.media.proxy import RangeProxy, VideoAccess, video_source
-from airflow_ingest.media.results import Probed, per_file_failure
+from airflow_ingest.media.results import Probed, failed
 from airflow_ingest.media.tools import run_ffprobe
 from airflow_ingest.storage.stores import MediaStore
 
@@ -68,8 +68,7 @@ class Prober:
             probe = probe_with(fetch, obj.size, obj.key, first=self.first)
             return Probed(obj, probe.info, bytes_fetched=fetched)
         except Exception as error:  # one bad file must not end the run; the report shows it
-            reason, retryable = per_file_failure(error)
-            return Probed(obj, None, failure=reason, retryable=retryable, bytes_fetched=fetched)
+            return Probed(obj, None, **failed(error, fetched))
 
 
 def probe_objects(

@@ -7,7 +7,7 @@ and a ``retryable`` flag (whether a later run may succeed), which the plan turns
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.media_info import MediaInfo, ProbeError
@@ -15,28 +15,46 @@ from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.storage.stores import ReadFailure
 
 
-def per_file_failure(error: BaseException) -> tuple[str, bool]:
-    """What one file's failure becomes in its result: the reason, and whether a later run may succeed.
+class Failed(TypedDict):
+    """The fields a result carries when its object failed (pass them on with ``**failed(error, fetched)``)."""
+
+    failure: str
+    retryable: bool
+    bytes_fetched: int
+
+
+def failed(error: BaseException, fetched: int = 0) -> Failed:
+    """What one file's failure becomes in its result: the reason, whether a later run may succeed, and the
+    bytes read before it failed.
 
     A refused or missing read says so itself; a file that is not what its name says (or a template that
     names the original) will fail the same way again; anything unexpected is worth another try.
     """
     if isinstance(error, ReadFailure):
-        return str(error), error.retryable
-    if isinstance(error, (ProbeError, ConfigError)):
-        return str(error), False
-    return f"unexpected {type(error).__name__}: {error}", True
+        reason, retryable = str(error), error.retryable
+    elif isinstance(error, (ProbeError, ConfigError)):
+        reason, retryable = str(error), False
+    else:
+        reason, retryable = f"unexpected {type(error).__name__}: {error}", True
+    return {"failure": reason, "retryable": retryable, "bytes_fetched": fetched}
 
 
-@dataclass(frozen=True, slots=True)
-class Probed:
-    """One object's probe: its facts, or why there are none (``retryable``: a later run may succeed)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PerObject:
+    """What every per-object result says besides its facts or files: why there are none (``failure``), whether
+    a later run may succeed (``retryable``), and how many bytes were read from storage for it."""
 
-    obj: StoredObject
-    info: MediaInfo | None
     failure: str | None = None
     retryable: bool = False
     bytes_fetched: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Probed(PerObject):
+    """One object's probe: its facts, or why there are none."""
+
+    obj: StoredObject
+    info: MediaInfo | None
     cached: bool = False
 
     @property
@@ -45,7 +63,7 @@ class Probed:
 
 
 @dataclass(frozen=True, slots=True)
-class ThumbnailResult:
+class ThumbnailResult(PerObject):
     """An object's thumbnail key (written or reused), or why it has none."""
 
     obj: StoredObject
@@ -53,9 +71,6 @@ class ThumbnailResult:
     reused: bool = False
     width: int | None = None
     height: int | None = None
-    failure: str | None = None
-    retryable: bool = False
-    bytes_fetched: int = 0
     bytes_written: int = 0
 
     @property
@@ -82,7 +97,7 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
-class VideoFrames:
+class VideoFrames(PerObject):
     """A video's frame sets and thumbnail (written or reused), or why there are none.
 
     ``truncated`` says the video has more frames than ``max_frames`` allowed; keys are object keys in the
@@ -94,9 +109,6 @@ class VideoFrames:
     sections: tuple[Section, ...] = ()
     reused: bool = False
     truncated: bool = False
-    failure: str | None = None
-    retryable: bool = False
-    bytes_fetched: int = 0
     bytes_written: int = 0
 
     @property

@@ -22,7 +22,7 @@ from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.thumbnails import THUMBNAIL_MIME, DerivedKeys, make_thumbnail
 from airflow_ingest.media.pool import bounded_map
 from airflow_ingest.media.proxy import RangeProxy, VideoAccess, video_source
-from airflow_ingest.media.results import Section, ThumbnailResult, VideoFrames, per_file_failure
+from airflow_ingest.media.results import Section, ThumbnailResult, VideoFrames, failed
 from airflow_ingest.media.tools import extract_frames
 from airflow_ingest.storage.stores import AlreadyExists, MediaStore
 
@@ -134,8 +134,7 @@ def thumbnail_one(
             bytes_written=writer.written,
         )
     except Exception as error:  # one bad file must not end the run
-        reason, retryable = per_file_failure(error)
-        return ThumbnailResult(obj, None, failure=reason, retryable=retryable, bytes_fetched=fetched)
+        return ThumbnailResult(obj, None, **failed(error, fetched))
 
 
 def make_video_frames(
@@ -227,5 +226,4 @@ def frames_one(
             bytes_written=writer.written,
         )
     except Exception as error:  # one bad file must not end the run
-        reason, retryable = per_file_failure(error)
-        return VideoFrames(obj, None, failure=reason, retryable=retryable, bytes_fetched=fetched)
+        return VideoFrames(obj, None, **failed(error, fetched))
