@@ -25,7 +25,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from tests.unit.test_media import big_jpeg, image_bytes
+    from tests.media_samples import big_jpeg, image_bytes
 
     big_count, small_count, repeats = (2, 100, 2) if quick else (3, 400, 3)
     server = MotoS3(LOGS)

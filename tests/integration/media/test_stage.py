@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.harness import FakeDarwin, MotoS3
-from tests.unit.test_media import dicom_slice, image_bytes, make_video, needs_ffmpeg
+from tests.media_samples import dicom_slice, image_bytes, make_video, needs_ffmpeg
 
 pytestmark = needs_ffmpeg
 
