@@ -25,7 +25,6 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, TaskGroup, XComArg
 
 from airflow_ingest.core.plan import REGISTER_TASKS
-from airflow_ingest.hooks.ledger import KEEP_LEDGERS
 from airflow_ingest.operators.branching import BranchOnValueOperator
 from airflow_ingest.operators.ledger import LedgerCommitOperator
 from airflow_ingest.operators.listing import ListObjectsOperator
@@ -36,6 +35,7 @@ from airflow_ingest.operators.reporting import (
     IngestFailuresOperator,
     IngestReportOperator,
 )
+from airflow_ingest.pipeline.ledger_store import KEEP_LEDGERS
 
 REGISTER_OPERATORS: dict[str, tuple[str, str, str]] = {
     "darwin": ("airflow_ingest.operators.darwin", "DarwinRegisterOperator", "darwin_conn_id"),

@@ -22,7 +22,7 @@ _RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
 
 def layer_of(module: str) -> str:
-    """``airflow_ingest.hooks.ledger`` -> ``hooks``; ``airflow_ingest`` -> ``__init__``; ``cli.py`` is ``cli``."""
+    """``airflow_ingest.hooks.base`` -> ``hooks``; ``airflow_ingest`` -> ``__init__``."""
     parts = module.split(".")
     if parts[0] != "airflow_ingest":
         raise ValueError(f"{module} is not in airflow_ingest")
