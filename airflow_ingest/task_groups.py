@@ -184,6 +184,7 @@ def ingest_task_group(
             task_id="gate",
             value=dry_run,
             branches={"true": planned.task_id, "false": register.task_id},
+            flag=True,
         )
         report = IngestReportOperator(task_id="report", run_dir=run_dir, plan_only=dry_run)
         commit = LedgerCommitOperator(
