@@ -69,7 +69,7 @@ def platform_asset(platform: str, target: dict[str, Any], register_kwargs: dict[
 
     Downstream DAGs schedule on it to hear when new items were registered there. The ``x-`` scheme is
     Airflow's mark for a custom scheme: any other makes Airflow load every provider to look for its URI
-    normaliser, which cost seconds at each parse of a DAG file.
+    normaliser, which slowed every parse of a DAG file (README, Benchmarks).
     """
     fields = {**target, **(register_kwargs or {})}
     name = next((str(fields[key]) for key in TARGET_KEYS if fields.get(key)), None)

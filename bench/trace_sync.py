@@ -12,6 +12,9 @@ not new stops; module bodies run by imports are left out). From that sequence:
   first pulled by a lower layer is not one (a stream handed down is consumed there, not called up to);
 - ``returns``: stops into a module already visited.
 
+The same four figures are also counted a layer at a time (``layers``: ``cli``, ``pipeline``, ``core``...,
+a stop being a change of layer), which a split of one module into several does not change.
+
 ``python -m bench.trace_sync`` prints the figures and the path; ``--json`` prints the figures only. Also the
 ``trace`` section of ``make bench`` (``python -m bench --only trace``). Figures are in the README.
 """
@@ -27,13 +30,13 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from tests.harness import FakeDarwin
-from tests.layers import rank
+from tests.layers import layer_of, rank
 
 PACKAGE = "airflow_ingest"
 
@@ -81,20 +84,32 @@ class Tracer:
             threading.setprofile(None)  # type: ignore[arg-type]
 
     def figures(self) -> dict[str, int]:
+        """Files, stops, upward and returns by module, and the same by layer (``layer_`` keys)."""
+        by_module = self._count(lambda module: module)
+        by_layer = self._count(layer_of)
+        return {
+            "files": by_module["places"],
+            **{key: by_module[key] for key in ("stops", "upward", "returns")},
+            "layers": by_layer["places"],
+            **{f"layer_{key}": by_layer[key] for key in ("stops", "upward", "returns")},
+        }
+
+    def _count(self, place: Callable[[str], str]) -> dict[str, int]:
         visited: set[str] = set()
         stops = upward = returns = 0
         last: str | None = None
-        for module, _, caller in self.path:
+        for name, _, caller in self.path:
+            module = place(name)
             if module != last:
                 if last is not None:
                     stops += 1
                     if module in visited:
                         returns += 1
-                    if caller is not None and rank(caller) < rank(module):
+                    if caller is not None and rank(caller) < rank(name):
                         upward += 1
                 visited.add(module)
                 last = module
-        return {"files": len(visited), "stops": stops, "upward": upward, "returns": returns}
+        return {"places": len(visited), "stops": stops, "upward": upward, "returns": returns}
 
     def walk(self) -> list[str]:
         """The path as a reader walks it: one line per stop, ``^`` marking a call up the layers."""
@@ -151,7 +166,10 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 def row(result: dict[str, Any]) -> tuple[str, str, str]:
     """The ``make bench`` table's row: stops as the figure, the rest as details."""
-    details = f"{result['files']} files, {result['upward']} calls up the layers, {result['returns']} returns"
+    details = (
+        f"{result['files']} files, {result['upward']} calls up the layers, {result['returns']} returns; by layer: "
+        f"{result['layers']} layers, {result['layer_stops']} stops, {result['layer_returns']} returns"
+    )
     return f"{result['stops']} stops", "fewer, none upward", details
 
 

@@ -2,7 +2,8 @@
 
 A plain slotted dataclass rather than a pydantic model: a run handles millions of them and they come from
 the storage SDKs already typed, so validation would cost time and find nothing. Not ``frozen`` either, for
-the same reason (a frozen dataclass costs five times as much to build); treat instances as immutable.
+the same reason (a frozen dataclass costs several times as much to build; README, Benchmarks); treat
+instances as immutable.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def read_objects(stream: IO[bytes]) -> Iterator[StoredObject]:
     """Read back what :func:`write_objects` wrote, one object at a time.
 
     Planning and ledger selection read millions of lines, and ``json.loads``, a dict and a generator step per
-    line were most of their time (3.8 s of CPU for 1M objects; 2.1 s now). So the text is read in blocks of
+    line were most of their time (before and after: README, Benchmarks). So the text is read in blocks of
     about 4,000 lines, one regular expression in C matches every line of a block in :func:`write_objects`'s
     own shape with no escape in any string, and ``map`` builds the objects from its columns, the blocks
     chained in C. When every line of a block matches, the values are exactly what ``json.loads`` would give.

@@ -129,7 +129,7 @@ class LedgerStore:
     def _read(self, path: Any, expected: int) -> Iterator[Entry]:
         """The file's entries, then a check of their count against the head's.
 
-        Counted by ``zip`` with a counter, in C: a Python step per entry here cost a tenth of a selection.
+        Counted by ``zip`` with a counter, in C: a Python step per entry here was a visible part of a selection.
         """
         seen = counter()
         try:
