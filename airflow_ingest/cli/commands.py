@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from airflow_ingest.cli.inputs import filtered, listing_from, media_request, register_args, target_from
-from airflow_ingest.cli.progress import Progress, StderrLog
+from airflow_ingest.cli.progress import Progress, stderr_log
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import clear_plan
@@ -112,14 +112,14 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
         )
         plan = planned.plan
         if plan.batches:
-            register_range(run, plan, 1, len(plan.batches), send, StderrLog("sync"))
+            register_range(run, plan, 1, len(plan.batches), send, stderr_log("sync"))
         complete = True
     finally:
         progress.finish(complete)
 
     selection = planned.selection.counts if planned.selection is not None else {}
     report = report_run(run, plan, run_id=run_id, selection=selection)
-    head = commit_run(store, run, run_id)
+    head = commit_run(store, run, run_id, plan)
     summary = {
         "listed": progress.count,
         **selection,

@@ -5,10 +5,11 @@ stdout carries data only (``ls``'s JSON lines, the closing summary); everything 
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from typing import TextIO
 
 from airflow_ingest.core.objects import StoredObject
 
@@ -55,19 +56,20 @@ class Progress:
         self.stream.flush()
 
 
-class StderrLog:
-    """The pipeline's log lines (``Batch 2 (2 of 3 here): ...``) as ``sync: ...`` lines on stderr."""
+def stderr_log(what: str, stream: TextIO | None = None) -> logging.Logger:
+    """A logger for the pipeline's lines (``Batch 2 (2 of 3 here): ...``), written as ``sync: ...`` on stderr.
 
-    def __init__(self, what: str, stream: TextIO | None = None) -> None:
-        self.what = what
-        self.stream = stream or sys.stderr
-
-    def info(self, event: Any, *args: Any, **kw: Any) -> None:
-        self.stream.write(f"{self.what}: {event % args if args else event}\n")
-        self.stream.flush()
-
-    def warning(self, event: Any, *args: Any, **kw: Any) -> None:
-        self.info(f"warning: {event}", *args)
+    Its own handler on the stream of this call (a test's captured stderr too), not propagated to Airflow's.
+    """
+    log = logging.getLogger(f"airflow_ingest.cli.{what}")
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{what}: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log
 
 
 def human(size: float) -> str:

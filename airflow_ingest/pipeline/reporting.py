@@ -41,11 +41,19 @@ def report_run(run: Any, plan: Plan, **fields: object) -> Report:
 
 
 def run_entries(runs: Iterable[Any]) -> Iterator[Entry]:
-    """The registered and duplicate objects of these run folders, sorted by url (as a ledger commit takes them)."""
+    """The registered and duplicate objects of these run folders, sorted by url (as a ledger commit takes them).
+
+    Every run's plan is read first, so a folder that is not a run is refused before anything is merged.
+    """
     plans = [(run, read_plan(run)) for run in runs]
     return sorted_entries(chain.from_iterable(registered_entries(run, plan) for run, plan in plans))
 
 
-def commit_run(store: LedgerStore, run: Any, run_id: str) -> dict[str, Any]:
-    """Merge what the run registered into the ledger; the new head (``{"ledger", "entries", ...}``)."""
-    return store.commit(run_id, run_entries([run]))
+def commit_run(store: LedgerStore, run: Any, run_id: str, plan: Plan | None = None) -> dict[str, Any]:
+    """Merge what the run registered into the ledger; the new head (``{"ledger", "entries", ...}``).
+
+    ``plan`` is the run's plan when the caller holds it already (else it is read from the run).
+    """
+    if plan is None:
+        return store.commit(run_id, run_entries([run]))
+    return store.commit(run_id, sorted_entries(registered_entries(run, plan)))
