@@ -9,8 +9,8 @@ run (the last stderr line says which), 2 bad usage (a bad URI, glob, size, time 
 finished but some items failed or were blocked (the report's path is printed).
 
 The package: :mod:`.parser` (options), :mod:`.inputs` (options -> target, listing, media request),
-:mod:`.commands` (one function per command over :mod:`airflow_ingest.pipeline`), :mod:`.progress` (stderr),
-:mod:`.registrar` (each platform's sender).
+:mod:`.commands` (one function per command over :mod:`airflow_ingest.pipeline`), :mod:`.progress` (stderr);
+and each platform's flags and sender from :mod:`airflow_ingest.platforms`.
 """
 
 from __future__ import annotations

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from airflow_ingest.cli.inputs import filtered, listing_from, media_request, register_args, target_from
 from airflow_ingest.cli.progress import Progress, stderr_log
 from airflow_ingest.core.errors import ConfigError
-from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import clear_plan
 from airflow_ingest.core.urls import Source, parse_source
 from airflow_ingest.pipeline.planning import Planned, plan_run
-from airflow_ingest.pipeline.registering import SendContext, register_range
+from airflow_ingest.pipeline.registering import register_range
 from airflow_ingest.pipeline.reporting import commit_run, report_run, run_entries
 from airflow_ingest.pipeline.runs import PLAN_FILE, MissingRunFile
 
@@ -50,7 +49,7 @@ def run_ls(args: argparse.Namespace, out: TextIO) -> int:
 
 def planner(args: argparse.Namespace, source: Source) -> tuple[dict[str, Any], Callable[..., Planned]]:
     """The platform's target, and ``plan_run`` with its limits and builder bound: all checked now, before listing."""
-    from airflow_ingest.core.platforms import limits_for, manifest_builder
+    from airflow_ingest.platforms import limits_for, manifest_builder
     from airflow_ingest.storage.listing import complete_target
 
     limits = limits_for(args.platform, args.max_entries, args.max_bytes)
@@ -85,20 +84,16 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_sync(args: argparse.Namespace, out: TextIO) -> int:
-    from airflow_ingest.cli.registrar import registrar
     from airflow_ingest.pipeline.ledger_destination import store_for
+    from airflow_ingest.platforms import get_platform
 
     source = parse_source(args.source)
     target, plan_objects = planner(args, source)
     objects = listing_from(args, source)
-    register = registrar(args, target)  # reads the platform connection: a malformed one stops here
-
-    def send(ctx: SendContext) -> list[Outcome]:
-        return register(ctx.run, ctx.plan, ctx.number)
-
-    store = store_for(
-        args.state, args.sync_name, args.platform, target, source, register_args(args), keep=args.keep_ledgers
-    )
+    register = register_args(args)
+    # reads the platform connection: a malformed one stops here, before anything is listed
+    send = get_platform(args.platform).sender_for(args.platform_conn_id, target, register)
+    store = store_for(args.state, args.sync_name, args.platform, target, source, register, keep=args.keep_ledgers)
     store.ensure_writable()  # before anything is sent: a commit that cannot land would send it all again
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id

@@ -40,14 +40,10 @@ def target_from(args: argparse.Namespace) -> dict[str, object]:
 
 
 def register_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The register arguments that name the destination (with the target): the ledger records them."""
-    return {
-        "platform_conn_id": args.platform_conn_id,
-        "folder_uuid": args.folder,
-        "dataset_hash": args.dataset_hash,
-        "integration_id": args.integration,
-        "project_id": args.project_id,
-    }
+    """The connection and the platform's register flags: what the sender takes and the ledger's destination."""
+    from airflow_ingest.platforms import cli_values
+
+    return {"platform_conn_id": args.platform_conn_id, **cli_values(args.platform, args)}
 
 
 def media_request(args: argparse.Namespace, target: dict[str, object]) -> MediaRequest | None:

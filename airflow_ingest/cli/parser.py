@@ -1,12 +1,14 @@
 """The ``airflow-ingest`` command line: its commands and options (what ``--help`` shows).
 
-Platform options are grouped per platform; the values are read back into a target by
-:func:`airflow_ingest.cli.inputs.target_from`.
+Platform options are grouped per platform; the plan's are read back into a target by
+:func:`airflow_ingest.cli.inputs.target_from`, the register flags come from each platform's declaration.
 """
 
 from __future__ import annotations
 
 import argparse
+
+from airflow_ingest.platforms import add_cli_options, platform_names
 
 DESCRIPTION = "``airflow-ingest``: the pipeline from a shell, for previews and scripts."
 
@@ -20,14 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="write the platform's manifests for a source; nothing is sent")
     plan.add_argument("source", help="s3://bucket[/prefix], gs://bucket[/prefix] or az://container[/prefix]")
-    plan.add_argument("--platform", required=True, choices=["darwin", "encord", "redbrick"])
+    plan.add_argument("--platform", required=True, choices=platform_names())
     plan.add_argument("--out", required=True, help="folder for batch-00001.json (or .csv) ... and plan.json")
     add_listing_options(plan)
     add_plan_options(plan)
 
     sync = commands.add_parser("sync", help="list, select what is new, plan, register, report, commit the ledger")
     sync.add_argument("source", help="s3://bucket[/prefix], gs://bucket[/prefix] or az://container[/prefix]")
-    sync.add_argument("--platform", required=True, choices=["darwin", "encord", "redbrick"])
+    sync.add_argument("--platform", required=True, choices=platform_names())
     sync.add_argument("--platform-conn-id", required=True, help="the platform's Airflow connection")
     sync.add_argument("--state", required=True, help="where ledgers live: a folder or an object-storage URI")
     sync.add_argument("--sync-name", help="the ledger's folder (default: one per destination and bucket)")
@@ -38,13 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--on-change", choices=["report", "resend"], default="report", help="objects with a new etag")
     add_listing_options(sync)
     add_plan_options(sync)
-    encord = sync.add_argument_group("Encord registration")
-    encord.add_argument("--folder", help="the storage folder's UUID (or give --dataset-hash)")
-    encord.add_argument("--dataset-hash", help="the dataset's hash (or give --folder)")
-    encord.add_argument("--integration", help="the cloud integration's id that can read the bucket")
-    encord.add_argument("--ignore-errors", action=argparse.BooleanOptionalAction, default=True)
-    redbrick = sync.add_argument_group("RedBrick AI registration")
-    redbrick.add_argument("--project-id", help="the project's id (default: the connection's extra.project_id)")
+    add_cli_options(sync)  # each platform's register flags (--folder, --project-id, ...)
 
     ledger = commands.add_parser("ledger", help="inspect or repair a sync's ledger")
     ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)

@@ -108,7 +108,7 @@ class PlanBatchesOperator(BaseOperator):
     def execute(self, context: Context) -> list[list[int]]:
         objects_path = ObjectStoragePath(self.objects_path)
         base = objects_path.parent
-        from airflow_ingest.core.platforms import limits_for, manifest_builder  # pydantic models: not at parse time
+        from airflow_ingest.platforms import limits_for, manifest_builder  # pydantic models: not at parse time
 
         try:
             listing = read_listing(base, objects_path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 from airflow_ingest.core.errors import ConfigError
@@ -27,30 +28,50 @@ class Log(Protocol):
     def warning(self, event: Any, *args: Any, **kw: Any) -> Any: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class SendContext:
-    """One batch of a run, as a Sender gets it: the manifest and item index are read only when asked for."""
+    """What registering one batch of a planned run gets: where the run is, its plan, and which batch.
+
+    ``run`` is a local :class:`~pathlib.Path` (the CLI) or an ``ObjectStoragePath`` (the operators); both read
+    the same way. The manifest and the batch's item index are read only when the sender asks for them.
+    """
 
     run: Any
     plan: Plan
     number: int
-    batch: BatchInfo
+
+    @property
+    def batch(self) -> BatchInfo:
+        return self.plan.batches[self.number - 1]
 
     @property
     def manifest(self) -> Any:
+        """The manifest's path (a job record or an outcome file goes beside it)."""
         return self.run / self.batch.path
 
     def text(self) -> str:
         """The batch's manifest, as the plan wrote it."""
         return str(self.manifest.read_text(encoding="utf-8"))
 
-    def index(self) -> list[dict[str, Any]]:
-        """The batch's item index lines (``{"item", "batch", ...}``), in manifest order."""
+    @cached_property
+    def lines(self) -> list[dict[str, Any]]:
         return read_batch_index(self.run, self.batch)
+
+    def index(self) -> list[dict[str, Any]]:
+        """The batch's lines of ``items.jsonl`` (``{"batch", "item", "objects"}``), read once."""
+        return self.lines
+
+    def item_ids(self) -> list[str]:
+        return [str(line["item"]) for line in self.index()]
 
 
 class Sender(Protocol):
-    """Send one batch; one outcome per item, never raising for trouble that is one item's own."""
+    """Registers one batch: one outcome per item, in plan order.
+
+    Per-item trouble (a refusal, a transient failure past the retries) is an outcome, never an exception;
+    :class:`~airflow_ingest.core.errors.PlatformAuthError` and :class:`~airflow_ingest.core.errors.ConfigError`
+    are raised, since every other batch would fail the same way.
+    """
 
     def __call__(self, ctx: SendContext) -> list[Outcome]: ...
 
@@ -89,7 +110,7 @@ def register_range(run: Any, plan: Plan, first: int, last: int, sender: Sender, 
             totals.update(count_outcomes(done.values()))
             kept.append(number)
             continue
-        outcomes = sender(SendContext(run, plan, number, batch))
+        outcomes = sender(SendContext(run, plan, number))
         counted = record(path, outcomes, log)
         totals.update(counted)
         items += batch.items
