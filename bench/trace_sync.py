@@ -3,7 +3,8 @@
 Runs one small ``sync`` in this process (a ``file://`` folder of 12 images, batches of 5, into the fake V7
 Darwin from ``tests/fakes`` in a process of its own) under ``sys.setprofile`` and records, in order, the first
 call of every ``airflow_ingest`` function (a reader reads a function once; generators resuming and loops are
-not new stops; module bodies run by imports are left out). From that sequence:
+not new stops; module bodies run by imports and the methods ``dataclasses`` generates are left out). From that
+sequence:
 
 - ``files``: distinct modules entered;
 - ``stops``: changes of module from one function to the next;
@@ -52,8 +53,8 @@ class Tracer:
         if event != "call":
             return
         code = frame.f_code
-        if code in self.seen or code.co_name == "<module>":
-            return
+        if code in self.seen or code.co_name == "<module>" or "__create_fn__" in code.co_qualname:
+            return  # module bodies run by imports, and dataclasses' generated methods: nothing a reader opens
         module = frame.f_globals.get("__name__", "")
         if not (module == PACKAGE or module.startswith(PACKAGE + ".")):
             return
