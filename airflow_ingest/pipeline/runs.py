@@ -57,6 +57,17 @@ def read_plan(run: Any) -> Plan:
         return Plan.from_json(json.load(stream))
 
 
+def read_plan_heading(run: Any) -> dict[str, Any]:
+    """The plan's platform and target only, ``{}`` without a plan: for a page's heading, which must show even
+    for a plan written by another version (whose batches this version might not read)."""
+    path = run / PLAN_FILE
+    if not path.exists():
+        return {}
+    with path.open("r", encoding="utf-8") as stream:
+        data = json.load(stream)
+    return {"platform": data.get("platform"), "target": data.get("target") or {}}
+
+
 def read_listing(run: Any, objects_path: Any = None) -> Listing:
     """The run's ``listing.json`` (``objects_path`` defaults to the run's ``objects.jsonl.gz``)."""
     path = run / LISTING_FILE

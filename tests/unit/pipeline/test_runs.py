@@ -8,7 +8,7 @@ import pytest
 
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.plan import make_plan, path_opener
-from airflow_ingest.pipeline.runs import MissingRunFile, read_listing, read_plan
+from airflow_ingest.pipeline.runs import MissingRunFile, read_listing, read_plan, read_plan_heading
 from tests.unit.pipeline.runs import builder, listed_run
 
 
@@ -32,3 +32,9 @@ def test_a_missing_file_is_named(tmp_path: Path, reader: object, name: str) -> N
     with pytest.raises(MissingRunFile, match=rf"holds no {name}") as raised:
         reader(tmp_path / "nowhere")  # type: ignore[operator]
     assert raised.value.name == name and raised.value.run == tmp_path / "nowhere"
+
+
+def test_the_heading_reads_a_partial_plan_and_nothing_without_one(tmp_path: Path) -> None:
+    assert read_plan_heading(tmp_path) == {}
+    (tmp_path / "plan.json").write_text('{"platform": "darwin", "target": {"dataset_slug": "d"}}', encoding="utf-8")
+    assert read_plan_heading(tmp_path) == {"platform": "darwin", "target": {"dataset_slug": "d"}}
