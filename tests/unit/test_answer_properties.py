@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from tenacity import RetryCallState
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.darwin import darwin_outcomes
 from airflow_ingest.core.encord import EncordManifests, EncordTarget
 from airflow_ingest.core.encord_jobs import JobResult, encord_outcomes, job_result_from
 from airflow_ingest.core.objects import StoredObject
@@ -36,6 +35,7 @@ from airflow_ingest.core.redbrick_results import (
 )
 from airflow_ingest.hooks.redbrick import graphql_messages
 from airflow_ingest.hooks.retries import RetryPolicy, Transient, parse_retry_after
+from airflow_ingest.platforms.darwin.answers import darwin_outcomes
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
