@@ -22,7 +22,7 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {"integration-name": "V7 Darwin", "python-modules": ["airflow_ingest.platforms.darwin.hook"]},
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.hooks.encord"]},
-            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.hooks.redbrick"]},
+            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.hook"]},
         ],
         "operators": [
             {
@@ -36,7 +36,7 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             },
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.operators.encord"]},
-            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.operators.redbrick"]},
+            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.operator"]},
         ],
         "triggers": [
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.triggers.encord"]},
@@ -44,7 +44,7 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             "airflow_ingest.platforms.darwin.operator.DarwinDatasetLink",
             "airflow_ingest.operators.encord.EncordDestinationLink",
-            "airflow_ingest.operators.redbrick.RedBrickProjectLink",
+            "airflow_ingest.platforms.redbrick.operator.RedBrickProjectLink",
             "airflow_ingest.operators.links.IngestViewLink",
         ],
         "config": {
@@ -125,7 +125,7 @@ def get_provider_info() -> dict[str, Any]:
             },
             {
                 "connection-type": "redbrick",
-                "hook-class-name": "airflow_ingest.hooks.redbrick.RedBrickHook",
+                "hook-class-name": "airflow_ingest.platforms.redbrick.hook.RedBrickHook",
                 "hook-name": "RedBrick AI",
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login"],

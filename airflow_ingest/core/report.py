@@ -131,7 +131,7 @@ def retry_body(base: Any, plan: Plan, batch: BatchInfo, body: str, items: set[st
 
         return darwin_retry(body, items)
     if plan.platform == "redbrick":
-        from airflow_ingest.core.redbrick_results import redbrick_retry
+        from airflow_ingest.platforms.redbrick.answers import redbrick_retry
 
         return redbrick_retry(body, items)
     if batch.path.endswith(".csv"):
