@@ -20,6 +20,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 _RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
+PURE_PLATFORM_MODULES = ("documents", "answers", "target")
+"""A platform package's pure modules (``platforms/<name>/target.py`` ...): they import only core, and rank with it."""
+
+SHELL_PLATFORM_MODULES = ("operator", "trigger")
+"""A platform package's Airflow shells (``platforms/<name>/operator.py``): they rank with ``operators/``."""
+
 
 def layer_of(module: str) -> str:
     """``airflow_ingest.hooks.base`` -> ``hooks``; ``airflow_ingest`` -> ``__init__``."""
@@ -30,5 +36,14 @@ def layer_of(module: str) -> str:
 
 
 def rank(module: str) -> int:
-    """The layer's height: 0 for ``core``; an unknown top-level name ranks highest (treated as a shell)."""
+    """The layer's height: 0 for ``core``; an unknown top-level name ranks highest (treated as a shell).
+
+    In ``platforms/<name>/`` the pure modules rank with ``core`` and the operator and trigger with ``operators``.
+    """
+    parts = module.split(".")
+    if len(parts) == 4 and parts[1] == "platforms":
+        if parts[3] in PURE_PLATFORM_MODULES:
+            return _RANK["core"]
+        if parts[3] in SHELL_PLATFORM_MODULES:
+            return _RANK["operators"]
     return _RANK.get(layer_of(module), len(LAYERS))

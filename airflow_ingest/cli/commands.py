@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from airflow_ingest.cli.inputs import filtered, listing_from, media_request, register_args, target_from
 from airflow_ingest.cli.progress import Progress, stderr_log
 from airflow_ingest.core.errors import ConfigError
+from airflow_ingest.core.objects import write_object_lines
 from airflow_ingest.core.plan import clear_plan
 from airflow_ingest.core.urls import Source, parse_source
 from airflow_ingest.pipeline.planning import Planned, plan_run
@@ -36,10 +37,7 @@ def run_ls(args: argparse.Namespace, out: TextIO) -> int:
     progress = Progress("ls")
     complete = False
     try:
-        write = out.write
-        for obj in progress.track(objects):
-            write(json.dumps(obj.to_json(), ensure_ascii=False, separators=(", ", ": ")))
-            write("\n")
+        write_object_lines(progress.track(objects), out)
         complete = True
     finally:
         out.flush()

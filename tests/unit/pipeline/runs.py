@@ -6,8 +6,9 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from airflow_ingest.core.darwin import DarwinManifests, DarwinTarget
 from airflow_ingest.core.objects import StoredObject, write_objects
+from airflow_ingest.platforms.darwin.documents import DarwinManifests
+from airflow_ingest.platforms.darwin.target import DarwinTarget
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
