@@ -1,0 +1,1 @@
+"""Label Studio (HumanSignal): tasks that reference cloud objects by URL, registered exactly once."""
