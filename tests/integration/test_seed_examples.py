@@ -21,8 +21,8 @@ from urllib.parse import unquote, unquote_plus
 import pytest
 
 from airflow_ingest.core.plan import make_plan, path_opener
-from airflow_ingest.core.platforms import limits_for, manifest_builder
 from airflow_ingest.core.urls import parse_source
+from airflow_ingest.platforms import limits_for, manifest_builder
 from airflow_ingest.storage.listing import complete_target, list_objects
 from tests.harness import MotoS3
 

@@ -14,7 +14,7 @@ from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.items import make_items
 from airflow_ingest.core.outcomes import OutcomeKind
 from airflow_ingest.core.plan import Plan, make_plan, path_opener
-from airflow_ingest.core.platforms import limits_for, manifest_builder
+from airflow_ingest.platforms import limits_for, manifest_builder
 from tests.unit.test_core import obj
 
 TARGET = DarwinTarget(dataset_slug="my-dataset", storage_slug="my-storage")
