@@ -186,6 +186,8 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     redbrick = parser.add_argument_group("RedBrick AI")
     redbrick.add_argument("--storage-id", help="the storage method's id (11111111-... for public URLs)")
     redbrick.add_argument("--form", choices=["series", "flat"], default="series", help="items-list form")
+    labelstudio = parser.add_argument_group("Label Studio")
+    labelstudio.add_argument("--data-key", help="the labeling config's $name for the files (default: from the config)")
 
 
 def target_from(args: argparse.Namespace) -> dict[str, object]:
@@ -203,6 +205,8 @@ def target_from(args: argparse.Namespace) -> dict[str, object]:
             "region": args.region,
             "access_point_arn": args.access_point_arn,
         }
+    elif args.platform == "labelstudio":
+        target = {"data_key": args.data_key}
     else:
         target = {"storage_id": args.storage_id, "form": args.form, "url_style": args.url_style, "region": args.region}
     return {key: value for key, value in target.items() if value is not None}

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from airflow_ingest.core.errors import PlatformAuthError, PlatformError
+from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError, optional_int
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.hooks.retries import Transient, retry_seconds
+from airflow_ingest.platforms.base import SendContext, Sender
 from airflow_ingest.platforms.labelstudio.answers import created_count, import_job, refused_tasks
 from airflow_ingest.platforms.labelstudio.documents import MARKER, fit_tasks, object_tags
 from airflow_ingest.platforms.labelstudio.hook import ImportRefused, LabelStudioHook
+from airflow_ingest.platforms.labelstudio.target import LabelStudioTarget
 
 JOB_WAIT = 600.0
 """How long to follow an asynchronous import (Label Studio Enterprise) before looking its tasks up anyway."""
@@ -166,3 +168,30 @@ class _Rounds:
                     "Task %s duplicates task %s (%s) after a lost answer: deleted", extra, min(ids), mark
                 )
                 self.hook.delete_task(extra)
+
+
+def sender(hook: LabelStudioHook, target: LabelStudioTarget, register: Mapping[str, Any]) -> Sender:
+    """``register`` may hold ``project_id`` (else the connection's ``extra.project_id``)."""
+    project_id = project_of(register.get("project_id"), hook)
+
+    def send(ctx: SendContext) -> list[Outcome]:
+        return send_batch(hook, project_id(), ctx.text(), ctx.item_ids(), data_key=target.data_key)
+
+    return send
+
+
+def project_of(given: Any, hook: LabelStudioHook) -> Callable[[], int]:
+    """The project id, checked now when given, read from the connection when first needed otherwise."""
+    explicit = optional_int("project_id", given)
+    if explicit is not None and explicit < 1:
+        raise ConfigError("project_id", given, "use the project's id, the number in its URL (/projects/<id>/)")
+
+    def resolve() -> int:
+        if explicit is not None:
+            return explicit
+        fallback = optional_int("extra.project_id", hook.extra.get("project_id"))
+        if fallback is None or fallback < 1:
+            raise ConfigError("project_id", given, "pass the project's id, or set extra.project_id on the connection")
+        return fallback
+
+    return resolve

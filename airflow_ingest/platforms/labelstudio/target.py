@@ -1,4 +1,8 @@
-"""Where a Label Studio registration goes: a project, and optionally the labeling config's data key to fill."""
+"""What a Label Studio plan writes: optionally, the labeling config's data key to fill.
+
+The project is no part of the target: the tasks are the same for any project, so the project id is a register
+argument (``project_id``, else the connection's ``extra.project_id``), as RedBrick's is.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ _DATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 class LabelStudioTarget(BaseModel):
-    """A Label Studio project, by id.
+    """How the tasks are written.
 
     ``data_key`` names the task field the object's URL goes in (the ``$name`` of the labeling config's ``Image``,
     ``Video``, ``Audio``, ``Text`` ... tag, without the ``$``). Left out, the manifest uses the kind's usual name
@@ -20,7 +24,6 @@ class LabelStudioTarget(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    project_id: int = Field(gt=0, description="The project's id: the number in its URL, /projects/<id>/.")
     data_key: str | None = Field(default=None, description="The labeling config's $name for the files' URLs.")
 
     @field_validator("data_key")

@@ -83,7 +83,7 @@ def plan(
     """List ``s3://ls-media/{prefix}`` from moto and plan it for Label Studio: the manifests and item ids."""
     source = parse_source(f"s3://{BUCKET}/{prefix}")
     objects = list_objects(source, "aws_default")
-    builder = LabelStudioManifests(LabelStudioTarget.model_validate({"project_id": project_id, **target}))
+    builder = LabelStudioManifests(LabelStudioTarget.model_validate(target))
     made = make_plan(
         objects, builder, Limits(max_entries=per_batch), path_opener(tmp_path), layout=layout, prefix=prefix
     )
