@@ -76,7 +76,7 @@ up: install $(if $(filter celery,$(EXECUTOR)),system)
 down:
 	$(BIN)/python -m tests.stack down
 
-bench: install $(AZURITE)
+bench: install $(AZURITE) .sdk/labelstudio/.installed
 	AIRFLOW_HOME=$(CURDIR)/.bench-home $(BIN)/python -m bench
 
 lint: install
