@@ -55,7 +55,7 @@ SDKS := $(patsubst tests/conformance/requirements/%.txt,.sdk/%/.installed,$(SDK_
 
 sdks: $(SDKS)
 
-demo: install
+demo: install .sdk/labelstudio/.installed
 	$(BIN)/python -m tests.demo
 
 # Two workers (pytest-xdist; one per core here): most tests wait on servers and subprocesses, not the CPU.

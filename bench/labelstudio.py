@@ -60,7 +60,7 @@ def their_sync(server: LabelStudio, s3: MotoS3, project: int, expected: int) -> 
     """Label Studio's own S3 source storage sync of the bucket into ``project``; seconds until completed."""
     storage = server.s3_storage(project, BUCKET, s3.url, regex_filter=r".*\.jpg", recursive_scan=True)
     began = time.monotonic()
-    server.api("POST", f"/api/storages/s3/{storage['id']}/sync")
+    server.api("POST", f"/api/storages/s3/{storage['id']}/sync", timeout=1800)  # Community syncs in the request
     while True:
         state = server.api("GET", f"/api/storages/s3/{storage['id']}")
         if state.get("status") in ("completed", "failed"):

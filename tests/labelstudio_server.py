@@ -101,8 +101,8 @@ class LabelStudio(Service):
         self.stop()
         raise RuntimeError(f"Label Studio did not answer /health; see {self.log_path}")
 
-    def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.session.request(method, f"{self.url}{path}", timeout=60, **kwargs)
+    def api(self, method: str, path: str, timeout: float = 60, **kwargs: Any) -> Any:
+        response = self.session.request(method, f"{self.url}{path}", timeout=timeout, **kwargs)
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {path}: HTTP {response.status_code}: {response.text[:500]}")
         return response.json() if response.content else None
