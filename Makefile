@@ -70,7 +70,7 @@ test-fast: install system $(AZURITE) $(SDKS)
 # background; `make down` stops it. See tests/stack.py. EXECUTOR=celery: Postgres, Redis, the CeleryExecutor and
 # two workers with the workspace on S3 (tests/celery_stack.py; needs `make system`).
 .PHONY: up down
-up: install $(if $(filter celery,$(EXECUTOR)),system)
+up: install .sdk/labelstudio/.installed $(if $(filter celery,$(EXECUTOR)),system)
 	$(BIN)/python -m tests.stack up $(if $(PORT),--port $(PORT)) $(if $(EXECUTOR),--executor $(EXECUTOR))
 
 down:
