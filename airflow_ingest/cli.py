@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from airflow_ingest.core.errors import ConfigError, IngestError
 from airflow_ingest.core.filters import Filters, own_folder_prefixes, parse_when
-from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.objects import StoredObject, write_object_lines
 from airflow_ingest.core.plan import ManifestBuilder, Plan
 from airflow_ingest.core.urls import Scheme, Source, parse_source
 from airflow_ingest.platforms import SendContext, add_cli_options, cli_values, get_platform, platform_names
@@ -415,10 +415,7 @@ def run_ls(args: argparse.Namespace, out: TextIO) -> int:
     progress = Progress("ls")
     complete = False
     try:
-        write = out.write
-        for obj in progress.track(objects):
-            write(json.dumps(obj.to_json(), ensure_ascii=False, separators=(", ", ": ")))
-            write("\n")
+        write_object_lines(progress.track(objects), out)
         complete = True
     finally:
         out.flush()

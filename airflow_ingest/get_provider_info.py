@@ -27,16 +27,16 @@ def get_provider_info() -> dict[str, Any]:
             },
         ],
         "hooks": [
-            {"integration-name": "V7 Darwin", "python-modules": ["airflow_ingest.hooks.darwin"]},
+            {"integration-name": "V7 Darwin", "python-modules": ["airflow_ingest.platforms.darwin.hook"]},
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.hooks.encord"]},
-            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.hooks.redbrick"]},
+            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.hook"]},
             {"integration-name": "Label Studio", "python-modules": ["airflow_ingest.platforms.labelstudio.hook"]},
         ],
         "operators": [
             {
                 "integration-name": "V7 Darwin",
                 "python-modules": [
-                    "airflow_ingest.operators.darwin",
+                    "airflow_ingest.platforms.darwin.operator",
                     "airflow_ingest.operators.listing",
                     "airflow_ingest.operators.planning",
                     "airflow_ingest.operators.reporting",
@@ -44,17 +44,17 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             },
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.operators.encord"]},
-            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.operators.redbrick"]},
-            {"integration-name": "Label Studio", "python-modules": ["airflow_ingest.operators.labelstudio"]},
+            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.operator"]},
+            {"integration-name": "Label Studio", "python-modules": ["airflow_ingest.platforms.labelstudio.operator"]},
         ],
         "triggers": [
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.triggers.encord"]},
         ],
         "extra-links": [
-            "airflow_ingest.operators.darwin.DarwinDatasetLink",
+            "airflow_ingest.platforms.darwin.operator.DarwinDatasetLink",
             "airflow_ingest.operators.encord.EncordDestinationLink",
-            "airflow_ingest.operators.redbrick.RedBrickProjectLink",
-            "airflow_ingest.operators.labelstudio.LabelStudioProjectLink",
+            "airflow_ingest.platforms.redbrick.operator.RedBrickProjectLink",
+            "airflow_ingest.platforms.labelstudio.operator.LabelStudioProjectLink",
             "airflow_ingest.operators.links.IngestViewLink",
         ],
         "config": {
@@ -78,7 +78,7 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {
                 "connection-type": "darwin",
-                "hook-class-name": "airflow_ingest.hooks.darwin.DarwinHook",
+                "hook-class-name": "airflow_ingest.platforms.darwin.hook.DarwinHook",
                 "hook-name": "V7 Darwin",
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login"],
@@ -135,7 +135,7 @@ def get_provider_info() -> dict[str, Any]:
             },
             {
                 "connection-type": "redbrick",
-                "hook-class-name": "airflow_ingest.hooks.redbrick.RedBrickHook",
+                "hook-class-name": "airflow_ingest.platforms.redbrick.hook.RedBrickHook",
                 "hook-name": "RedBrick AI",
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login"],

@@ -16,12 +16,25 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bench import footprint, inventory, labelstudio, ledger, ledger_commit, listing, media, plan, registration, ui
+from bench import (
+    engines,
+    footprint,
+    inventory,
+    labelstudio,
+    ledger,
+    ledger_commit,
+    listing,
+    media,
+    plan,
+    registration,
+    ui,
+)
 from tests.harness import REPO
 
 RESULTS = REPO / "bench" / "results.json"
 SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "listing": listing.run,
+    "engines": engines.run,
     "plan": plan.run,
     "ledger": ledger.run,
     "ledger_commit": ledger_commit.run,
@@ -179,6 +192,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("listing_overhead", overhead_row),
     ("listing_vs_seed_scripts", seeds_row),
     ("parallel_listing_", parallel_row),
+    ("engines_", engines.row),
     ("ledger_selection", ledger_row),
     ("ledger_commit", ledger_commit.row),
     ("registration_rate_limited", rate_row),

@@ -156,7 +156,7 @@ def plan_media(
     says (templates left unset write under ``thumbnails/``). The probe cache is ``cache_folder``, else
     :func:`default_cache_folder`. Raises :class:`ConfigError` for options that cannot work together.
     """
-    from airflow_ingest.core.darwin import DarwinTarget
+    from airflow_ingest.platforms.darwin.target import DarwinTarget
 
     parsed = parse_target(platform, target)
     keys: DerivedKeys | None = None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.darwin import MAX_ITEMS_PER_REQUEST, DarwinManifests, DarwinTarget
 from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
 from airflow_ingest.platforms.base import Platform
+from airflow_ingest.platforms.darwin.documents import DarwinManifests
+from airflow_ingest.platforms.darwin.target import MAX_ITEMS_PER_REQUEST, DarwinTarget
 
 
 def build(target: DarwinTarget, facts: Facts | None) -> ManifestBuilder:
@@ -18,8 +19,8 @@ PLATFORM = Platform(
     label="V7 Darwin",
     conn_type="darwin",
     conn_arg="darwin_conn_id",
-    hook="airflow_ingest.hooks.darwin:DarwinHook",
-    operator="airflow_ingest.operators.darwin:DarwinRegisterOperator",
+    hook="airflow_ingest.platforms.darwin.hook:DarwinHook",
+    operator="airflow_ingest.platforms.darwin.operator:DarwinRegisterOperator",
     target_model=DarwinTarget,
     # V7 documents 100 items per request (darwin-py sends 10) and no byte limit for registration by reference.
     limits=Limits(max_entries=MAX_ITEMS_PER_REQUEST, max_bytes=None),

@@ -20,7 +20,7 @@ PLATFORM = Platform(
     conn_type="labelstudio",
     conn_arg="labelstudio_conn_id",
     hook="airflow_ingest.platforms.labelstudio.hook:LabelStudioHook",
-    operator="airflow_ingest.operators.labelstudio:LabelStudioRegisterOperator",
+    operator="airflow_ingest.platforms.labelstudio.operator:LabelStudioRegisterOperator",
     target_model=LabelStudioTarget,
     # No documented limit per import; a thousand tasks keep a request (and its lookups) small.
     limits=Limits(max_entries=TASKS_PER_IMPORT, max_bytes=None),

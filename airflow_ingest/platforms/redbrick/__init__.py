@@ -5,8 +5,9 @@ from __future__ import annotations
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
-from airflow_ingest.core.redbrick import TASKS_PER_BATCH, RedBrickManifests, RedBrickTarget
 from airflow_ingest.platforms.base import CliOption, Platform
+from airflow_ingest.platforms.redbrick.documents import TASKS_PER_BATCH, RedBrickManifests
+from airflow_ingest.platforms.redbrick.target import RedBrickTarget
 
 
 def build(target: RedBrickTarget, facts: Facts | None) -> ManifestBuilder:
@@ -18,8 +19,8 @@ PLATFORM = Platform(
     label="RedBrick AI",
     conn_type="redbrick",
     conn_arg="redbrick_conn_id",
-    hook="airflow_ingest.hooks.redbrick:RedBrickHook",
-    operator="airflow_ingest.operators.redbrick:RedBrickRegisterOperator",
+    hook="airflow_ingest.platforms.redbrick.hook:RedBrickHook",
+    operator="airflow_ingest.platforms.redbrick.operator:RedBrickRegisterOperator",
     target_model=RedBrickTarget,
     # The SDK validates 50 tasks at a time and drops the whole call if one chunk fails.
     limits=Limits(max_entries=TASKS_PER_BATCH, max_bytes=None),
