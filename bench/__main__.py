@@ -20,6 +20,7 @@ from bench import (
     engines,
     footprint,
     inventory,
+    labelstudio,
     ledger,
     ledger_commit,
     listing,
@@ -44,6 +45,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "inventory": inventory.run,
     "ui": ui.run,
     "trace": trace_sync.run,
+    "labelstudio": labelstudio.run,
 }
 
 
@@ -203,6 +205,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("inventory_", inventory_row),
     ("ui_report_view", ui_row),
     ("sync_trace", trace_sync.row),
+    ("labelstudio_registration", labelstudio.row),
 ]
 
 

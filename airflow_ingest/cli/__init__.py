@@ -20,7 +20,16 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from airflow_ingest.cli.commands import EXIT_FAILED, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from airflow_ingest.cli.commands import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    run_ledger_repair,
+    run_ls,
+    run_plan,
+    run_sync,
+)
 from airflow_ingest.cli.inputs import own_folders
 from airflow_ingest.cli.parser import build_parser
 from airflow_ingest.cli.progress import Progress
@@ -38,6 +47,10 @@ __all__ = [
     "main",
     "own_folders",
     "parse_source",
+    "run_ledger_repair",
+    "run_ls",
+    "run_plan",
+    "run_sync",
 ]
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C

@@ -34,6 +34,8 @@ def target_from(args: argparse.Namespace) -> dict[str, object]:
             "region": args.region,
             "access_point_arn": args.access_point_arn,
         }
+    elif args.platform == "labelstudio":
+        target = {"data_key": args.data_key}
     else:
         target = {"storage_id": args.storage_id, "form": args.form, "url_style": args.url_style, "region": args.region}
     return {key: value for key, value in target.items() if value is not None}

@@ -113,3 +113,5 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     redbrick = parser.add_argument_group("RedBrick AI")
     redbrick.add_argument("--storage-id", help="the storage method's id (11111111-... for public URLs)")
     redbrick.add_argument("--form", choices=["series", "flat"], default="series", help="items-list form")
+    labelstudio = parser.add_argument_group("Label Studio")
+    labelstudio.add_argument("--data-key", help="the labeling config's $name for the files (default: from the config)")
