@@ -17,16 +17,16 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from airflow_ingest.core.errors import ConfigError, IngestError
 from airflow_ingest.core.filters import Filters, own_folder_prefixes, parse_when
 from airflow_ingest.core.objects import StoredObject, write_object_lines
-from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import ManifestBuilder, Plan
 from airflow_ingest.core.urls import Scheme, Source, parse_source
+from airflow_ingest.platforms import SendContext, add_cli_options, cli_values, get_platform, platform_names
 
 if TYPE_CHECKING:
     from airflow_ingest.media.stage import MediaStage
@@ -95,14 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", help="write the platform's manifests for a source; nothing is sent")
     plan.add_argument("source", help="s3://bucket[/prefix], gs://bucket[/prefix] or az://container[/prefix]")
-    plan.add_argument("--platform", required=True, choices=["darwin", "encord", "redbrick"])
+    plan.add_argument("--platform", required=True, choices=platform_names())
     plan.add_argument("--out", required=True, help="folder for batch-00001.json (or .csv) ... and plan.json")
     add_listing_options(plan)
     add_plan_options(plan)
 
     sync = commands.add_parser("sync", help="list, select what is new, plan, register, report, commit the ledger")
     sync.add_argument("source", help="s3://bucket[/prefix], gs://bucket[/prefix] or az://container[/prefix]")
-    sync.add_argument("--platform", required=True, choices=["darwin", "encord", "redbrick"])
+    sync.add_argument("--platform", required=True, choices=platform_names())
     sync.add_argument("--platform-conn-id", required=True, help="the platform's Airflow connection")
     sync.add_argument("--state", required=True, help="where ledgers live: a folder or an object-storage URI")
     sync.add_argument("--sync-name", help="the ledger's folder (default: one per destination and bucket)")
@@ -113,13 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--on-change", choices=["report", "resend"], default="report", help="objects with a new etag")
     add_listing_options(sync)
     add_plan_options(sync)
-    encord = sync.add_argument_group("Encord registration")
-    encord.add_argument("--folder", help="the storage folder's UUID (or give --dataset-hash)")
-    encord.add_argument("--dataset-hash", help="the dataset's hash (or give --folder)")
-    encord.add_argument("--integration", help="the cloud integration's id that can read the bucket")
-    encord.add_argument("--ignore-errors", action=argparse.BooleanOptionalAction, default=True)
-    redbrick = sync.add_argument_group("RedBrick AI registration")
-    redbrick.add_argument("--project-id", help="the project's id (default: the connection's extra.project_id)")
+    add_cli_options(sync)  # each platform's register flags (--folder, --project-id, ...)
 
     ledger = commands.add_parser("ledger", help="inspect or repair a sync's ledger")
     ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
@@ -192,6 +186,8 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     redbrick = parser.add_argument_group("RedBrick AI")
     redbrick.add_argument("--storage-id", help="the storage method's id (11111111-... for public URLs)")
     redbrick.add_argument("--form", choices=["series", "flat"], default="series", help="items-list form")
+    labelstudio = parser.add_argument_group("Label Studio")
+    labelstudio.add_argument("--data-key", help="the labeling config's $name for the files (default: from the config)")
 
 
 def target_from(args: argparse.Namespace) -> dict[str, object]:
@@ -209,6 +205,8 @@ def target_from(args: argparse.Namespace) -> dict[str, object]:
             "region": args.region,
             "access_point_arn": args.access_point_arn,
         }
+    elif args.platform == "labelstudio":
+        target = {"data_key": args.data_key}
     else:
         target = {"storage_id": args.storage_id, "form": args.form, "url_style": args.url_style, "region": args.region}
     return {key: value for key, value in target.items() if value is not None}
@@ -218,7 +216,7 @@ def plan_inputs(
     args: argparse.Namespace, target: dict[str, object], objects: Iterator[StoredObject]
 ) -> tuple[ManifestBuilder, Iterator[StoredObject], MediaStage | None]:
     """The builder and the objects for ``make_plan``: with ``--probe``/``--thumbnails``, through the media stage."""
-    from airflow_ingest.core.platforms import manifest_builder
+    from airflow_ingest.platforms import manifest_builder
 
     if not (args.probe or args.thumbnails):
         return manifest_builder(args.platform, target), objects, None
@@ -249,7 +247,7 @@ def run_plan(args: argparse.Namespace, out: TextIO) -> int:
 
     from airflow_ingest.core.items import parse_layout
     from airflow_ingest.core.plan import clear_plan, make_plan, path_opener
-    from airflow_ingest.core.platforms import limits_for
+    from airflow_ingest.platforms import limits_for
     from airflow_ingest.storage.listing import complete_target
 
     source = parse_source(args.source)
@@ -299,9 +297,9 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     from airflow_ingest.core.items import parse_layout
     from airflow_ingest.core.ledger import OnChange, select, sorted_entries
     from airflow_ingest.core.plan import make_plan, path_opener
-    from airflow_ingest.core.platforms import limits_for
     from airflow_ingest.core.report import outcome_path, registered_entries, write_outcomes, write_report
     from airflow_ingest.hooks.ledger_destination import store_for
+    from airflow_ingest.platforms import limits_for
     from airflow_ingest.storage.listing import complete_target
 
     source = parse_source(args.source)
@@ -309,14 +307,9 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     limits = limits_for(args.platform, args.max_entries, args.max_bytes)
     target = complete_target(args.platform, target_from(args), source, args.conn_id)
     objects = listing_from(args)
-    register = registrar(args, target)  # reads the platform connection: a malformed one stops here
-    register_args = {
-        "platform_conn_id": args.platform_conn_id,
-        "folder_uuid": args.folder,
-        "dataset_hash": args.dataset_hash,
-        "integration_id": args.integration,
-        "project_id": args.project_id,
-    }
+    register_args = {"platform_conn_id": args.platform_conn_id, **cli_values(args.platform, args)}
+    # reads the platform connection: a malformed one stops here, before anything is listed
+    send = get_platform(args.platform).sender_for(args.platform_conn_id, target, register_args)
     store = store_for(args.state, args.sync_name, args.platform, target, source, register_args, keep=args.keep_ledgers)
     store.ensure_writable()  # before anything is sent: a commit that cannot land would send it all again
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -337,7 +330,7 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
         builder, wanted, stage = plan_inputs(args, target, wanted)
         plan = make_plan(wanted, builder, limits, path_opener(run), layout=layout, prefix=source.prefix)
         for number, batch in enumerate(plan.batches, start=1):
-            write_outcomes(outcome_path(run / batch.path), register(run, plan, number))
+            write_outcomes(outcome_path(run / batch.path), send(SendContext(run, plan, number)))
             print(f"sync: batch {number}/{len(plan.batches)} registered", file=sys.stderr)
         complete = True
     finally:
@@ -381,55 +374,6 @@ def run_ledger_repair(args: argparse.Namespace, out: TextIO) -> int:
     )
     out.write(json.dumps(result) + "\n")
     return EXIT_OK
-
-
-def registrar(args: argparse.Namespace, target: dict[str, object]) -> Callable[[Path, Plan, int], list[Outcome]]:
-    """The platform's hook, made once, as one call per batch: ``(run folder, plan, batch number) -> outcomes``."""
-    if args.platform == "darwin":
-        from airflow_ingest.hooks.darwin import DarwinHook
-        from airflow_ingest.hooks.darwin import register_batch as darwin_batch
-
-        darwin = DarwinHook(args.platform_conn_id)
-        darwin.read_connection()  # a malformed connection fails now, before anything is listed
-        readonly = bool(target.get("readonly", False))
-        return lambda run, plan, n: darwin_batch(darwin, batch_text(run, plan, n), readonly=readonly)
-    if args.platform == "encord":
-        from airflow_ingest.core.encord import EncordTarget
-        from airflow_ingest.core.encord_jobs import parse_destination
-        from airflow_ingest.hooks.encord import EncordHook
-        from airflow_ingest.hooks.encord import register_batch as encord_batch
-
-        if target.get("format") == "csv":
-            raise ConfigError("--format", "csv", "Encord's SDK registers JSON specs; use --format json to sync")
-        destination = parse_destination(
-            {
-                "folder_uuid": args.folder,
-                "dataset_hash": args.dataset_hash,
-                "integration_id": args.integration,
-                "ignore_errors": args.ignore_errors,
-            }
-        )
-        encord = EncordHook(args.platform_conn_id)
-        encord.read_connection()
-        spec = EncordTarget.model_validate(target)
-        return lambda run, plan, n: encord_batch(encord, run, plan, n, destination, spec)
-    from airflow_ingest.core.plan import read_batch_index
-    from airflow_ingest.hooks.redbrick import RedBrickHook
-    from airflow_ingest.hooks.redbrick import register_batch as redbrick_batch
-
-    redbrick = RedBrickHook(args.platform_conn_id)
-    redbrick.read_connection()
-    storage_id = str(target["storage_id"])
-
-    def redbrick_one(run: Path, plan: Plan, number: int) -> list[Outcome]:
-        ids = [str(line["item"]) for line in read_batch_index(run, plan.batches[number - 1])]
-        return redbrick_batch(redbrick, batch_text(run, plan, number), args.project_id, storage_id, item_ids=ids)
-
-    return redbrick_one
-
-
-def batch_text(run: Path, plan: Plan, number: int) -> str:
-    return (run / plan.batches[number - 1].path).read_text(encoding="utf-8")
 
 
 def listing_from(args: argparse.Namespace) -> Iterator[StoredObject]:

@@ -9,7 +9,9 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-ingest",
         "name": "airflow-ingest",
-        "description": "Register data already in S3, GCS or Azure Blob into V7 Darwin, Encord and RedBrick AI.",
+        "description": (
+            "Register data already in S3, GCS or Azure Blob into V7 Darwin, Encord, RedBrick AI and Label Studio."
+        ),
         "integrations": [
             {"integration-name": "V7 Darwin", "external-doc-url": "https://docs.v7labs.com/", "tags": ["software"]},
             {"integration-name": "Encord", "external-doc-url": "https://docs.encord.com/", "tags": ["software"]},
@@ -18,17 +20,23 @@ def get_provider_info() -> dict[str, Any]:
                 "external-doc-url": "https://docs.redbrickai.com/",
                 "tags": ["software"],
             },
+            {
+                "integration-name": "Label Studio",
+                "external-doc-url": "https://labelstud.io/guide/",
+                "tags": ["software"],
+            },
         ],
         "hooks": [
-            {"integration-name": "V7 Darwin", "python-modules": ["airflow_ingest.hooks.darwin"]},
+            {"integration-name": "V7 Darwin", "python-modules": ["airflow_ingest.platforms.darwin.hook"]},
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.hooks.encord"]},
-            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.hooks.redbrick"]},
+            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.hook"]},
+            {"integration-name": "Label Studio", "python-modules": ["airflow_ingest.platforms.labelstudio.hook"]},
         ],
         "operators": [
             {
                 "integration-name": "V7 Darwin",
                 "python-modules": [
-                    "airflow_ingest.operators.darwin",
+                    "airflow_ingest.platforms.darwin.operator",
                     "airflow_ingest.operators.listing",
                     "airflow_ingest.operators.planning",
                     "airflow_ingest.operators.reporting",
@@ -36,15 +44,17 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             },
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.operators.encord"]},
-            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.operators.redbrick"]},
+            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.operator"]},
+            {"integration-name": "Label Studio", "python-modules": ["airflow_ingest.platforms.labelstudio.operator"]},
         ],
         "triggers": [
             {"integration-name": "Encord", "python-modules": ["airflow_ingest.triggers.encord"]},
         ],
         "extra-links": [
-            "airflow_ingest.operators.darwin.DarwinDatasetLink",
+            "airflow_ingest.platforms.darwin.operator.DarwinDatasetLink",
             "airflow_ingest.operators.encord.EncordDestinationLink",
-            "airflow_ingest.operators.redbrick.RedBrickProjectLink",
+            "airflow_ingest.platforms.redbrick.operator.RedBrickProjectLink",
+            "airflow_ingest.platforms.labelstudio.operator.LabelStudioProjectLink",
             "airflow_ingest.operators.links.IngestViewLink",
         ],
         "config": {
@@ -68,7 +78,7 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {
                 "connection-type": "darwin",
-                "hook-class-name": "airflow_ingest.hooks.darwin.DarwinHook",
+                "hook-class-name": "airflow_ingest.platforms.darwin.hook.DarwinHook",
                 "hook-name": "V7 Darwin",
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login"],
@@ -125,7 +135,7 @@ def get_provider_info() -> dict[str, Any]:
             },
             {
                 "connection-type": "redbrick",
-                "hook-class-name": "airflow_ingest.hooks.redbrick.RedBrickHook",
+                "hook-class-name": "airflow_ingest.platforms.redbrick.hook.RedBrickHook",
                 "hook-name": "RedBrick AI",
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login"],
@@ -157,6 +167,36 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Requests per minute",
                         "description": "Client-side pace per worker; 0 turns it off (RedBrick documents no limit).",
                         "schema": {"type": ["number", "null"], "minimum": 0, "default": 0},
+                    },
+                },
+            },
+            {
+                "connection-type": "labelstudio",
+                "hook-class-name": "airflow_ingest.platforms.labelstudio.hook.LabelStudioHook",
+                "hook-name": "Label Studio",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "login"],
+                    "relabeling": {"host": "Server URL", "password": "API token"},
+                    "placeholders": {
+                        "host": "http://localhost:8080",
+                        "password": "a personal access token (or a legacy token)",
+                    },
+                },
+                "conn-fields": {
+                    "project_id": {
+                        "label": "Default project id",
+                        "description": "Used when an operator names none: the number in /projects/<id>/.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1},
+                    },
+                    "token_type": {
+                        "label": "Token type",
+                        "description": "legacy or personal; empty tells them apart (a personal token is a JWT).",
+                        "schema": {"type": ["string", "null"], "enum": ["legacy", "personal", None]},
+                    },
+                    "timeout": {
+                        "label": "Timeout (seconds)",
+                        "description": "Seconds to wait for each API answer before retrying.",
+                        "schema": {"type": ["integer", "null"], "minimum": 1, "default": 60},
                     },
                 },
             },

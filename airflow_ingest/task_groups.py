@@ -16,7 +16,6 @@ batches gets an empty report); it skips itself in a group that did not run (anot
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, TaskGroup, XComArg
 
+from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.plan import REGISTER_TASKS
 from airflow_ingest.hooks.ledger import KEEP_LEDGERS
 from airflow_ingest.operators.branching import BranchOnValueOperator
@@ -36,20 +36,16 @@ from airflow_ingest.operators.reporting import (
     IngestFailuresOperator,
     IngestReportOperator,
 )
-
-REGISTER_OPERATORS: dict[str, tuple[str, str, str]] = {
-    "darwin": ("airflow_ingest.operators.darwin", "DarwinRegisterOperator", "darwin_conn_id"),
-    "encord": ("airflow_ingest.operators.encord", "EncordRegisterOperator", "encord_conn_id"),
-    "redbrick": ("airflow_ingest.operators.redbrick", "RedBrickRegisterOperator", "redbrick_conn_id"),
-}
-"""Each platform's register operator and the name of its connection argument (imported only when used)."""
+from airflow_ingest.platforms import get_platform
 
 
 def register_operator(platform: str) -> tuple[type[Any], str]:
-    if platform not in REGISTER_OPERATORS:
-        raise ValueError(f"platform={platform!r} is invalid: use one of {', '.join(REGISTER_OPERATORS)}")
-    module, name, conn_arg = REGISTER_OPERATORS[platform]
-    return getattr(importlib.import_module(module), name), conn_arg
+    """The platform's register operator (imported only when a DAG uses it) and its connection argument."""
+    try:
+        declared = get_platform(platform)
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
+    return declared.operator_class(), declared.conn_arg
 
 
 REGISTER_RETRIES = 2
@@ -60,9 +56,6 @@ REGISTER_RETRY_DELAY = timedelta(seconds=15)
 keep the account's pool slot idle for five minutes after a lost worker; a retry is cheap and safe here (it skips
 the batches with outcome files), and rate limits are the client's to pace, not the retry delay's."""
 
-TARGET_KEYS = ("dataset_slug", "folder_uuid", "dataset_hash", "project_id")
-"""What names a platform target: V7's dataset, Encord's folder or dataset, RedBrick's project."""
-
 
 def platform_asset(platform: str, target: dict[str, Any], register_kwargs: dict[str, Any] | None = None) -> Asset:
     """The Asset standing for one platform target, ``x-airflow-ingest://{platform}/{target}``.
@@ -72,9 +65,13 @@ def platform_asset(platform: str, target: dict[str, Any], register_kwargs: dict[
     normaliser, which cost seconds at each parse of a DAG file.
     """
     fields = {**target, **(register_kwargs or {})}
-    name = next((str(fields[key]) for key in TARGET_KEYS if fields.get(key)), None)
+    try:
+        keys = get_platform(platform).target_keys
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
+    name = next((str(fields[key]) for key in keys if fields.get(key)), None)
     if name is None:
-        raise ValueError(f"cannot name the {platform} target {fields}: give one of {', '.join(TARGET_KEYS)}")
+        raise ValueError(f"cannot name the {platform} target {fields}: give one of {', '.join(keys)}")
     return Asset(uri=f"x-airflow-ingest://{platform}/{name}", name=f"{platform}/{name}", group="airflow-ingest")
 
 
@@ -144,8 +141,7 @@ def ingest_task_group(
     :param outlets: Assets to update when the run registered something (e.g. one per platform target).
     """
     operator, conn_arg = register_operator(platform)
-    named = ("folder_uuid", "dataset_hash", "integration_id", "project_id")  # with the conn: the ledger's destination
-    destination = {k: v for k, v in (register_kwargs or {}).items() if k in named}
+    destination = get_platform(platform).destination_of(register_kwargs or {})  # with the conn: the ledger's
     destination["platform_conn_id"] = platform_conn_id
     with TaskGroup(group_id=group_id) as group:
         listing = ListObjectsOperator(

@@ -16,7 +16,19 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bench import engines, footprint, inventory, ledger, ledger_commit, listing, media, plan, registration, ui
+from bench import (
+    engines,
+    footprint,
+    inventory,
+    labelstudio,
+    ledger,
+    ledger_commit,
+    listing,
+    media,
+    plan,
+    registration,
+    ui,
+)
 from tests.harness import REPO
 
 RESULTS = REPO / "bench" / "results.json"
@@ -31,6 +43,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "media": media.run,
     "inventory": inventory.run,
     "ui": ui.run,
+    "labelstudio": labelstudio.run,
 }
 
 
@@ -189,6 +202,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("media_probe", media_row),
     ("inventory_", inventory_row),
     ("ui_report_view", ui_row),
+    ("labelstudio_registration", labelstudio.row),
 ]
 
 

@@ -90,7 +90,7 @@ def peak_rss_mb() -> float:
 def one(case: str, count: int, folder: Path) -> dict[str, Any]:
     """Plan ``count`` synthetic objects for ``case`` into ``folder``; runs in the child process."""
     from airflow_ingest.core.plan import make_plan, path_opener
-    from airflow_ingest.core.platforms import limits_for, manifest_builder
+    from airflow_ingest.platforms import limits_for, manifest_builder
 
     platform, target = CASES[case]
     builder = manifest_builder(platform, target)

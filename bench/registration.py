@@ -53,7 +53,7 @@ def body(items: int, dataset: str = "demo-dataset") -> str:
 def send(hook: Any, items: int, per_request: int) -> None:
     """Register ``items`` items, ``per_request`` a request, one request after another; all must land."""
     from airflow_ingest.core.outcomes import OutcomeKind
-    from airflow_ingest.hooks.darwin import register_batch
+    from airflow_ingest.platforms.darwin.register import register_batch
 
     left = items
     while left:
@@ -67,7 +67,7 @@ def send(hook: Any, items: int, per_request: int) -> None:
 
 def rate_limited(darwin: FakeDarwin, per_minute: int, windows: int) -> dict[str, Any]:
     """``windows`` x ``per_minute`` + 1 batches of 100 under a ``per_minute`` limit on both sides."""
-    from airflow_ingest.hooks.darwin import DarwinHook
+    from airflow_ingest.platforms.darwin.hook import DarwinHook
 
     darwin.reset()
     darwin.configure(rpm=per_minute, latency_ms=LATENCY_MS)
@@ -101,7 +101,7 @@ def rate_limited(darwin: FakeDarwin, per_minute: int, windows: int) -> dict[str,
 
 def batching(darwin: FakeDarwin, items: int, repeats: int) -> dict[str, Any]:
     """Ours (100 a request) against darwin-py's (10 a request), no rate limit, timed alternately."""
-    from airflow_ingest.hooks.darwin import DarwinHook
+    from airflow_ingest.platforms.darwin.hook import DarwinHook
 
     darwin.reset()
     darwin.configure(latency_ms=LATENCY_MS)

@@ -80,16 +80,21 @@ with DAG(
         "platform": Param(
             "darwin",
             type="string",
-            enum=["darwin", "encord", "redbrick"],
+            enum=["darwin", "encord", "redbrick", "labelstudio"],
             title="Platform",
-            values_display={"darwin": "V7 Darwin", "encord": "Encord", "redbrick": "RedBrick AI"},
+            values_display={
+                "darwin": "V7 Darwin",
+                "encord": "Encord",
+                "redbrick": "RedBrick AI",
+                "labelstudio": "Label Studio",
+            },
             section="Platform",
         ),
         "platform_conn_id": Param(
             None,
             type=["null", "string"],
             title="Platform connection",
-            description="Empty uses darwin_default, encord_default or redbrick_default.",
+            description="Empty uses darwin_default, encord_default, redbrick_default or labelstudio_default.",
             section="Platform",
         ),
         "dataset_slug": Param(
@@ -158,6 +163,20 @@ with DAG(
             description="The storage method's UUID from RedBrick's Storage tab (1111... is public URLs).",
             pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
             section="RedBrick AI",
+        ),
+        "labelstudio_project_id": Param(
+            None,
+            type=["null", "integer"],
+            title="Label Studio project id",
+            description="The number in the project's URL (/projects/<id>/); empty: the connection's extra.project_id.",
+            section="Label Studio",
+        ),
+        "labelstudio_data_key": Param(
+            None,
+            type=["null", "string"],
+            title="Label Studio data key",
+            description="The labeling config's $name for the files (e.g. image); empty takes it from the config.",
+            section="Label Studio",
         ),
         "max_entries": Param(
             None,
@@ -286,10 +305,19 @@ with DAG(
         pool="ingest_redbrick",
         **common,
     )
+    labelstudio = ingest_task_group(
+        "labelstudio",
+        platform="labelstudio",
+        target={"data_key": "{{ params.labelstudio_data_key or '' }}"},
+        platform_conn_id="{{ params.platform_conn_id or 'labelstudio_default' }}",
+        register_kwargs={"project_id": "{{ params.labelstudio_project_id or '' }}"},
+        pool="ingest_labelstudio",
+        **common,
+    )
 
     choose_platform = BranchOnValueOperator(  # only the chosen platform's group runs; the others are skipped
         task_id="choose_platform",
         value="{{ params.platform }}",
-        branches={group.group_id: f"{group.group_id}.list" for group in (darwin, encord, redbrick)},
+        branches={group.group_id: f"{group.group_id}.list" for group in (darwin, encord, redbrick, labelstudio)},
     )
-    choose_platform >> [darwin, encord, redbrick]
+    choose_platform >> [darwin, encord, redbrick, labelstudio]

@@ -127,11 +127,11 @@ def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]])
 def retry_body(base: Any, plan: Plan, batch: BatchInfo, body: str, items: set[str]) -> str | None:
     """``body`` in the platform's format, cut down to ``items``; None when nothing is left or it cannot be cut."""
     if plan.platform == "darwin":
-        from airflow_ingest.core.darwin import darwin_retry
+        from airflow_ingest.platforms.darwin.answers import darwin_retry
 
         return darwin_retry(body, items)
     if plan.platform == "redbrick":
-        from airflow_ingest.core.redbrick_results import redbrick_retry
+        from airflow_ingest.platforms.redbrick.answers import redbrick_retry
 
         return redbrick_retry(body, items)
     if batch.path.endswith(".csv"):

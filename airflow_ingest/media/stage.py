@@ -1,7 +1,7 @@
 """The plan's media stage: probe objects (and make Darwin's thumbnails and frame sets) on their way into a plan.
 
 What the CLI and the plan operator share when probing is on: :func:`plan_media` builds the manifests builder
-and the object stream, :class:`MediaStage` fills a :class:`~airflow_ingest.core.platforms.FactsWindow` with
+and the object stream, :class:`MediaStage` fills a :class:`~airflow_ingest.core.probed.FactsWindow` with
 each object's facts (:func:`media_facts`) before the builder reads it.
 """
 
@@ -17,7 +17,7 @@ from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.media_info import ProbeError
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import ManifestBuilder
-from airflow_ingest.core.platforms import FactsWindow, ProbedManifests, manifest_builder, parse_target
+from airflow_ingest.core.probed import FactsWindow, ProbedManifests
 from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import Source
 from airflow_ingest.media.cache import ProbeCache, default_cache_folder, probe_cache_folder
@@ -26,6 +26,7 @@ from airflow_ingest.media.probing import Prober
 from airflow_ingest.media.proxy import RangeProxy, VideoAccess
 from airflow_ingest.media.results import Probed, ThumbnailResult, VideoFrames
 from airflow_ingest.media.thumbnails import frames_one, thumbnail_one
+from airflow_ingest.platforms import manifest_builder, parse_target
 from airflow_ingest.storage.base import Storage, storage_for
 
 
@@ -49,7 +50,7 @@ class MediaStage:
     """Probe (and with ``thumbnails``, make thumbnails and frame sets for) objects on their way into the plan.
 
     ``stage(objects)`` yields the same objects in the same order, each after its facts are in ``window`` (see
-    :class:`~airflow_ingest.core.platforms.FactsWindow`); a bounded number are in flight on ``workers``
+    :class:`~airflow_ingest.core.probed.FactsWindow`); a bounded number are in flight on ``workers``
     threads. Nothing here raises for one object: a failed probe or thumbnail becomes the object's ``failure``
     fact (Darwin read-only skips the item with it; Encord leaves the metadata out). With ``thumbnails``, objects
     that the key templates say are derived files (our own thumbnails and frames) are dropped from the stream
@@ -155,7 +156,7 @@ def plan_media(
     says (templates left unset write under ``thumbnails/``). The probe cache is ``cache_folder``, else
     :func:`default_cache_folder`. Raises :class:`ConfigError` for options that cannot work together.
     """
-    from airflow_ingest.core.darwin import DarwinTarget
+    from airflow_ingest.platforms.darwin.target import DarwinTarget
 
     parsed = parse_target(platform, target)
     keys: DerivedKeys | None = None

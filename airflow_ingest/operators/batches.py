@@ -12,19 +12,39 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from airflow.sdk import BaseOperator, BaseOperatorLink, Context, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_ingest.core.errors import ConfigError, PlatformAuthError
 from airflow_ingest.core.outcomes import Outcome, count_outcomes, outcome_totals
 from airflow_ingest.core.plan import BatchInfo, Plan
 from airflow_ingest.core.report import outcome_path, read_outcomes, write_outcomes
+from airflow_ingest.platforms import Platform, SendContext, Sender, get_platform
 
 if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
+
+    from airflow_ingest.hooks.retries import PlatformHook  # requests: not at DAG parse time
+
+HookT = TypeVar("HookT", bound="PlatformHook")
+
+
+@contextmanager
+def failing_task() -> Iterator[None]:
+    """Turn what no retry can fix (refused credentials, an unknown target, a bad argument) into a failed task.
+
+    :class:`PlatformAuthError` and :class:`ConfigError` would fail every other batch (and every Airflow retry)
+    the same way, so the task fails at once, with the error's one line and no traceback.
+    """
+    try:
+        yield
+    except (PlatformAuthError, ConfigError) as error:
+        raise AirflowFailException(str(error)) from None
 
 
 class TargetLink(BaseOperatorLink):
@@ -159,3 +179,72 @@ class BatchRegisterOperator(BaseOperator):
             if outcome.outcome.value in ("blocked", "failed"):
                 self.log.warning("%s %s: %s", outcome.outcome.value, outcome.item, outcome.reason)
         return count_outcomes(outcomes)
+
+
+class RegisterOperator(BatchRegisterOperator, Generic[HookT]):
+    """A platform's register operator: its hook, its retry arguments and its sender, from the registry.
+
+    Like the amazon provider's ``AwsBaseOperator[HookT]``, what differs per platform is declared, not written:
+    ``platform_name`` (which :class:`~airflow_ingest.platforms.base.Platform`), the connection argument (named
+    the platform's way, ``darwin_conn_id``, set by the subclass) and ``register_args``, the attributes handed to
+    the platform's sender as its register keywords. Each batch goes through the sender inside
+    :func:`failing_task`.
+
+    :param max_attempts: attempts per request on 429, 5xx and timeouts (default: the connection's, else the
+        platform's).
+    :param wait_initial: first backoff step in seconds (default: the connection's, else the platform's).
+    :param wait_max: longest wait between attempts and cap on Retry-After (default: the connection's, else the
+        platform's).
+    """
+
+    platform_name: ClassVar[str]
+    register_args: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int | None = None,
+        wait_initial: float | None = None,
+        wait_max: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.max_attempts = max_attempts
+        self.wait_initial = wait_initial
+        self.wait_max = wait_max
+
+    @classmethod
+    def platform(cls) -> Platform:
+        return get_platform(cls.platform_name)
+
+    @property
+    def platform_conn_id(self) -> str:
+        """The (rendered) connection argument, whatever the platform calls it."""
+        return str(getattr(self, self.platform().conn_arg))
+
+    @cached_property
+    def hook(self) -> HookT:
+        """Made on first use, in the worker: the hook module imports requests or an SDK."""
+        return self.platform().hook_class()(  # type: ignore[return-value,call-arg]
+            self.platform_conn_id,
+            max_attempts=self.max_attempts,
+            wait_initial=self.wait_initial,
+            wait_max=self.wait_max,
+        )
+
+    def register_kwargs(self) -> Mapping[str, Any]:
+        return {name: getattr(self, name) for name in self.register_args}
+
+    @cached_property
+    def sender(self) -> Sender:
+        return self.platform().make_sender(self.hook, self.plan.target, self.register_kwargs())
+
+    def prepare(self) -> None:
+        """Before the first batch is sent (inside :func:`failing_task`): e.g. find the target's URL for a link."""
+
+    def register_batch(self, number: int, manifest: ObjectStoragePath, batch: BatchInfo) -> list[Outcome]:
+        with failing_task():
+            if not getattr(self, "_prepared", False):
+                self.prepare()
+                self._prepared = True
+            return self.sender(SendContext(self.run, self.plan, number))

@@ -111,7 +111,7 @@ class PlanBatchesOperator(BaseOperator):
         base = objects_path.parent
         listing = json.loads((base / "listing.json").read_text(encoding="utf-8"))
         source = parse_source(listing["source"])
-        from airflow_ingest.core.platforms import limits_for, manifest_builder  # pydantic models: not at parse time
+        from airflow_ingest.platforms import limits_for, manifest_builder  # pydantic models: not at parse time
 
         try:
             layout = parse_layout(self.layout)

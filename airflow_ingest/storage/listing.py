@@ -61,7 +61,7 @@ def complete_target(platform: str, target: dict[str, Any], source: Source, conn_
     Darwin takes storage keys and RedBrick external storage takes keys, so only Encord and RedBrick's
     public storage build URLs; each asks the storage only when it must.
     """
-    from airflow_ingest.core.redbrick import PUBLIC_STORAGE
+    from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE
 
     builds_urls = platform == "encord" or (platform == "redbrick" and target.get("storage_id") == PUBLIC_STORAGE)
     if not builds_urls:

@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from airflow_ingest.core.darwin import DarwinPayload, DarwinTarget, darwin_payload
 from airflow_ingest.core.items import Item, make_items
-from airflow_ingest.core.platforms import limits_for
+from airflow_ingest.platforms import limits_for
+from airflow_ingest.platforms.darwin.documents import DarwinPayload, darwin_payload
+from airflow_ingest.platforms.darwin.target import DarwinTarget
 from tests.conformance.sdk import run_sdk
 from tests.fakes.darwin import RegisterBody, item_problem
 from tests.unit.test_core import obj

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_ingest.core.errors import PlatformAuthError
-from airflow_ingest.hooks.darwin import DarwinHook
+from airflow_ingest.platforms.darwin.hook import DarwinHook
 from tests.harness import FakeDarwin
 
 STORAGE_CALL = f"GET /api/teams/{FakeDarwin.TEAM}/storage"

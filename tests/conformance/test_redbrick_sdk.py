@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 
 from airflow_ingest.core.items import Item, make_items
-from airflow_ingest.core.redbrick import RedBrickManifests, RedBrickTarget
-from airflow_ingest.core.redbrick_results import VALIDATION_CHUNK
-from airflow_ingest.hooks.redbrick import RedBrickHook, register_batch
+from airflow_ingest.platforms.redbrick.answers import VALIDATION_CHUNK
+from airflow_ingest.platforms.redbrick.documents import RedBrickManifests
+from airflow_ingest.platforms.redbrick.hook import RedBrickHook
+from airflow_ingest.platforms.redbrick.register import register_batch
+from airflow_ingest.platforms.redbrick.target import RedBrickTarget
 from tests.conformance.sdk import run_sdk
 from tests.fakes.redbrick import FakeRedBrick
 from tests.unit.test_core import obj

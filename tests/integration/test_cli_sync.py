@@ -124,7 +124,7 @@ def test_retryable_failures_get_a_retry_manifest_that_resends_exactly_them(
     (retry,) = totals["retry_manifests"]  # type: ignore[misc]
     payload = json.loads(Path(retry).read_text())
     assert [i["name"] for i in payload["items"]] == [f"{i:03d}.png" for i in range(10, 20)]
-    from airflow_ingest.hooks.darwin import DarwinHook
+    from airflow_ingest.platforms.darwin.hook import DarwinHook
 
     monkeypatch.setenv("AIRFLOW_CONN_DARWIN_TEST", conn)
     answer = DarwinHook("darwin_test").register_existing(Path(retry).read_text())

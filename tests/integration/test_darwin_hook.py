@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from airflow_ingest.core.errors import PlatformAuthError, PlatformError
-from airflow_ingest.hooks.darwin import DarwinHook
 from airflow_ingest.hooks.retries import parse_retry_after
+from airflow_ingest.platforms.darwin.hook import DarwinHook
 from tests.harness import FakeDarwin
 
 

@@ -16,16 +16,16 @@ import requests
 
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
-from airflow_ingest.core.redbrick import PUBLIC_STORAGE
-from airflow_ingest.core.redbrick_results import NO_TASK_ID
-from airflow_ingest.hooks.redbrick import (
+from airflow_ingest.platforms.redbrick.answers import NO_TASK_ID
+from airflow_ingest.platforms.redbrick.hook import (
     ORG_QUERY,
     RedBrickHook,
     RedBrickRefusal,
     encode_body,
     graphql_endpoint,
-    register_batch,
 )
+from airflow_ingest.platforms.redbrick.register import register_batch
+from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE
 from tests.fakes.redbrick import FakeRedBrick
 
 STORAGE = FakeRedBrick.STORAGE_ID

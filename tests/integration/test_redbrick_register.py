@@ -23,9 +23,10 @@ from airflow_ingest.core.items import Layout
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.plan import Plan, make_plan, path_opener, read_batch_index
-from airflow_ingest.core.redbrick import RedBrickManifests, RedBrickTarget
-from airflow_ingest.core.redbrick_results import redbrick_retry
 from airflow_ingest.core.report import outcome_path, read_outcomes, report_rows, write_outcomes
+from airflow_ingest.platforms.redbrick.answers import redbrick_retry
+from airflow_ingest.platforms.redbrick.documents import RedBrickManifests
+from airflow_ingest.platforms.redbrick.target import RedBrickTarget
 from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import REPO, AirflowHome
 
@@ -55,7 +56,8 @@ def register_pending(run_dir: Path, conn_id: str) -> None:
 
     Run in a subprocess by the crash test (``python -c``), and in-process for the re-run.
     """
-    from airflow_ingest.hooks.redbrick import RedBrickHook, register_batch
+    from airflow_ingest.platforms.redbrick.hook import RedBrickHook
+    from airflow_ingest.platforms.redbrick.register import register_batch
 
     plan = Plan.from_json(json.loads((run_dir / "plan.json").read_text()))
     hook = RedBrickHook(conn_id, max_attempts=4, wait_initial=0.05, wait_max=3)

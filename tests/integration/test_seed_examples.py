@@ -21,8 +21,8 @@ from urllib.parse import unquote, unquote_plus
 import pytest
 
 from airflow_ingest.core.plan import make_plan, path_opener
-from airflow_ingest.core.platforms import limits_for, manifest_builder
 from airflow_ingest.core.urls import parse_source
+from airflow_ingest.platforms import limits_for, manifest_builder
 from airflow_ingest.storage.listing import complete_target, list_objects
 from tests.harness import MotoS3
 
@@ -293,8 +293,9 @@ FACTS = {"car_folder/car_1.png": HD, "car_folder/car_2.png": HD, "video_folder/c
 
 def readonly(s3: MotoS3, keys: list[str], layout: str, **templates: str) -> dict[str, Any]:
     from airflow_ingest.core.batching import Batch
-    from airflow_ingest.core.darwin import DarwinManifests, DarwinTarget, KeyTemplates
     from airflow_ingest.core.items import Item, make_items
+    from airflow_ingest.platforms.darwin.documents import DarwinManifests
+    from airflow_ingest.platforms.darwin.target import DarwinTarget, KeyTemplates
 
     bucket = f"seed-{next(counter):03d}"
     s3.seed(bucket, [(k, 10) for k in keys])
@@ -339,8 +340,9 @@ def test_darwin_readonly_multi_slot(s3: MotoS3) -> None:
 
 
 def test_darwin_readonly_refuses_what_it_cannot_register() -> None:
-    from airflow_ingest.core.darwin import DarwinManifests, DarwinTarget
     from airflow_ingest.core.items import Item, make_items
+    from airflow_ingest.platforms.darwin.documents import DarwinManifests
+    from airflow_ingest.platforms.darwin.target import DarwinTarget
     from tests.unit.test_core import obj
 
     builder = DarwinManifests(DarwinTarget(dataset_slug="d", storage_slug="s", readonly=True))

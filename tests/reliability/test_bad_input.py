@@ -206,9 +206,10 @@ def test_hostile_object_keys_never_become_paths_outside_the_run(tmp_path: Path) 
     from datetime import datetime, timezone
 
     from airflow_ingest.core.batching import Limits
-    from airflow_ingest.core.darwin import DarwinManifests, DarwinTarget
     from airflow_ingest.core.objects import StoredObject
     from airflow_ingest.core.plan import make_plan, path_opener
+    from airflow_ingest.platforms.darwin.documents import DarwinManifests
+    from airflow_ingest.platforms.darwin.target import DarwinTarget
 
     now = datetime(2025, 1, 1, tzinfo=timezone.utc)
     objects = [StoredObject(f"s3://b/{k}", "b", k, 1, "e", now) for k in sorted(HOSTILE_KEYS)]

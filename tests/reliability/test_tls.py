@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from airflow_ingest.core.errors import PlatformAuthError
-from airflow_ingest.hooks.darwin import DarwinHook
-from airflow_ingest.hooks.redbrick import RedBrickHook
+from airflow_ingest.platforms.darwin.hook import DarwinHook
+from airflow_ingest.platforms.redbrick.hook import RedBrickHook
 
 API_KEY = "tls-test-key-0123456789"
 ORG = "11111111-2222-4333-8444-555555555555"

@@ -12,12 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.darwin import DarwinManifests, DarwinTarget
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.plan import BatchInfo, batch_ranges, make_plan, path_opener, read_batch_index
 from airflow_ingest.core.report import outcome_path
 from airflow_ingest.operators.batches import BatchRegisterOperator, parse_range
+from airflow_ingest.platforms.darwin.documents import DarwinManifests
+from airflow_ingest.platforms.darwin.target import DarwinTarget
 
 
 @given(st.integers(min_value=0, max_value=5000), st.integers(min_value=1, max_value=64))

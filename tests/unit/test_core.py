@@ -192,7 +192,7 @@ def test_report_writer_streams_csv_and_json_with_totals() -> None:
 def test_each_batch_reads_back_exactly_its_own_items_from_the_index(platform: str, tmp_path: Path) -> None:
     """Register tasks seek to their batch's lines; non-ASCII keys make byte offsets differ from characters."""
     from airflow_ingest.core.plan import INDEX, make_plan, path_opener, read_batch_index
-    from airflow_ingest.core.platforms import manifest_builder
+    from airflow_ingest.platforms import manifest_builder
 
     target = {
         "darwin": {"dataset_slug": "d", "storage_slug": "s"},

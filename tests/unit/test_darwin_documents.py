@@ -9,12 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.darwin import DarwinItem, DarwinPayload, DarwinTarget, darwin_outcomes, darwin_payload
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.items import make_items
 from airflow_ingest.core.outcomes import OutcomeKind
 from airflow_ingest.core.plan import Plan, make_plan, path_opener
-from airflow_ingest.core.platforms import limits_for, manifest_builder
+from airflow_ingest.platforms import limits_for, manifest_builder
+from airflow_ingest.platforms.darwin.answers import darwin_outcomes
+from airflow_ingest.platforms.darwin.documents import DarwinItem, DarwinPayload, darwin_payload
+from airflow_ingest.platforms.darwin.target import DarwinTarget
 from tests.unit.test_core import obj
 
 TARGET = DarwinTarget(dataset_slug="my-dataset", storage_slug="my-storage")

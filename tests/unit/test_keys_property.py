@@ -29,9 +29,9 @@ from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.items import Layout, natural_key
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import make_plan
-from airflow_ingest.core.platforms import limits_for, manifest_builder
-from airflow_ingest.core.redbrick import PUBLIC_STORAGE
 from airflow_ingest.core.urls import parse_source
+from airflow_ingest.platforms import limits_for, manifest_builder
+from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE
 
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
 STORAGE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"

@@ -16,7 +16,7 @@ from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.items import Item, Layout, Skipped, make_items, natural_key
 from airflow_ingest.core.media import MediaKind
 from airflow_ingest.core.plan import make_plan
-from airflow_ingest.core.platforms import limits_for, manifest_builder
+from airflow_ingest.platforms import limits_for, manifest_builder
 from tests.unit.test_core import obj
 
 

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_ingest.core.items import Item, Layout, make_items
-from airflow_ingest.core.redbrick import RedBrickManifests, RedBrickTarget
+from airflow_ingest.platforms.redbrick.documents import RedBrickManifests
+from airflow_ingest.platforms.redbrick.target import RedBrickTarget
 from tests.fakes.redbrick_rules import check_task
 from tests.unit.test_core import obj
 

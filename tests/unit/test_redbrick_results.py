@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
-from airflow_ingest.core.redbrick_results import (
+from airflow_ingest.platforms.redbrick.answers import (
     NO_TASK_ID,
     PlannedTask,
     Verdict,
@@ -197,7 +197,7 @@ def test_one_line() -> None:
 
 
 def test_redbrick_retry_keeps_only_the_retryable_tasks() -> None:
-    from airflow_ingest.core.redbrick_results import redbrick_retry
+    from airflow_ingest.platforms.redbrick.answers import redbrick_retry
 
     body = json.dumps(tasks("a", "b/c", "d"))
     assert json.loads(redbrick_retry(body, {"/b/c", "/d"}) or "") == tasks("b/c", "d")

@@ -13,8 +13,8 @@ from airflow_ingest.core.encord_jobs import spec_entries
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.plan import make_plan, path_opener, read_batch_index
-from airflow_ingest.core.platforms import manifest_builder
 from airflow_ingest.core.report import outcome_path, write_outcomes, write_report
+from airflow_ingest.platforms import manifest_builder
 
 WHEN = datetime(2026, 11, 1, tzinfo=timezone.utc)
 TARGETS = {

@@ -1,32 +1,23 @@
-"""V7 Darwin's ``register_existing`` documents and answers, exactly as V7 documents them.
+"""V7 Darwin's ``register_existing`` documents, exactly as V7 documents them.
 
 The payload is ``{"items": [{"path", "type", "storage_key", "name", "fps"?}], "dataset_slug",
-"storage_slug"}`` (see the registration guide in ``shared/seeds``). The answer lists ``items`` that were
-registered and ``blocked_items`` with ``slots[].reason``; ``ALREADY_EXISTS`` means the (path, name) is
-taken, which a re-run treats as a duplicate, not a failure.
+"storage_slug"}`` (see the registration guide in ``shared/seeds``); V7's answers are read in
+:mod:`~airflow_ingest.platforms.darwin.answers`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from airflow_ingest.core.batching import Batch
-from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.items import Item
 from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.core.outcomes import Outcome, OutcomeKind, cut_short, raw_text
-from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import darwin_storage_key, path_problem
-
-MAX_ITEMS_PER_REQUEST = 100
-"""V7's API reference: registration is limited to 100 items per request (and 100 requests per minute)."""
-
-ALREADY_EXISTS = "ALREADY_EXISTS"
+from airflow_ingest.platforms.darwin.target import MAX_ITEMS_PER_REQUEST, SLUG, DarwinTarget, StrictModel
 
 DarwinType = Literal["image", "video", "pdf", "dicom"]
 
@@ -39,74 +30,12 @@ _DARWIN_TYPES: dict[MediaKind, DarwinType] = {
     MediaKind.NIFTI: "video",
 }
 
-_SLUG = r"^[a-z0-9][a-z0-9_-]*$"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-LOCATE_DEFAULTS = {
-    "thumbnail": "thumbnails/{key}.jpg",
-    "frame_hq": "{base}/frame_{n}_hq.png",
-    "frame_lq": "{base}/frame_{n}_lq.png",
-}
-"""Where pre-made files are looked for when no template is given: the layout of V7's read-only examples."""
-
-
-class KeyTemplates(_Strict):
-    """Where the files read-only registration references live, as templates over the object's key.
-
-    One template system (:class:`~airflow_ingest.core.thumbnails.DerivedKeys`) serves both modes: without
-    ``thumbnails`` the templates *find* files someone made; with it they say where generated files are written.
-    A template left unset defaults by mode: V7's example layout (:data:`LOCATE_DEFAULTS`) to find files, and
-    a separate ``thumbnails/`` prefix to write them, so generated files never land among the originals (where a
-    later listing would take them for new images). Fields: ``{key}``, ``{base}`` (the key without its
-    extension), ``{dir}``, ``{name}``, ``{stem}``, ``{ext}``, ``{prefix}``, and for frames ``{n}`` (1-based).
-    """
-
-    thumbnail: str | None = None
-    frame_hq: str | None = None
-    frame_lq: str | None = None
-    prefix: str | None = Field(default=None, description="The {prefix} of generated files (default thumbnails).")
-    manifest: str | None = Field(default=None, description="Where a video's generated frame list is written.")
-
-    @model_validator(mode="after")
-    def _valid(self) -> KeyTemplates:
-        try:
-            self.derived(generate=False)
-        except ConfigError as error:
-            raise ValueError(str(error)) from None
-        return self
-
-    def derived(self, *, generate: bool) -> DerivedKeys:
-        """The templates as :class:`DerivedKeys`, unset ones defaulted for finding (or for writing) files.
-
-        Raises :class:`ConfigError` for a template that cannot write files safely (one not naming the object).
-        """
-        given = {name: value for name, value in self if value is not None}
-        if generate:
-            return DerivedKeys(**given)
-        return DerivedKeys(**{**LOCATE_DEFAULTS, **given}, unique=False)
-
-
-class DarwinTarget(_Strict):
-    """Where items go and how V7 should treat them."""
-
-    dataset_slug: str = Field(pattern=_SLUG, description="The dataset's slug, as in its V7 URL.")
-    storage_slug: str = Field(min_length=1, description="The name of the external storage connection in V7.")
-    fps: float | None = Field(default=None, gt=0, description="Frames per second to sample videos at.")
-    ignore_dicom_layout: bool = Field(default=False, description="Keep slices in the order sent, one series each.")
-    extract_views: bool = Field(default=False, description="Extract axial, sagittal and coronal views (DICOM).")
-    readonly: bool = Field(default=False, description="Register through register_existing_readonly.")
-    keys: KeyTemplates = Field(default_factory=KeyTemplates, description="Thumbnail and frame key templates.")
-
 
 _RELATIVE_KEY = r"^[^/]"  # V7: "cannot start with a forward slash"; checked by pydantic-core, not in Python
 _FOLDER = r"^/"
 
 
-class DarwinSection(_Strict):
+class DarwinSection(StrictModel):
     section_index: int = Field(ge=1)
     height: int = Field(gt=0)
     width: int = Field(gt=0)
@@ -114,7 +43,7 @@ class DarwinSection(_Strict):
     storage_lq_key: str = Field(min_length=1)
 
 
-class _FileFields(_Strict):
+class _FileFields(StrictModel):
     """What V7 takes about one file, whether it is an item's only file or one slot's."""
 
     fps: float | None = Field(default=None, gt=0)
@@ -164,13 +93,13 @@ class DarwinItem(_FileFields):
         return self
 
 
-class DarwinOptions(_Strict):
+class DarwinOptions(StrictModel):
     ignore_dicom_layout: bool
 
 
-class DarwinPayload(_Strict):
+class DarwinPayload(StrictModel):
     items: list[DarwinItem] = Field(min_length=1, max_length=MAX_ITEMS_PER_REQUEST)
-    dataset_slug: str = Field(pattern=_SLUG)
+    dataset_slug: str = Field(pattern=SLUG)
     storage_slug: str = Field(min_length=1)
     options: DarwinOptions | None = None
 
@@ -285,84 +214,6 @@ def darwin_payload(items: Sequence[Item], target: DarwinTarget, facts: MediaFact
     if target.ignore_dicom_layout:
         document["options"] = {"ignore_dicom_layout": True}
     return DarwinPayload.model_validate(document)
-
-
-def item_id(path: str, name: str) -> str:
-    """The same identity as :attr:`Item.id`, rebuilt from a payload or an answer."""
-    return f"{path.rstrip('/')}/{name}"
-
-
-def darwin_outcomes(payload: dict[str, Any], answer: Any) -> list[Outcome]:
-    """One outcome per item sent, from a 200 answer of any shape; an item the answer does not mention is ``failed``.
-
-    Items are matched by (path, name), V7's identity within a dataset; an answer that omits ``path`` is
-    matched by name alone. Whatever V7 sends (entries that are not objects, ``slots`` that are not a list,
-    reasons that are not text), every item still ends as exactly one outcome; an item left unmentioned quotes
-    the answer, cut short, so a report shows what V7 said.
-    """
-    sent = [item_id(i["path"], i["name"]) for i in payload["items"]]
-    by_name = {i["name"]: item_id(i["path"], i["name"]) for i in payload["items"]}
-
-    def resolve(entry: Any) -> str | None:
-        if not isinstance(entry, dict):
-            return None
-        name = entry.get("name")
-        if not isinstance(name, str):
-            return None
-        path = entry.get("path")
-        if isinstance(path, str):
-            return item_id(path, name)
-        return by_name.get(name)
-
-    found: dict[str, Outcome] = {}
-    for entry in _entries(answer, "items"):
-        ident = resolve(entry)
-        if ident is not None:
-            found[ident] = Outcome(ident, OutcomeKind.REGISTERED)
-    for entry in _entries(answer, "blocked_items"):
-        ident = resolve(entry)
-        if ident is None:
-            continue
-        reasons = sorted(_slot_reasons(entry.get("slots")))
-        if reasons == [ALREADY_EXISTS]:
-            found[ident] = Outcome(ident, OutcomeKind.DUPLICATE, ALREADY_EXISTS)
-        else:
-            reason = cut_short("; ".join(reasons), 1000) or "blocked without a reason"
-            found[ident] = Outcome(ident, OutcomeKind.BLOCKED, reason)
-    if all(ident in found for ident in sent):
-        return [found[ident] for ident in sent]
-    unmentioned = f"V7 answered 200 but did not mention this item (answer: {raw_text(answer)})"
-    return [found.get(ident) or Outcome(ident, OutcomeKind.FAILED, unmentioned, retryable=True) for ident in sent]
-
-
-def _entries(answer: Any, field: str) -> list[Any]:
-    """``answer[field]`` when it is a list, else nothing: a mis-shaped answer mentions no item."""
-    entries = answer.get(field) if isinstance(answer, dict) else None
-    return entries if isinstance(entries, list) else []
-
-
-def _slot_reasons(slots: Any) -> set[str]:
-    """The reasons of a blocked entry's slots, whatever their shape (V7 documents ``slots[].reason``)."""
-    if not isinstance(slots, list):
-        slots = [slots] if isinstance(slots, dict) else []
-    reasons = set()
-    for slot in slots:
-        reason = slot.get("reason") if isinstance(slot, dict) else None
-        if reason:
-            reasons.add(reason if isinstance(reason, str) else raw_text(reason))
-    return reasons
-
-
-def darwin_retry(body: str, retry: set[str]) -> str | None:
-    """The same payload holding only the items in ``retry`` (by item id), or None when none are left."""
-    payload = json.loads(body)
-    payload["items"] = [i for i in payload["items"] if item_id(i["path"], i["name"]) in retry]
-    return json.dumps(payload, ensure_ascii=False) if payload["items"] else None
-
-
-def darwin_failed(payload: dict[str, Any], reason: str, *, retryable: bool) -> list[Outcome]:
-    """The same failure for every item of a request that got no usable answer."""
-    return [Outcome(item_id(i["path"], i["name"]), OutcomeKind.FAILED, reason, retryable) for i in payload["items"]]
 
 
 class DarwinManifests:

@@ -13,53 +13,23 @@ item's path, so they are.
 from __future__ import annotations
 
 import json
-import re
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, field_validator
+from pydantic import Field, StringConstraints, TypeAdapter
 from typing_extensions import NotRequired, TypedDict
 
 from airflow_ingest.core.batching import Batch
 from airflow_ingest.core.items import Item, one_kind_no_pdf
 from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.core.urls import Linker, UrlStyle, dot_segment
+from airflow_ingest.core.urls import Linker, dot_segment
+from airflow_ingest.platforms.redbrick.target import RedBrickTarget
 
-PUBLIC_STORAGE = "11111111-1111-1111-1111-111111111111"
-DIRECT_UPLOAD = "22222222-2222-2222-2222-222222222222"
 TASKS_PER_BATCH = 50
 """Tasks per items list (batch). redbrick-sdk 2.28 validated 50 tasks per call; the hook validates a batch in
 chunks of at most ``redbrick_results.VALIDATION_CHUNK`` (10) tasks, so a full batch takes five calls."""
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RedBrickTarget(_Strict):
-    """Which storage method holds the files, and which items-list form to write."""
-
-    storage_id: str = Field(description="The storage method's id from RedBrick's Storage tab.")
-    form: Literal["series", "flat"] = "series"
-    url_style: UrlStyle | None = None
-    region: str | None = None
-    account: str | None = None
-
-    @field_validator("storage_id")
-    @classmethod
-    def _storage_id(cls, value: str) -> str:
-        if not _UUID.match(value):
-            raise ValueError("use the storage method's UUID from RedBrick's Storage tab")
-        if value == DIRECT_UPLOAD:
-            raise ValueError("the RedBrick direct-upload storage reads local files; use an external storage method")
-        return value
-
-    @property
-    def public(self) -> bool:
-        return self.storage_id == PUBLIC_STORAGE
 
 
 _PATH = Annotated[str, StringConstraints(min_length=1)]

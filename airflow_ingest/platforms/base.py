@@ -1,0 +1,203 @@
+"""What a platform is to the rest of airflow-ingest: one small declaration, found through the registry.
+
+The task group, the plan, the CLI and the ``ingest_manual`` form know a platform only through its
+:class:`Platform`: how to validate its target, build its documents, which limits hold, which hook and operator
+register a batch, and which CLI flags and form fields it adds. Everything else about the platform stays inside
+its package (``airflow_ingest/platforms/<name>/``). This module imports no Airflow: declaring a platform is cheap
+at DAG parse time; its hook and operator are named by import path and loaded only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from airflow_ingest.core.batching import Limits
+from airflow_ingest.core.errors import ConfigError, validation_message
+from airflow_ingest.core.outcomes import Outcome
+from airflow_ingest.core.plan import BatchInfo, ManifestBuilder, Plan, read_batch_index
+from airflow_ingest.core.probed import Facts
+
+if TYPE_CHECKING:
+    from airflow_ingest.hooks.retries import PlatformHook
+
+
+@dataclass(frozen=True)
+class CliOption:
+    """One ``airflow-ingest sync`` flag a platform adds; ``dest`` is the register keyword it fills.
+
+    ``kind`` is ``str``, ``int``, ``float`` or ``bool`` (a ``--flag/--no-flag`` pair).
+    """
+
+    flag: str
+    dest: str
+    help: str
+    default: Any = None
+    kind: type = str
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One ``ingest_manual`` form field (an Airflow ``Param`` named ``{platform}_{name}``) a platform adds.
+
+    ``name`` is the target key (``in_target``) or the register keyword it fills; ``schema`` holds more ``Param``
+    keywords (``type``, ``enum``, ``pattern``...); the default type is an optional string.
+    """
+
+    name: str
+    title: str
+    description: str
+    default: Any = None
+    in_target: bool = False
+    schema: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SendContext:
+    """What registering one batch of a planned run gets: where the run is, its plan, and which batch.
+
+    ``run`` is a local :class:`~pathlib.Path` (the CLI) or an ``ObjectStoragePath`` (the operators); both read
+    the same way. The manifest and the batch's item index are read only when the sender asks for them.
+    """
+
+    run: Any
+    plan: Plan
+    number: int
+
+    @property
+    def batch(self) -> BatchInfo:
+        return self.plan.batches[self.number - 1]
+
+    @property
+    def manifest(self) -> Any:
+        """The manifest's path (a job record or an outcome file goes beside it)."""
+        return self.run / self.batch.path
+
+    def text(self) -> str:
+        """The batch's manifest, as the plan wrote it."""
+        return str(self.manifest.read_text(encoding="utf-8"))
+
+    @cached_property
+    def lines(self) -> list[dict[str, Any]]:
+        return read_batch_index(self.run, self.batch)
+
+    def index(self) -> list[dict[str, Any]]:
+        """The batch's lines of ``items.jsonl`` (``{"batch", "item", "objects"}``), read once."""
+        return self.lines
+
+    def item_ids(self) -> list[str]:
+        return [str(line["item"]) for line in self.index()]
+
+
+class Sender(Protocol):
+    """Registers one batch: one outcome per item, in plan order.
+
+    Per-item trouble (a refusal, a transient failure past the retries) is an outcome, never an exception;
+    :class:`~airflow_ingest.core.errors.PlatformAuthError` and :class:`~airflow_ingest.core.errors.ConfigError`
+    are raised, since every other batch would fail the same way.
+    """
+
+    def __call__(self, ctx: SendContext) -> list[Outcome]: ...
+
+
+def load(path: str) -> Any:
+    """``"package.module:Name"`` imported now (hooks and operators are named by path so declaring is cheap)."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One annotation platform, declared once in its package's ``__init__.py`` as ``PLATFORM``.
+
+    :param name: the registry key and the ``platform`` argument everywhere (``darwin``).
+    :param label: what people read (``V7 Darwin``).
+    :param conn_type: the Airflow connection type of its hook.
+    :param conn_arg: the register operator's connection argument (``darwin_conn_id``).
+    :param hook: the hook class as ``module:Class``, imported only when a batch is sent.
+    :param operator: the register operator as ``module:Class``, imported only when a DAG uses it.
+    :param target_model: the pydantic model of the target (the document options the plan takes).
+    :param limits: the default batch limits; ``hard_max_entries`` the most entries any override may ask.
+    :param target_keys: target or register keys that name the target (the Asset name, the ledger destination).
+    :param destination_keys: register keywords that are part of the ledger's destination.
+    :param build: ``(target, facts) -> ManifestBuilder``; facts are the probed media facts, or None.
+    :param sender: ``module:function``, ``(hook, target, register kwargs) -> Sender``: a batch's registration
+        with a ready hook, imported only when a batch is sent.
+    :param cli_options: the flags it adds to ``airflow-ingest sync`` (register keywords).
+    :param form_fields: the fields it adds to the ``ingest_manual`` form (register keywords).
+    """
+
+    name: str
+    label: str
+    conn_type: str
+    conn_arg: str
+    hook: str
+    operator: str
+    target_model: type[BaseModel]
+    limits: Limits
+    build: Callable[[Any, Facts | None], ManifestBuilder]
+    sender: str
+    hard_max_entries: int | None = None
+    target_keys: tuple[str, ...] = ()
+    destination_keys: tuple[str, ...] = ()
+    cli_options: tuple[CliOption, ...] = ()
+    form_fields: tuple[FormField, ...] = field(default=())
+
+    @property
+    def default_conn_id(self) -> str:
+        return f"{self.conn_type}_default"
+
+    def parse_target(self, target: Mapping[str, Any] | BaseModel) -> BaseModel:
+        """The validated target, or a :class:`ConfigError` naming the bad field."""
+        if isinstance(target, self.target_model):
+            return target
+        try:
+            return self.target_model.model_validate(dict(target))  # type: ignore[arg-type]
+        except ValidationError as error:
+            raise ConfigError("target", dict(target), validation_message("target", error)) from None  # type: ignore[arg-type]
+
+    def manifest_builder(self, target: Mapping[str, Any] | BaseModel, facts: Facts | None = None) -> ManifestBuilder:
+        return self.build(self.parse_target(target), facts)
+
+    def limits_for(self, max_entries: int | None = None, max_bytes: int | None = None) -> Limits:
+        """The default limits with any override applied, never past the documented hard limit."""
+        limits = Limits(
+            max_entries=self.limits.max_entries if max_entries is None else max_entries,
+            max_bytes=self.limits.max_bytes if max_bytes is None else max_bytes,
+            max_document_bytes=self.limits.max_document_bytes,
+        )
+        hard = self.hard_max_entries
+        if hard is not None and limits.max_entries > hard:
+            raise ConfigError("max_entries", max_entries, f"{self.name} accepts at most {hard:,} entries per batch")
+        return limits
+
+    def hook_class(self) -> type[PlatformHook]:
+        return load(self.hook)  # type: ignore[no-any-return]
+
+    def operator_class(self) -> type[Any]:
+        return load(self.operator)  # type: ignore[no-any-return]
+
+    def sender_for(
+        self, conn_id: str, target: Mapping[str, Any] | BaseModel, register_kwargs: Mapping[str, Any] | None = None
+    ) -> Sender:
+        """A sender over a new hook on ``conn_id``. The arguments are checked first, then the connection is read:
+        either mistake fails here, before anything is listed or sent (a sender reads no connection when made)."""
+        hook = self.hook_class()(conn_id)
+        send = self.make_sender(hook, target, register_kwargs)
+        hook.read_connection()
+        return send
+
+    def make_sender(
+        self, hook: Any, target: Mapping[str, Any] | BaseModel, register_kwargs: Mapping[str, Any] | None = None
+    ) -> Sender:
+        """The platform's sender over a ready ``hook`` (the operators make their hook themselves)."""
+        return load(self.sender)(hook, self.parse_target(target), dict(register_kwargs or {}))  # type: ignore[no-any-return]
+
+    def destination_of(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The ledger destination's share of ``values`` (register keywords)."""
+        return {key: value for key, value in values.items() if key in self.destination_keys}

@@ -1,0 +1,51 @@
+"""Encord: files registered by reference through upload jobs that read a JSON (or, in the UI, CSV) spec."""
+
+from __future__ import annotations
+
+from airflow_ingest.core.batching import Limits
+from airflow_ingest.core.encord import (
+    MAX_DOCUMENT_BYTES,
+    MAX_ENTRIES_PER_FILE,
+    RECOMMENDED_BATCH_BYTES,
+    EncordManifests,
+    EncordTarget,
+)
+from airflow_ingest.core.errors import ConfigError
+from airflow_ingest.core.plan import ManifestBuilder
+from airflow_ingest.core.probed import Facts
+from airflow_ingest.platforms.base import CliOption, FormField, Platform
+
+
+def build(target: EncordTarget, facts: Facts | None) -> ManifestBuilder:
+    if facts is not None and target.format == "csv":
+        raise ConfigError("format", "csv", "Encord's CSV spec has no imageMetadata/videoMetadata; use json")
+    return EncordManifests(target, facts)
+
+
+PLATFORM = Platform(
+    name="encord",
+    label="Encord",
+    conn_type="encord",
+    conn_arg="encord_conn_id",
+    hook="airflow_ingest.hooks.encord:EncordHook",
+    operator="airflow_ingest.operators.encord:EncordRegisterOperator",
+    target_model=EncordTarget,
+    # 10,000 entries and 100 MB per spec file; batches of at most 2 GB keep an upload job under 3 hours.
+    limits=Limits(MAX_ENTRIES_PER_FILE, RECOMMENDED_BATCH_BYTES, MAX_DOCUMENT_BYTES),
+    hard_max_entries=MAX_ENTRIES_PER_FILE,
+    target_keys=("folder_uuid", "dataset_hash"),
+    destination_keys=("folder_uuid", "dataset_hash", "integration_id"),
+    build=build,
+    sender="airflow_ingest.platforms.encord.register:sender",
+    cli_options=(
+        CliOption("--folder", "folder_uuid", "the storage folder's UUID (or give --dataset-hash)"),
+        CliOption("--dataset-hash", "dataset_hash", "the dataset's hash (or give --folder)"),
+        CliOption("--integration", "integration_id", "the cloud integration's id that can read the bucket"),
+        CliOption("--ignore-errors", "ignore_errors", "let a job finish past per-file errors", True, bool),
+    ),
+    form_fields=(
+        FormField("folder_uuid", "Encord folder UUID", "Storage folder to register into (or give a dataset hash)."),
+        FormField("dataset_hash", "Encord dataset hash", "Dataset to register into (or give a folder UUID)."),
+        FormField("integration_id", "Encord integration id", "The cloud integration that reads the bucket."),
+    ),
+)
