@@ -77,18 +77,16 @@ def listing(source: str, conn_id: str, parallel: int = 1, patched: bool = True) 
     """Our listing path alone: the engine ``list_objects`` runs, its client made once, objects counted."""
     from airflow_ingest.core.filters import Filters
     from airflow_ingest.core.urls import parse_source
-    from airflow_ingest.storage import listing as storage
+    from airflow_ingest.storage.base import storage_for
+    from airflow_ingest.storage.parallel import parallel_walk
 
-    parsed = parse_source(source)
-    if patched:
-        lister = storage.lister_for(parsed, conn_id, threads=parallel)
-    else:
-        with _botocore_as_shipped():
-            lister = storage.lister_for(parsed, conn_id, threads=parallel)
+    parsed, prefix = parse_source(source), parse_source(source).prefix
+    with contextlib.nullcontext() if patched else _botocore_as_shipped():
+        storage = storage_for(parsed, conn_id, threads=parallel)
     wanted = Filters()
 
     def run() -> int:
-        objects = storage._parallel(lister, parsed.prefix, parallel) if parallel > 1 else lister.walk(parsed.prefix)
+        objects = parallel_walk(storage, parsed, prefix, parallel) if parallel > 1 else storage.walk(parsed, prefix)
         return sum(1 for obj in objects if wanted.accepts(obj))
 
     return run
@@ -97,14 +95,14 @@ def listing(source: str, conn_id: str, parallel: int = 1, patched: bool = True) 
 @contextlib.contextmanager
 def _botocore_as_shipped() -> Iterator[None]:
     """Listers made inside leave botocore's parser, timestamp reader and 200-error check as botocore ships them."""
-    from airflow_ingest.storage import listing as storage
+    from airflow_ingest.storage import s3
 
-    saved = storage.lean_listing
-    storage.lean_listing = lambda client: None  # type: ignore[assignment]
+    saved = s3.lean_listing
+    s3.lean_listing = lambda client: None  # type: ignore[assignment]
     try:
         yield
     finally:
-        storage.lean_listing = saved  # type: ignore[assignment]
+        s3.lean_listing = saved  # type: ignore[assignment]
 
 
 def botocore_listing(client: Any, prefix: str, subprefixes: list[str] | None = None) -> Callable[[], int]:
@@ -239,7 +237,7 @@ def unreachable(label: str, attempt: Callable[[], Any]) -> str | None:
 def key_safety(endpoint: str) -> dict[str, Any]:
     """Each legal key in a bucket of its own beside ``ok.jpg``, listed by obstore and by us: what comes back."""
     from airflow_ingest.core.urls import parse_source
-    from airflow_ingest.storage import listing as storage
+    from airflow_ingest.storage.listing import list_objects
 
     client = s3_client(endpoint)
     verdicts: dict[str, dict[str, str]] = {}
@@ -253,7 +251,7 @@ def key_safety(endpoint: str) -> dict[str, Any]:
             return [meta["path"] for batch in _obstore_list(s3_store(endpoint, bucket)) for meta in batch]
 
         def ours(bucket: str = bucket) -> list[str]:
-            return [obj.key for obj in storage.list_objects(parse_source(f"s3://{bucket}/"), "bench_s3")]
+            return [obj.key for obj in list_objects(parse_source(f"s3://{bucket}/"), "bench_s3")]
 
         verdicts[key] = {"obstore": _verdict(key, theirs), "airflow-ingest": _verdict(key, ours)}
     return {

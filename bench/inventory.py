@@ -2,7 +2,7 @@
 
 A report of N rows (Parquet and gzipped CSV, in files of 1M rows, keys in no order as S3 writes them) is made
 on local disk once; then, in a fresh process per format (``python -m bench.inventory --one FMT N FOLDER``),
-the rows are read, made objects, sorted with the spooled runs of :mod:`airflow_ingest.hooks.inventory` and
+the rows are read, made objects, sorted with the spooled runs of :mod:`airflow_ingest.storage.s3_inventory` and
 consumed in key order. Downloading the files is left out: it is a GET per file (a 10M-row Parquet report is
 a few hundred MB in a handful of objects), network-bound, not CPU. The figure set beside it is what a LIST of
 the same bucket costs at the listing benchmark's sequential rate (30 ms per request).
@@ -86,8 +86,8 @@ def one(fmt: str, count: int, folder: Path) -> dict[str, Any]:
     from airflow_ingest.core.filters import Filters
     from airflow_ingest.core.inventory import parse_manifest
     from airflow_ingest.core.urls import parse_source
-    from airflow_ingest.hooks.inventory import file_objects, sorted_objects
-    from airflow_ingest.storage.listing import url_prefix
+    from airflow_ingest.storage.base import url_prefix
+    from airflow_ingest.storage.s3_inventory import file_objects, sorted_objects
 
     source = parse_source(f"s3://{BUCKET}/")
     started = time.perf_counter()

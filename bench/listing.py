@@ -111,14 +111,15 @@ def ours(prefix: str, parallel: int = 1, url: str = f"s3://{BUCKET}/", conn_id: 
     """This project's listing of ``prefix``, with the client made once up front as the raw side's is."""
     from airflow_ingest.core.filters import Filters
     from airflow_ingest.core.urls import parse_source
-    from airflow_ingest.storage import listing as storage
+    from airflow_ingest.storage.base import storage_for
+    from airflow_ingest.storage.parallel import parallel_walk
 
     source = parse_source(f"{url}{prefix}")
-    lister = storage.lister_for(source, conn_id, threads=parallel)
+    storage = storage_for(source, conn_id, threads=parallel)
     wanted = Filters()
 
     def run() -> int:
-        objects = storage._parallel(lister, prefix, parallel) if parallel > 1 else lister.walk(prefix)
+        objects = parallel_walk(storage, source, prefix, parallel) if parallel > 1 else storage.walk(source, prefix)
         return sum(1 for obj in objects if wanted.accepts(obj))
 
     return run

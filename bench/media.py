@@ -34,7 +34,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         from airflow_ingest.core.objects import StoredObject
         from airflow_ingest.core.urls import Scheme
         from airflow_ingest.media.probing import probe_objects
-        from airflow_ingest.storage.stores import media_store_for
+        from airflow_ingest.storage.base import storage_for
 
         client = server.client()
         client.create_bucket(Bucket="media-bench")
@@ -59,7 +59,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 for o in listed
             ]
 
-        store = media_store_for(Scheme.S3)
+        store = storage_for(Scheme.S3)
         fetched = [float(p.bytes_fetched) for p in probe_objects(objects("big/", len(jpeg)), store, workers=1)]
         assert all(p > 0 for p in fetched)
         small = objects("small/", len(png))

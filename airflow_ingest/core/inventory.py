@@ -5,7 +5,7 @@ the same facts (key, size, ETag, last-modified) as CSV, Parquet or ORC files onc
 is the pure part: it checks a report's ``manifest.json`` against its ``manifest.checksum``, names its columns
 and turns the data files' rows into :class:`StoredObject`s exactly as the S3 lister builds them (raw key,
 unquoted ETag, aware UTC time), keeping only the latest version of each key and no delete markers. Sorting
-the rows into key order and fetching the files are the hook's (:mod:`airflow_ingest.hooks.inventory`).
+the rows into key order and fetching the files are the storage's (:mod:`airflow_ingest.storage.s3_inventory`).
 
 The formats, as AWS documents them: CSV files are gzipped, have no header row and take their columns from the
 manifest's ``fileSchema`` (``Bucket, Key, Size, LastModifiedDate, ETag, ...``), with keys URL-encoded as a

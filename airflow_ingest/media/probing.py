@@ -22,7 +22,7 @@ from airflow_ingest.media.pool import bounded_map
 from airflow_ingest.media.proxy import RangeProxy, VideoAccess, video_source
 from airflow_ingest.media.results import Probed, failed
 from airflow_ingest.media.tools import run_ffprobe
-from airflow_ingest.storage.stores import MediaStore
+from airflow_ingest.storage.base import Storage
 
 FIRST_READ = 16384  # the first ranged read of a header: most formats are settled by it
 
@@ -34,7 +34,7 @@ class Prober:
     Shared by :func:`probe_objects` and the plan's media stage, so both count bytes and report failures alike.
     """
 
-    store: MediaStore
+    store: Storage
     proxy: RangeProxy
     first: int = FIRST_READ
     video_access: VideoAccess = "proxy"
@@ -73,7 +73,7 @@ class Prober:
 
 def probe_objects(
     objects: Iterable[StoredObject],
-    store: MediaStore,
+    store: Storage,
     *,
     cache: ProbeCache | None = None,
     workers: int = 4,

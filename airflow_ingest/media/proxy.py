@@ -19,14 +19,14 @@ from urllib.parse import quote
 
 from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.storage.stores import MediaStore
+from airflow_ingest.storage.base import Storage
 
 VideoAccess = Literal["proxy", "signed"]
 
 
 @dataclass
 class _Served:
-    store: MediaStore
+    store: Storage
     container: str
     key: str
     size: int
@@ -79,7 +79,7 @@ class RangeProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def url(self, store: MediaStore, obj: StoredObject) -> str:
+    def url(self, store: Storage, obj: StoredObject) -> str:
         token = secrets.token_urlsafe(16)
         name = quote(obj.key.rpartition("/")[2] or "object")
         content_type = obj.content_type or "application/octet-stream"
@@ -154,7 +154,7 @@ class RangeProxy:
             request.close_connection = True
 
 
-def video_source(store: MediaStore, proxy: RangeProxy, obj: StoredObject, access: VideoAccess) -> str:
+def video_source(store: Storage, proxy: RangeProxy, obj: StoredObject, access: VideoAccess) -> str:
     """What to hand ffprobe or ffmpeg for ``obj``: its local path, a signed URL, or a URL on ``proxy``."""
     local = store.local_path(obj.container, obj.key)
     if local is not None:

@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.media_info import MediaInfo, ProbeError
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.storage.stores import ReadFailure
+from airflow_ingest.storage.base import ReadFailure
 
 
 class Failed(TypedDict):

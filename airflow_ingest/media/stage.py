@@ -27,7 +27,7 @@ from airflow_ingest.media.proxy import RangeProxy, VideoAccess
 from airflow_ingest.media.results import Probed, ThumbnailResult, VideoFrames
 from airflow_ingest.media.thumbnails import frames_one, thumbnail_one
 from airflow_ingest.platforms import manifest_builder, parse_target
-from airflow_ingest.storage.stores import MediaStore, media_store_for
+from airflow_ingest.storage.base import Storage, storage_for
 
 
 @dataclass(slots=True)
@@ -59,7 +59,7 @@ class MediaStage:
 
     def __init__(
         self,
-        store: MediaStore,
+        store: Storage,
         window: FactsWindow,
         *,
         cache: ProbeCache | None = None,
@@ -171,7 +171,7 @@ def plan_media(
     builder = ProbedManifests(manifest_builder(platform, target, window), window)
     folder = probe_cache_folder(cache_folder) if cache_folder else default_cache_folder(source)
     stage = MediaStage(
-        media_store_for(source, conn_id),
+        storage_for(source, conn_id),
         window,
         cache=ProbeCache(folder),
         thumbnails=keys,

@@ -24,7 +24,7 @@ from airflow_ingest.media.pool import bounded_map
 from airflow_ingest.media.proxy import RangeProxy, VideoAccess, video_source
 from airflow_ingest.media.results import Section, ThumbnailResult, VideoFrames, failed
 from airflow_ingest.media.tools import extract_frames
-from airflow_ingest.storage.stores import AlreadyExists, MediaStore
+from airflow_ingest.storage.base import AlreadyExists, Storage
 
 SOURCE_ETAG = "airflow_ingest_source_etag"  # object metadata naming what a derived file was made from
 SOURCE_KEY = "airflow_ingest_source_key"  # Azure metadata names must be identifiers: underscores, no dashes
@@ -37,7 +37,7 @@ class _Writer:
     and emulators ignore preconditions) and a create-only write (two runs racing for the same new key).
     """
 
-    def __init__(self, store: MediaStore, obj: StoredObject) -> None:
+    def __init__(self, store: Storage, obj: StoredObject) -> None:
         self.store = store
         self.obj = obj
         self.written = 0
@@ -72,7 +72,7 @@ class _Writer:
 
 def make_thumbnails(
     objects: Iterable[StoredObject],
-    store: MediaStore,
+    store: Storage,
     *,
     keys: DerivedKeys | None = None,
     workers: int = 4,
@@ -95,7 +95,7 @@ def make_thumbnails(
 
 def thumbnail_one(
     obj: StoredObject,
-    store: MediaStore,
+    store: Storage,
     keys: DerivedKeys,
     proxy: RangeProxy,
     *,
@@ -139,7 +139,7 @@ def thumbnail_one(
 
 def make_video_frames(
     objects: Iterable[StoredObject],
-    store: MediaStore,
+    store: Storage,
     *,
     keys: DerivedKeys | None = None,
     max_frames: int = 1000,
@@ -170,7 +170,7 @@ def make_video_frames(
 
 def frames_one(
     obj: StoredObject,
-    store: MediaStore,
+    store: Storage,
     keys: DerivedKeys,
     proxy: RangeProxy,
     *,

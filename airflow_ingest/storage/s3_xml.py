@@ -19,7 +19,7 @@ table from XML tag to member, then a page is read by the first of three readers 
 
 Each reads what botocore reads, converts as botocore converts (empty text is ``""``, a boolean is ``"true"``,
 the client's timestamp parser), orders keys as the model does, and ignores tags the model does not know.
-tests/integration/test_s3_fast_parse.py holds them to botocore's output, key order included.
+tests/integration/storage/test_s3_xml.py holds them to botocore's output, key order included.
 """
 
 from __future__ import annotations

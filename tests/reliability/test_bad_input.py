@@ -227,9 +227,10 @@ def test_hostile_object_keys_never_become_paths_outside_the_run(tmp_path: Path) 
 
 @pytest.mark.parametrize("key", HOSTILE_KEYS)
 def test_a_local_store_refuses_keys_that_climb_out_of_its_folder(tmp_path: Path, key: str) -> None:
-    from airflow_ingest.storage.stores import LocalMediaStore, ReadFailure
+    from airflow_ingest.storage.base import ReadFailure
+    from airflow_ingest.storage.local import LocalStorage
 
     (tmp_path / "root").mkdir()
     (tmp_path / "escape.png").write_bytes(b"secret")
     with pytest.raises(ReadFailure, match="leads outside"):
-        LocalMediaStore().read(str(tmp_path / "root"), key, 0, 10)
+        LocalStorage().read(str(tmp_path / "root"), key, 0, 10)

@@ -179,7 +179,7 @@ def test_the_modified_window_is_half_open() -> None:
 def test_the_fast_s3_timestamp_parser_agrees_with_botocores(text: str) -> None:
     from botocore.utils import parse_timestamp
 
-    from airflow_ingest.storage.listing import parse_aws_timestamp
+    from airflow_ingest.storage.s3 import parse_aws_timestamp
 
     assert parse_aws_timestamp(text) == parse_timestamp(text)
     assert parse_aws_timestamp(text).tzinfo is not None
@@ -208,7 +208,7 @@ def test_the_lean_200_check_still_turns_cut_or_error_answers_into_retried_500s(
         handlers, "_looks_like_special_case_error", lambda code, raw: full_parses.append(raw) or real(code, raw)
     )
 
-    from airflow_ingest.storage.listing import lean_listing
+    from airflow_ingest.storage.s3 import lean_listing
 
     client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
     lean_listing(client)
@@ -228,7 +228,7 @@ def test_the_fast_gcs_updated_time_agrees_with_the_library(text: str) -> None:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud.storage import Blob, Client
 
-    from airflow_ingest.storage.listing import blob_updated
+    from airflow_ingest.storage.gcs import blob_updated
 
     bucket = Client(project="p", credentials=AnonymousCredentials()).bucket("b")
     blob = Blob("a.png", bucket)

@@ -16,8 +16,8 @@ import pytest
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.media.results import Probed
+from airflow_ingest.storage.base import Storage, storage_for
 from airflow_ingest.storage.listing import list_objects
-from airflow_ingest.storage.stores import MediaStore, media_store_for
 from tests.harness import Azurite, GcsEmulator, MotoS3
 from tests.media_samples import (
     big_jpeg,
@@ -52,8 +52,8 @@ class Bucket:
         listed = list_objects(parse_source(self.uris[backend] + (prefix if backend != "local" else "")))
         return [o for o in listed if o.key.startswith(prefix)]
 
-    def store(self, backend: str) -> MediaStore:
-        return media_store_for(parse_source(self.uris[backend]))
+    def store(self, backend: str) -> Storage:
+        return storage_for(parse_source(self.uris[backend]))
 
 
 def the_files() -> dict[str, bytes]:

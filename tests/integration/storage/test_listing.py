@@ -148,7 +148,7 @@ def test_parallel_listing_past_its_memory_budget_spills_and_stays_equal(
     tree: Tree, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Chunks of 7 and a budget of 2 threads x 7 objects: most of the tree goes through the spool files."""
-    from airflow_ingest.storage import listing as storage
+    from airflow_ingest.storage import parallel as storage
 
     spilled: list[bool] = []
     read = storage.Spool.read
@@ -206,7 +206,8 @@ def test_gcs_without_the_emulator_fails_fast_and_says_why(tree: Tree, monkeypatc
 
 
 def test_region_and_account_for_platform_urls(tree: Tree, s3: MotoS3, monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_ingest.storage.listing import azure_account_name, s3_bucket_region
+    from airflow_ingest.storage.azure import azure_account_name
+    from airflow_ingest.storage.s3 import s3_bucket_region
 
     client = s3.client()
     client.create_bucket(Bucket="eu-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})

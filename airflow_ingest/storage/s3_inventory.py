@@ -2,7 +2,7 @@
 
 The report is found and read through ``S3Hook`` (the storage connection), one data file at a time. Inventory
 files are in no particular order, so the rows are sorted within bounded memory: runs of :data:`RUN_OBJECTS`
-objects are sorted and parked in the parallel listing's :class:`~airflow_ingest.storage.listing.Spool` files,
+objects are sorted and parked in the parallel listing's :class:`~airflow_ingest.storage.parallel.Spool` files,
 then merged as that listing merges its spools. Filters apply before sorting, so they cost nothing later.
 """
 
@@ -12,15 +12,17 @@ import hashlib
 import heapq
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from airflow_ingest.core.errors import StorageError
 from airflow_ingest.core.filters import Filters
 from airflow_ingest.core.inventory import Manifest, batch_objects, newest_dated_folder, parse_manifest, read_batches
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.urls import Scheme, Source
-from airflow_ingest.storage.listing import DEFAULT_CONN_IDS, Spool, _Budget, _key, require_connection, url_prefix
+from airflow_ingest.storage.base import DEFAULT_CONN_IDS, first_line, require_connection, url_prefix
+from airflow_ingest.storage.parallel import Spool, _Budget, _key
+from airflow_ingest.storage.s3 import S3Storage, _code
 
 RUN_OBJECTS = 100_000
 """Objects sorted in memory at once; a larger report becomes several sorted runs on disk, merged."""
@@ -98,8 +100,6 @@ class InventoryReport:
     """One inventory location in a destination bucket, read with the connection's ``S3Hook``."""
 
     def __init__(self, uri: str, conn_id: str) -> None:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
         scheme, sep, rest = uri.strip().partition("://")
         bucket, _, prefix = rest.partition("/")
         if scheme.lower() != "s3" or not sep or not bucket:
@@ -110,8 +110,7 @@ class InventoryReport:
         self.bucket = bucket
         self.prefix = prefix
         self.where = f"s3://{bucket}/{prefix} (connection {conn_id!r})"
-        self.hook = S3Hook(aws_conn_id=conn_id)
-        self.client = self.hook.get_conn()
+        self.client = S3Storage(conn_id).client
 
     def manifest(self) -> Manifest:
         key = self._manifest_key()
@@ -191,24 +190,21 @@ class InventoryReport:
                 raise
         return True
 
-    def _errors(self, key: str | None = None) -> Any:
+    @contextmanager
+    def _errors(self, key: str | None = None) -> Iterator[None]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from airflow_ingest.storage.listing import _Translate
-
-        def advice(error: BaseException) -> str:
+        try:
+            yield
+        except (ClientError, BotoCoreError) as error:
             code = _code(error) if isinstance(error, ClientError) else ""
             if code == "NoSuchBucket":
-                return f"bucket {self.bucket!r} does not exist; check the inventory's destination bucket"
-            if code == "NoSuchKey":
-                return f"{key} does not exist; give a dated folder that has a manifest.json"
-            if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-                return "access denied; the connection's credentials need s3:GetObject and s3:ListBucket on it"
-            return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-
-        where = f"s3://{self.bucket}/{key}" if key else self.where
-        return _Translate(f"the inventory {where}", (ClientError, BotoCoreError), advice)
-
-
-def _code(error: Any) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+                advice = f"bucket {self.bucket!r} does not exist; check the inventory's destination bucket"
+            elif code == "NoSuchKey":
+                advice = f"{key} does not exist; give a dated folder that has a manifest.json"
+            elif code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+                advice = "access denied; the connection's credentials need s3:GetObject and s3:ListBucket on it"
+            else:
+                advice = first_line(error)
+            where = f"s3://{self.bucket}/{key}" if key else self.where
+            raise StorageError(f"cannot list the inventory {where}: {advice}") from error

@@ -99,7 +99,7 @@ def test_the_inventory_stream_is_the_listing_stream(reports: dict[str, str], fmt
 
 @pytest.mark.usefixtures("connections")
 def test_sorted_runs_spooled_to_disk_merge_back_in_key_order(reports: dict[str, str]) -> None:
-    from airflow_ingest.hooks.inventory import list_inventory
+    from airflow_ingest.storage.s3_inventory import list_inventory
 
     source = parse_source(f"s3://{SOURCE}/")
     merged = list_inventory(source, reports["Parquet"], filters=None, run_objects=7)

@@ -47,13 +47,13 @@ def shape_of(operation: str = "ListObjectsV2") -> Any:
 def stock_parser() -> Any:
     from botocore.parsers import RestXMLParser
 
-    from airflow_ingest.storage.listing import parse_aws_timestamp
+    from airflow_ingest.storage.s3 import parse_aws_timestamp
 
     return RestXMLParser(timestamp_parser=parse_aws_timestamp)
 
 
 def fast_parser() -> Any:
-    from airflow_ingest.storage.listing import parse_aws_timestamp
+    from airflow_ingest.storage.s3 import parse_aws_timestamp
     from airflow_ingest.storage.s3_xml import ListingParser, _Plans
 
     return ListingParser(_Plans(), timestamp_parser=parse_aws_timestamp)
@@ -137,7 +137,7 @@ def pages(client: Any, **params: Any) -> Iterator[dict[str, Any]]:
 )
 def test_paginated_listings_equal_a_stock_clients(s3: MotoS3, bucket: list[str], params: dict[str, Any]) -> None:
     """Through the whole client: botocore's URL decoding of keys (EncodingType=url) runs on our output too."""
-    from airflow_ingest.storage.listing import lean_listing
+    from airflow_ingest.storage.s3 import lean_listing
 
     stock, lean = s3.client(), s3.client()
     lean_listing(lean)
@@ -150,7 +150,7 @@ def test_paginated_listings_equal_a_stock_clients(s3: MotoS3, bucket: list[str],
 
 def test_the_lean_client_really_takes_the_fast_path(s3: MotoS3, bucket: list[str], monkeypatch: Any) -> None:
     from airflow_ingest.storage import s3_xml as s3_listing
-    from airflow_ingest.storage.listing import lean_listing
+    from airflow_ingest.storage.s3 import lean_listing
 
     reads: list[int] = []
     real = s3_listing.read_body
@@ -269,7 +269,7 @@ def test_other_operations_are_botocores(operation: str) -> None:
 def test_the_parser_is_set_on_one_client_only() -> None:
     import boto3
 
-    from airflow_ingest.storage.listing import lean_listing
+    from airflow_ingest.storage.s3 import lean_listing
     from airflow_ingest.storage.s3_xml import ListingParserFactory
 
     session = boto3.Session(aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1")
@@ -304,7 +304,7 @@ BY_EVENTS = {
 @pytest.mark.parametrize("case", list(BODIES))
 def test_each_body_is_read_by_the_reader_meant_for_it(case: str) -> None:
     """Identity alone would pass if everything fell back to botocore: check which reader took each body."""
-    from airflow_ingest.storage.listing import parse_aws_timestamp
+    from airflow_ingest.storage.s3 import parse_aws_timestamp
     from airflow_ingest.storage.s3_xml import _Plans, read_body
 
     plan = _Plans().get(shape_of())
@@ -328,7 +328,7 @@ def test_keys_are_decoded_once_even_if_botocores_decoding_is_back(s3: MotoS3, bu
     """The lean key decoding takes botocore's mark off the request, so a second decoder finds nothing to do."""
     from botocore import handlers
 
-    from airflow_ingest.storage.listing import lean_listing
+    from airflow_ingest.storage.s3 import lean_listing
 
     client = s3.client()
     lean_listing(client)
