@@ -27,7 +27,6 @@ HOOK_SUPPORT = {"airflow_ingest.hooks", "airflow_ingest.hooks.base", "airflow_in
 
 KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     # (importer, imported) still being moved by other helpers (issue 19); each pair here is a debt to pay.
-    ("airflow_ingest.storage.listing", "airflow_ingest.hooks.inventory"),  # helper `storage`: inventory leaves hooks/
     # media's plan stage asks the platform registry for the target model and builder; the caller (pipeline's
     # plan_run, given them by the operator or CLI) should hand it a builder factory instead
     ("airflow_ingest.media.stage", "airflow_ingest.platforms"),
@@ -36,7 +35,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     ("airflow_ingest.core.report", "airflow_ingest.platforms.darwin.answers"),
     ("airflow_ingest.core.report", "airflow_ingest.platforms.redbrick.answers"),
 }
-NOT_HOOKS_YET = {"airflow_ingest.hooks.inventory"}  # helper `storage` moves it to storage/
 
 
 def module_name(path: Path) -> str:
@@ -111,7 +109,7 @@ def test_the_known_exceptions_are_still_needed() -> None:
 
 @pytest.mark.parametrize("name", sorted(n for n, _ in modules() if layer_of(n) == "hooks"))
 def test_hooks_holds_airflow_hooks_only(name: str) -> None:
-    if name in HOOK_SUPPORT or name in NOT_HOOKS_YET:
+    if name in HOOK_SUPPORT:
         return
     tree = next(tree for module, tree in modules() if module == name)
     if is_shim(tree):  # an old import path re-exporting a hook that moved into its platform's package
