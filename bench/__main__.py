@@ -27,6 +27,7 @@ from bench import (
     media,
     plan,
     registration,
+    trace_sync,
     ui,
 )
 from tests.harness import REPO
@@ -43,6 +44,7 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "media": media.run,
     "inventory": inventory.run,
     "ui": ui.run,
+    "trace": trace_sync.run,
     "labelstudio": labelstudio.run,
 }
 
@@ -202,6 +204,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("media_probe", media_row),
     ("inventory_", inventory_row),
     ("ui_report_view", ui_row),
+    ("sync_trace", trace_sync.row),
     ("labelstudio_registration", labelstudio.row),
 ]
 

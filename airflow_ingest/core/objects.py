@@ -2,7 +2,8 @@
 
 A plain slotted dataclass rather than a pydantic model: a run handles millions of them and they come from
 the storage SDKs already typed, so validation would cost time and find nothing. Not ``frozen`` either, for
-the same reason (a frozen dataclass costs five times as much to build); treat instances as immutable.
+the same reason (a frozen dataclass costs several times as much to build; README, Benchmarks); treat
+instances as immutable.
 """
 
 from __future__ import annotations

@@ -12,16 +12,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.errors import ConfigError, validation_message
-from airflow_ingest.core.outcomes import Outcome
-from airflow_ingest.core.plan import BatchInfo, ManifestBuilder, Plan, read_batch_index
+from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
+from airflow_ingest.pipeline.registering import SendContext, Sender
+
+__all__ = ["CliOption", "FormField", "Platform", "SendContext", "Sender", "load"]
 
 if TYPE_CHECKING:
     from airflow_ingest.hooks.retries import PlatformHook
@@ -55,54 +56,6 @@ class FormField:
     default: Any = None
     in_target: bool = False
     schema: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class SendContext:
-    """What registering one batch of a planned run gets: where the run is, its plan, and which batch.
-
-    ``run`` is a local :class:`~pathlib.Path` (the CLI) or an ``ObjectStoragePath`` (the operators); both read
-    the same way. The manifest and the batch's item index are read only when the sender asks for them.
-    """
-
-    run: Any
-    plan: Plan
-    number: int
-
-    @property
-    def batch(self) -> BatchInfo:
-        return self.plan.batches[self.number - 1]
-
-    @property
-    def manifest(self) -> Any:
-        """The manifest's path (a job record or an outcome file goes beside it)."""
-        return self.run / self.batch.path
-
-    def text(self) -> str:
-        """The batch's manifest, as the plan wrote it."""
-        return str(self.manifest.read_text(encoding="utf-8"))
-
-    @cached_property
-    def lines(self) -> list[dict[str, Any]]:
-        return read_batch_index(self.run, self.batch)
-
-    def index(self) -> list[dict[str, Any]]:
-        """The batch's lines of ``items.jsonl`` (``{"batch", "item", "objects"}``), read once."""
-        return self.lines
-
-    def item_ids(self) -> list[str]:
-        return [str(line["item"]) for line in self.index()]
-
-
-class Sender(Protocol):
-    """Registers one batch: one outcome per item, in plan order.
-
-    Per-item trouble (a refusal, a transient failure past the retries) is an outcome, never an exception;
-    :class:`~airflow_ingest.core.errors.PlatformAuthError` and :class:`~airflow_ingest.core.errors.ConfigError`
-    are raised, since every other batch would fail the same way.
-    """
-
-    def __call__(self, ctx: SendContext) -> list[Outcome]: ...
 
 
 def load(path: str) -> Any:
