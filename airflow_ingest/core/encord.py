@@ -133,7 +133,7 @@ _SINGLE_FILE: dict[frozenset[MediaKind], tuple[Section, bool]] = {
 """A lone file's section, and whether it takes ``objectUrl`` (images, videos) or ``objectUrl_0`` (a series)."""
 
 
-_TAKEN = frozenset(frozenset({kind}) for kind in MediaKind if kind is not MediaKind.PDF)
+_TAKEN = frozenset(frozenset({kind}) for kind in (MediaKind.IMAGE, MediaKind.VIDEO, MediaKind.DICOM, MediaKind.NIFTI))
 """The kinds of an item Encord takes: one data type, not PDF (what :func:`one_kind_no_pdf` lets through)."""
 
 

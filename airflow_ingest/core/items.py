@@ -291,9 +291,11 @@ def reorder_dicom(item: Item, key: Callable[[StoredObject], tuple[object, ...]])
 
 
 def one_kind_no_pdf(item: Item, holder: str) -> str | None:
-    """Why a platform whose ``holder`` takes one data type, and no PDFs, cannot take ``item``; or None."""
+    """Why a platform whose ``holder`` takes one data type, and no PDFs or audio, cannot take ``item``; or None."""
     if len(item.kinds) != 1:
         return f"mixes {', '.join(sorted(k.value for k in item.kinds))}; {holder} holds one data type"
     if MediaKind.PDF in item.kinds:
         return f"PDF: {holder} cannot hold a PDF"
+    if MediaKind.AUDIO in item.kinds:
+        return f"audio: {holder} cannot hold audio"
     return None

@@ -1,7 +1,8 @@
 """Media kinds from file extensions.
 
 The extension tables follow darwin-py (``darwin/utils/utils.py``), because that is what V7 accepts; DICOM
-and NIfTI are kinds of their own because Encord and RedBrick treat them as such.
+and NIfTI are kinds of their own because Encord and RedBrick treat them as such. Audio is Label Studio's
+(its ``Audio`` tag); the platforms that take none refuse an audio item with a reason.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ class MediaKind(str, Enum):
     PDF = "pdf"
     DICOM = "dicom"
     NIFTI = "nifti"
+    AUDIO = "audio"
 
 
 _SUFFIXES: dict[str, MediaKind] = {
@@ -26,6 +28,7 @@ _SUFFIXES: dict[str, MediaKind] = {
     ".dcm": MediaKind.DICOM,
     ".nii": MediaKind.NIFTI,
     ".nii.gz": MediaKind.NIFTI,
+    **dict.fromkeys((".wav", ".mp3", ".flac", ".m4a", ".ogg", ".aac"), MediaKind.AUDIO),
 }
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(sorted(_SUFFIXES))

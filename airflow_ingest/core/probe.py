@@ -45,8 +45,8 @@ def probe_header(window: Window, key: str = "") -> MediaInfo | NeedMore:
     except struct.error as error:
         raise ProbeError(f"a cut-short or malformed {name} header ({error})") from None
     kind = media_kind(key)
-    if kind in (MediaKind.VIDEO, MediaKind.PDF):
-        raise ProbeError(f"a {kind.value} is not probed from its header bytes")
+    if kind in (MediaKind.VIDEO, MediaKind.PDF, MediaKind.AUDIO):
+        raise ProbeError(f"a {kind.value} file is not probed from its header bytes")
     shown = head[:8].hex(" ")
     raise ProbeError(f"not a PNG, JPEG, TIFF, BMP, GIF, WebP, DICOM or NIfTI file (first bytes {shown})")
 

@@ -234,6 +234,8 @@ class DarwinManifests:
         ``a/b.jpg`` (V7 answers ``ALREADY_EXISTS`` and the object is never registered), and a storage key
         "cannot start with a forward slash".
         """
+        if MediaKind.AUDIO in item.kinds:
+            return "is audio, which this provider does not register into V7"
         path = item.path if item.path is not None else item.id[1:]
         # path_problem(path), its common case inline: no leading or trailing "/" or ".", no "//" or "/."
         odd = path[:1] in ("/", ".", "") or path[-1:] == "/" or "//" in path or "/." in path

@@ -38,12 +38,23 @@ TASKS_PER_IMPORT = 1000
 SCHEMES = {"s3": "s3", "gs": "gs", "az": "azure-blob"}
 """Our URL scheme -> the one Label Studio's storages resolve."""
 
-KIND_KEYS: dict[MediaKind, str] = {MediaKind.IMAGE: "image", MediaKind.VIDEO: "video", MediaKind.PDF: "pdf"}
+KIND_KEYS: dict[MediaKind, str] = {
+    MediaKind.IMAGE: "image",
+    MediaKind.VIDEO: "video",
+    MediaKind.PDF: "pdf",
+    MediaKind.AUDIO: "audio",
+}
 """The data key written for a file of each kind Label Studio shows, when the target names none."""
 LIST_KEY = "images"
 """The data key written for a folder of images (an ``Image`` tag with ``valueList``)."""
 
-TAG_KINDS: dict[str, MediaKind] = {"image": MediaKind.IMAGE, "video": MediaKind.VIDEO, "pdf": MediaKind.PDF}
+TAG_KINDS: dict[str, MediaKind] = {
+    "image": MediaKind.IMAGE,
+    "video": MediaKind.VIDEO,
+    "pdf": MediaKind.PDF,
+    "audio": MediaKind.AUDIO,
+    "audioplus": MediaKind.AUDIO,
+}
 """Labeling config object tags (lower case) -> the kind of file they show from a URL."""
 
 _BREAKS = frozenset("\t\r\n")

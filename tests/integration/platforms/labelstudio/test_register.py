@@ -106,3 +106,13 @@ def test_a_400_naming_no_task_blocks_them_all(
     outcomes = send_batch(hook, project.id, *planned.batches[0])
     assert [o.outcome for o in outcomes] == [OutcomeKind.BLOCKED] * 2
     assert all('"caption" key is expected in task data' in o.reason for o in outcomes), outcomes[0].reason
+
+
+def test_audio_goes_to_the_configs_audio_tag(
+    labelstudio: LabelStudio, hook: LabelStudioHook, s3: MotoS3, ls_bucket: str, tmp_path: Path
+) -> None:
+    project = make_project(labelstudio, s3, '<View><Audio name="a" value="$speech"/></View>')
+    put(s3, ["sound/a.wav", "sound/b.mp3"])
+    planned = plan(s3, tmp_path, "sound/", project.id)
+    assert kinds(send_batch(hook, project.id, *planned.batches[0])) == {"registered": 2}
+    assert data_urls(project.tasks(), "speech") == [f"s3://{BUCKET}/sound/a.wav", f"s3://{BUCKET}/sound/b.mp3"]

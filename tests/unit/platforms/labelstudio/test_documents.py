@@ -158,3 +158,22 @@ def test_target_refuses_a_bad_data_key() -> None:
     with pytest.raises(ValueError, match="data_key"):
         LabelStudioTarget.model_validate({"data_key": "a b"})
     assert LabelStudioTarget.model_validate({"data_key": " $photo "}).data_key == "photo"
+
+
+def test_an_audio_file_is_a_task_for_the_audio_tag_and_every_other_platform_skips_it_with_a_reason() -> None:
+    from airflow_ingest.platforms import limits_for, manifest_builder, platform_names
+
+    [item] = list(make_items(objects_of("talk/a.wav"), Layout.FILE))
+    [written] = json.loads(builder().render(Batch(1, [item], 10, 1)))  # type: ignore[list-item]
+    assert written["data"]["audio"] == "s3://b/talk/a.wav"
+    tags = object_tags('<View><AudioPlus name="a" value="$speech"/></View>')
+    assert next(iter(fit_tasks([written], tags, None)[0][0]["data"])) == "speech"
+    targets = {"darwin": {"dataset_slug": "d", "storage_slug": "s"}, "encord": {}, "labelstudio": {}}
+    targets["redbrick"] = {"storage_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"}
+    for name in platform_names():
+        if name == "labelstudio":
+            continue
+        folder = Folder()
+        make_plan(objects_of("talk/a.mp3"), manifest_builder(name, targets[name]), limits_for(name), folder.open)
+        [skipped] = folder.lines("skipped.jsonl")
+        assert "audio" in skipped["reason"], (name, skipped)
