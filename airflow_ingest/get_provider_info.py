@@ -21,7 +21,7 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [
             {"integration-name": "V7 Darwin", "python-modules": ["airflow_ingest.platforms.darwin.hook"]},
-            {"integration-name": "Encord", "python-modules": ["airflow_ingest.hooks.encord"]},
+            {"integration-name": "Encord", "python-modules": ["airflow_ingest.platforms.encord.hook"]},
             {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.hook"]},
         ],
         "operators": [
@@ -35,15 +35,15 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_ingest.operators.ledger",
                 ],
             },
-            {"integration-name": "Encord", "python-modules": ["airflow_ingest.operators.encord"]},
+            {"integration-name": "Encord", "python-modules": ["airflow_ingest.platforms.encord.operator"]},
             {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.operator"]},
         ],
         "triggers": [
-            {"integration-name": "Encord", "python-modules": ["airflow_ingest.triggers.encord"]},
+            {"integration-name": "Encord", "python-modules": ["airflow_ingest.platforms.encord.trigger"]},
         ],
         "extra-links": [
             "airflow_ingest.platforms.darwin.operator.DarwinDatasetLink",
-            "airflow_ingest.operators.encord.EncordDestinationLink",
+            "airflow_ingest.platforms.encord.operator.EncordDestinationLink",
             "airflow_ingest.platforms.redbrick.operator.RedBrickProjectLink",
             "airflow_ingest.operators.links.IngestViewLink",
         ],
@@ -95,7 +95,7 @@ def get_provider_info() -> dict[str, Any]:
             },
             {
                 "connection-type": "encord",
-                "hook-class-name": "airflow_ingest.hooks.encord.EncordHook",
+                "hook-class-name": "airflow_ingest.platforms.encord.hook.EncordHook",
                 "hook-name": "Encord",
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login"],

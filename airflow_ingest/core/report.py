@@ -136,8 +136,8 @@ def retry_body(base: Any, plan: Plan, batch: BatchInfo, body: str, items: set[st
         return redbrick_retry(body, items)
     if batch.path.endswith(".csv"):
         return None
-    from airflow_ingest.core.encord import EncordTarget
-    from airflow_ingest.core.encord_jobs import encord_retry
+    from airflow_ingest.platforms.encord.answers import encord_retry
+    from airflow_ingest.platforms.encord.target import EncordTarget
 
     linker = EncordTarget.model_validate(plan.target).linker
     return encord_retry(body, items, read_batch_index(base, batch), linker)

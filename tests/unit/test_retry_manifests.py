@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord_jobs import spec_entries
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.plan import make_plan, path_opener, read_batch_index
 from airflow_ingest.core.report import outcome_path, write_outcomes, write_report
 from airflow_ingest.platforms import manifest_builder
+from airflow_ingest.platforms.encord.answers import spec_entries
 
 WHEN = datetime(2026, 11, 1, tzinfo=timezone.utc)
 TARGETS = {

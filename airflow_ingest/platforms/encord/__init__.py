@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord import (
-    MAX_DOCUMENT_BYTES,
-    MAX_ENTRIES_PER_FILE,
-    RECOMMENDED_BATCH_BYTES,
-    EncordManifests,
-    EncordTarget,
-)
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
 from airflow_ingest.platforms.base import CliOption, FormField, Platform
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.target import (
+    MAX_DOCUMENT_BYTES,
+    MAX_ENTRIES_PER_FILE,
+    RECOMMENDED_BATCH_BYTES,
+    EncordTarget,
+)
 
 
 def build(target: EncordTarget, facts: Facts | None) -> ManifestBuilder:
@@ -27,8 +27,8 @@ PLATFORM = Platform(
     label="Encord",
     conn_type="encord",
     conn_arg="encord_conn_id",
-    hook="airflow_ingest.hooks.encord:EncordHook",
-    operator="airflow_ingest.operators.encord:EncordRegisterOperator",
+    hook="airflow_ingest.platforms.encord.hook:EncordHook",
+    operator="airflow_ingest.platforms.encord.operator:EncordRegisterOperator",
     target_model=EncordTarget,
     # 10,000 entries and 100 MB per spec file; batches of at most 2 GB keep an upload job under 3 hours.
     limits=Limits(MAX_ENTRIES_PER_FILE, RECOMMENDED_BATCH_BYTES, MAX_DOCUMENT_BYTES),

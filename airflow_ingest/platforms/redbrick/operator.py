@@ -18,6 +18,7 @@ from airflow_ingest.platforms.redbrick.answers import VALIDATION_BUDGET
 if TYPE_CHECKING:
     from airflow_ingest.platforms.redbrick.hook import RedBrickHook  # noqa: F401 (requests: not at DAG parse time)
 
+
 class RedBrickProjectLink(TargetLink):
     """A button on the task that opens the RedBrick project the tasks were created in."""
 
