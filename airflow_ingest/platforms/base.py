@@ -24,7 +24,7 @@ from airflow_ingest.core.plan import BatchInfo, ManifestBuilder, Plan, read_batc
 from airflow_ingest.core.probed import Facts
 
 if TYPE_CHECKING:
-    from airflow_ingest.hooks.retries import PlatformHook
+    from airflow_ingest.hooks.base import PlatformHook
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,8 @@ import requests
 from packaging.version import Version
 
 from airflow_ingest.core.errors import ConfigError, ConnectionConfigError, PlatformAuthError, PlatformError
-from airflow_ingest.hooks.retries import (
-    PlatformHook,
-    RetryPolicy,
-    Transient,
-    checked_base_url,
-    checked_secret,
-    retry_seconds,
-)
+from airflow_ingest.hooks.base import PlatformHook, checked_base_url, checked_secret
+from airflow_ingest.hooks.retries import RetryPolicy, Transient, retry_seconds
 from airflow_ingest.platforms.encord.jobs import (
     EncordDestination,
     JobResult,
@@ -270,18 +264,9 @@ class EncordHook(PlatformHook):
         """The job's state, waiting up to ``timeout_seconds`` on the server (a long poll; 0 answers at once)."""
         wait = self.long_poll_seconds if timeout_seconds is None else max(0, int(timeout_seconds))
         wait = min(wait, max(0, self.read_timeout - 5))
-        retrying = self.policy.retrying(self.log, "Encord poll")
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._poll_once(destination, job_id, wait)
-        except Transient as error:
-            raise PlatformError(
-                f"polling job {job_id} gave up after {self.max_attempts} attempts: {error}",
-                status=error.status,
-                retryable=True,
-            ) from None
-        raise AssertionError("unreachable: tenacity either returns or raises")
+        return self.retried(
+            f"polling job {job_id}", lambda: self._poll_once(destination, job_id, wait), log_as="Encord poll"
+        )
 
     def _poll_once(self, destination: EncordDestination, job_id: str, wait: int) -> JobResult:
         target = self.target(destination)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from airflow_ingest.core.errors import PlatformAuthError
-from airflow_ingest.hooks.retries import (
-    mask_all,
-)
+from airflow_ingest.hooks.base import mask_all
 
 
 def normalise_key(key: str) -> str:
