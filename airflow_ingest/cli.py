@@ -332,7 +332,10 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         progress.finish(complete)
 
-    totals, retry = write_report(run, plan, run_id=run_id, platform=plan.platform, selection=selection.counts)
+    cut = get_platform(plan.platform).retry_cut(run, plan)
+    totals, retry = write_report(
+        run, plan, retry=cut, run_id=run_id, platform=plan.platform, selection=selection.counts
+    )
     head = store.commit(run_id, sorted_entries(registered_entries(run, plan)))
     summary = {
         "listed": progress.count,

@@ -18,6 +18,7 @@ from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind
 from airflow_ingest.core.plan import Plan
 from airflow_ingest.core.report import write_report
 from airflow_ingest.operators.links import IngestViewLink
+from airflow_ingest.platforms import get_platform
 
 FAIL_ON = ("any", "non_retryable", "never")
 
@@ -70,6 +71,7 @@ class IngestReportOperator(BaseOperator):
         totals, retry = write_report(
             base,
             plan,
+            retry=get_platform(plan.platform).retry_cut(base, plan),
             dag_id=context["dag"].dag_id,
             run_id=context["run_id"],
             platform=plan.platform,

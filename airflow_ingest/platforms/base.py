@@ -128,6 +128,8 @@ class Platform:
     :param build: ``(target, facts) -> ManifestBuilder``; facts are the probed media facts, or None.
     :param sender: ``module:function``, ``(hook, target, register kwargs) -> Sender``: a batch's registration
         with a ready hook, imported only when a batch is sent.
+    :param retry: ``module:function``, ``(ctx, item ids) -> manifest | None``: the batch's manifest cut down to
+        those items, in the platform's own format (a retry manifest), or None when it cannot be cut.
     :param cli_options: the flags it adds to ``airflow-ingest sync`` (register keywords).
     :param form_fields: the fields it adds to the ``ingest_manual`` form (register keywords).
     """
@@ -142,6 +144,7 @@ class Platform:
     limits: Limits
     build: Callable[[Any, Facts | None], ManifestBuilder]
     sender: str
+    retry: str
     hard_max_entries: int | None = None
     target_keys: tuple[str, ...] = ()
     destination_keys: tuple[str, ...] = ()
@@ -197,6 +200,11 @@ class Platform:
     ) -> Sender:
         """The platform's sender over a ready ``hook`` (the operators make their hook themselves)."""
         return load(self.sender)(hook, self.parse_target(target), dict(register_kwargs or {}))  # type: ignore[no-any-return]
+
+    def retry_cut(self, run: Any, plan: Plan) -> Callable[[int, set[str]], str | None]:
+        """``(batch number, item ids) -> retry manifest`` over a planned run, for the report."""
+        cut = load(self.retry)
+        return lambda number, items: cut(SendContext(run, plan, number), items)  # type: ignore[no-any-return]
 
     def destination_of(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The ledger destination's share of ``values`` (register keywords)."""

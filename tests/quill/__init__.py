@@ -59,6 +59,7 @@ PLATFORM = Platform(
     destination_keys=("drawer",),
     build=build,
     sender="tests.quill.register:sender",
+    retry="tests.quill.register:retry_manifest",
     cli_options=(CliOption("--drawer", "drawer", "the drawer on the shelf"),),
     form_fields=(FormField("drawer", "Quill drawer", "The drawer on the shelf."),),
 )

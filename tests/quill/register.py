@@ -25,3 +25,8 @@ def sender(hook: QuillHook, target: QuillTarget, register: Mapping[str, Any]) ->
         ]
 
     return send
+
+
+def retry_manifest(ctx: SendContext, items: set[str]) -> str | None:
+    kept = [entry for entry in json.loads(ctx.text()) if entry["id"] in items]
+    return json.dumps(kept) if kept else None

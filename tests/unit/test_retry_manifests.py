@@ -13,7 +13,7 @@ from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.plan import make_plan, path_opener, read_batch_index
 from airflow_ingest.core.report import outcome_path, write_outcomes, write_report
-from airflow_ingest.platforms import manifest_builder
+from airflow_ingest.platforms import get_platform, manifest_builder
 from airflow_ingest.platforms.encord.answers import spec_entries
 
 WHEN = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -50,7 +50,7 @@ def test_retry_manifests_hold_exactly_the_retryable_failures(platform: str, tmp_
                 retry_wanted.setdefault(number, set()).add(line["item"])
         write_outcomes(outcome_path(tmp_path / batch.path), outcomes)
 
-    totals, retry = write_report(tmp_path, plan)
+    totals, retry = write_report(tmp_path, plan, retry=get_platform(platform).retry_cut(tmp_path, plan))
 
     assert totals["retryable"] == sum(map(len, retry_wanted.values())) > 0
     assert [Path(p).name for p in retry] == [f"batch-{n:05d}.json" for n in sorted(retry_wanted)]

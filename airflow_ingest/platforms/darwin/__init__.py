@@ -28,4 +28,5 @@ PLATFORM = Platform(
     target_keys=("dataset_slug",),
     build=build,
     sender="airflow_ingest.platforms.darwin.register:sender",
+    retry="airflow_ingest.platforms.darwin.answers:retry_manifest",
 )

@@ -37,6 +37,7 @@ PLATFORM = Platform(
     destination_keys=("folder_uuid", "dataset_hash", "integration_id"),
     build=build,
     sender="airflow_ingest.platforms.encord.register:sender",
+    retry="airflow_ingest.platforms.encord.answers:retry_manifest",
     cli_options=(
         CliOption("--folder", "folder_uuid", "the storage folder's UUID (or give --dataset-hash)"),
         CliOption("--dataset-hash", "dataset_hash", "the dataset's hash (or give --folder)"),

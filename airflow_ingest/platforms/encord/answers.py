@@ -21,12 +21,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.urls import Linker
 from airflow_ingest.platforms.encord.jobs import JobResult
+from airflow_ingest.platforms.encord.target import EncordTarget
+
+if TYPE_CHECKING:
+    from airflow_ingest.platforms.base import SendContext  # the pure modules import core only at run time
 
 SPEC_SECTIONS = ("videos", "images", "image_groups", "dicom_series", "nifti_files", "audio")
 
@@ -205,3 +209,11 @@ def result_counts(result: JobResult) -> dict[str, int]:
 def iter_urls(spec: Mapping[str, Any]) -> Iterator[str]:
     for entry in spec_entries(spec):
         yield from entry.urls
+
+
+def retry_manifest(ctx: SendContext, items: set[str]) -> str | None:
+    """The batch's manifest holding only ``items`` (a retry manifest), or None when none are left."""
+    if ctx.batch.path.endswith(".csv"):
+        return None  # Encord's CSV specs are for its web UI: the report lists their items
+    linker = EncordTarget.model_validate(ctx.plan.target).linker
+    return encord_retry(ctx.text(), items, ctx.index(), linker)

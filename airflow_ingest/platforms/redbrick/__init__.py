@@ -28,6 +28,7 @@ PLATFORM = Platform(
     destination_keys=("project_id",),
     build=build,
     sender="airflow_ingest.platforms.redbrick.register:sender",
+    retry="airflow_ingest.platforms.redbrick.answers:retry_manifest",
     cli_options=(
         CliOption("--project-id", "project_id", "the project's id (default: the connection's extra.project_id)"),
     ),
