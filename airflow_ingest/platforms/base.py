@@ -43,10 +43,11 @@ class CliOption:
 
 @dataclass(frozen=True)
 class FormField:
-    """One ``ingest_manual`` form field (an Airflow ``Param`` named ``{platform}_{name}``) a platform adds.
+    """One ``ingest_manual`` form field (an Airflow ``Param``) a platform adds, in its platform's form section.
 
-    ``name`` is the target key (``in_target``) or the register keyword it fills; ``schema`` holds more ``Param``
-    keywords (``type``, ``enum``, ``pattern``...); the default type is an optional string.
+    ``name`` is the target key (``in_target``) or the register keyword it fills; the Param is named ``param``,
+    by default ``{platform}_{name}``. ``schema`` holds the Param's other keywords (``type``, ``enum``,
+    ``pattern``...); without a ``type`` it is an optional string.
     """
 
     name: str
@@ -55,6 +56,14 @@ class FormField:
     default: Any = None
     in_target: bool = False
     schema: Mapping[str, Any] = field(default_factory=dict)
+    param: str | None = None
+
+    def param_name(self, platform: str) -> str:
+        return self.param or f"{platform}_{self.name}"
+
+    def param_kwargs(self) -> dict[str, Any]:
+        """The ``Param`` keywords besides its default and section."""
+        return {"type": ["null", "string"], "title": self.title, "description": self.description, **self.schema}
 
 
 @dataclass

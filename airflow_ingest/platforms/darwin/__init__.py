@@ -5,7 +5,7 @@ from __future__ import annotations
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
-from airflow_ingest.platforms.base import Platform
+from airflow_ingest.platforms.base import FormField, Platform
 from airflow_ingest.platforms.darwin.documents import DarwinManifests
 from airflow_ingest.platforms.darwin.target import MAX_ITEMS_PER_REQUEST, DarwinTarget
 
@@ -29,4 +29,24 @@ PLATFORM = Platform(
     build=build,
     sender="airflow_ingest.platforms.darwin.register:sender",
     retry="airflow_ingest.platforms.darwin.answers:retry_manifest",
+    form_fields=(
+        FormField(
+            "dataset_slug",
+            "Darwin dataset slug",
+            "The dataset's slug, as in its V7 URL.",
+            "demo-dataset",
+            in_target=True,
+            schema={"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$"},
+            param="dataset_slug",
+        ),
+        FormField(
+            "storage_slug",
+            "Darwin storage name",
+            "The name of the external storage connection in V7's settings.",
+            "demo-storage",
+            in_target=True,
+            schema={"type": "string", "minLength": 1},
+            param="storage_slug",
+        ),
+    ),
 )

@@ -45,8 +45,24 @@ PLATFORM = Platform(
         CliOption("--ignore-errors", "ignore_errors", "let a job finish past per-file errors", True, bool),
     ),
     form_fields=(
-        FormField("folder_uuid", "Encord folder UUID", "Storage folder to register into (or give a dataset hash)."),
-        FormField("dataset_hash", "Encord dataset hash", "Dataset to register into (or give a folder UUID)."),
-        FormField("integration_id", "Encord integration id", "The cloud integration that reads the bucket."),
+        FormField("folder_uuid", "Encord storage folder", "The folder's UUID (Index). Give this or a dataset."),
+        FormField("dataset_hash", "Encord dataset", "The dataset's hash (Annotate). Give this or a folder."),
+        FormField("integration_id", "Encord integration", "The cloud integration's id that can read the bucket."),
+        FormField(
+            "url_style",
+            "Object URL form",
+            "How the spec spells object URLs; empty takes the cloud's default.",
+            in_target=True,
+            schema={
+                "enum": [None, "virtual-hosted", "path", "protocol", "https"],
+                "values_display": {
+                    None: "the cloud's default",
+                    "virtual-hosted": "https://bucket.s3.region.amazonaws.com/key",
+                    "path": "https://s3.region.amazonaws.com/bucket/key",
+                    "protocol": "s3:// or gs://",
+                    "https": "https:// (GCS, Azure)",
+                },
+            },
+        ),
     ),
 )
