@@ -141,6 +141,9 @@ class Platform:
         those items, in the platform's own format (a retry manifest), or None when it cannot be cut.
     :param cli_options: the flags it adds to ``airflow-ingest sync`` (register keywords).
     :param form_fields: the fields it adds to the ``ingest_manual`` form (register keywords).
+    :param doc_url: the platform's documentation (provider info).
+    :param connection_form: the connection form: ``ui-field-behaviour`` and ``conn-fields`` (provider info).
+    :param links: the operator's extra link classes (``module.Class``); ``triggers`` its trigger modules.
     """
 
     name: str
@@ -159,6 +162,10 @@ class Platform:
     destination_keys: tuple[str, ...] = ()
     cli_options: tuple[CliOption, ...] = ()
     form_fields: tuple[FormField, ...] = field(default=())
+    doc_url: str = ""
+    connection_form: Mapping[str, Any] = field(default_factory=dict)
+    links: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
 
     @property
     def default_conn_id(self) -> str:
@@ -187,6 +194,22 @@ class Platform:
         if hard is not None and limits.max_entries > hard:
             raise ConfigError("max_entries", max_entries, f"{self.name} accepts at most {hard:,} entries per batch")
         return limits
+
+    def provider_info(self) -> dict[str, Any]:
+        """This platform's share of ``get_provider_info()``: no import of its hook, operator or SDK."""
+        module, _, hook = self.hook.partition(":")
+        return {
+            "integration": {"integration-name": self.label, "external-doc-url": self.doc_url, "tags": ["software"]},
+            "hook": {"integration-name": self.label, "python-modules": [module]},
+            "operator": {"integration-name": self.label, "python-modules": [self.operator.partition(":")[0]]},
+            "trigger": {"integration-name": self.label, "python-modules": list(self.triggers)},
+            "connection-type": {
+                "connection-type": self.conn_type,
+                "hook-class-name": f"{module}.{hook}",
+                "hook-name": self.label,
+                **self.connection_form,
+            },
+        }
 
     def hook_class(self) -> type[PlatformHook]:
         return load(self.hook)  # type: ignore[no-any-return]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.plan import ManifestBuilder
@@ -22,6 +24,36 @@ def build(target: EncordTarget, facts: Facts | None) -> ManifestBuilder:
     return EncordManifests(target, facts)
 
 
+CONNECTION_FORM: dict[str, Any] = {
+    "ui-field-behaviour": {
+        "hidden-fields": ["schema", "port", "login"],
+        "relabeling": {"host": "API domain", "password": "Ed25519 private key (OpenSSH)"},
+        "placeholders": {
+            "host": "https://api.encord.com (US: https://api.us.encord.com)",
+            "password": "-----BEGIN OPENSSH PRIVATE KEY----- ...",
+        },
+    },
+    "conn-fields": {
+        "bearer_token": {
+            "label": "Bearer token",
+            "description": "Instead of a private key: an Encord bearer token.",
+            "schema": {"type": ["string", "null"], "format": "password"},
+        },
+        "timeout": {
+            "label": "Timeout (seconds)",
+            "description": "Read timeout of each API request (the SDK's default is 180).",
+            "schema": {"type": ["integer", "null"], "minimum": 10, "default": 180},
+        },
+        "long_poll_seconds": {
+            "label": "Long poll (seconds)",
+            "description": "How long one job-status request may wait on Encord's side.",
+            "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 60, "default": 30},
+        },
+    },
+}
+"""The Airflow connection form (provider info's ``ui-field-behaviour`` and ``conn-fields``)."""
+
+
 PLATFORM = Platform(
     name="encord",
     label="Encord",
@@ -29,6 +61,10 @@ PLATFORM = Platform(
     conn_arg="encord_conn_id",
     hook="airflow_ingest.platforms.encord.hook:EncordHook",
     operator="airflow_ingest.platforms.encord.operator:EncordRegisterOperator",
+    doc_url="https://docs.encord.com/",
+    connection_form=CONNECTION_FORM,
+    links=("airflow_ingest.platforms.encord.operator.EncordDestinationLink",),
+    triggers=("airflow_ingest.platforms.encord.trigger",),
     target_model=EncordTarget,
     # 10,000 entries and 100 MB per spec file; batches of at most 2 GB keep an upload job under 3 hours.
     limits=Limits(MAX_ENTRIES_PER_FILE, RECOMMENDED_BATCH_BYTES, MAX_DOCUMENT_BYTES),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
@@ -14,6 +16,43 @@ def build(target: RedBrickTarget, facts: Facts | None) -> ManifestBuilder:
     return RedBrickManifests(target)
 
 
+CONNECTION_FORM: dict[str, Any] = {
+    "ui-field-behaviour": {
+        "hidden-fields": ["schema", "port", "login"],
+        "relabeling": {"host": "API host", "password": "API key"},
+        "placeholders": {"host": "https://api.redbrickai.com", "password": "your 43-character API key"},
+    },
+    "conn-fields": {
+        "org_id": {
+            "label": "Organization id",
+            "description": "The UUID in your RedBrick URL: app.redbrickai.com/<org_id>.",
+            "schema": {"type": ["string", "null"]},
+        },
+        "project_id": {
+            "label": "Default project id",
+            "description": "Used when an operator names none: app.redbrickai.com/<org_id>/projects/<id>.",
+            "schema": {"type": ["string", "null"]},
+        },
+        "timeout": {
+            "label": "Timeout (seconds)",
+            "description": "Seconds to wait for each API answer before retrying (the SDK uses 30).",
+            "schema": {"type": ["integer", "null"], "minimum": 1, "default": 30},
+        },
+        "concurrency": {
+            "label": "Parallel task creations",
+            "description": "createDatapoint calls in flight per worker (the SDK uses up to 10).",
+            "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 10, "default": 4},
+        },
+        "requests_per_minute": {
+            "label": "Requests per minute",
+            "description": "Client-side pace per worker; 0 turns it off (RedBrick documents no limit).",
+            "schema": {"type": ["number", "null"], "minimum": 0, "default": 0},
+        },
+    },
+}
+"""The Airflow connection form (provider info's ``ui-field-behaviour`` and ``conn-fields``)."""
+
+
 PLATFORM = Platform(
     name="redbrick",
     label="RedBrick AI",
@@ -21,6 +60,9 @@ PLATFORM = Platform(
     conn_arg="redbrick_conn_id",
     hook="airflow_ingest.platforms.redbrick.hook:RedBrickHook",
     operator="airflow_ingest.platforms.redbrick.operator:RedBrickRegisterOperator",
+    doc_url="https://docs.redbrickai.com/",
+    connection_form=CONNECTION_FORM,
+    links=("airflow_ingest.platforms.redbrick.operator.RedBrickProjectLink",),
     target_model=RedBrickTarget,
     # The SDK validates 50 tasks at a time and drops the whole call if one chunk fails.
     limits=Limits(max_entries=TASKS_PER_BATCH, max_bytes=None),
