@@ -25,9 +25,8 @@ from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.plan import make_plan, path_opener, read_batch_index
 from airflow_ingest.hooks.retries import RetryPolicy, Transient, parse_retry_after
 from airflow_ingest.platforms.darwin.answers import darwin_outcomes
-from airflow_ingest.platforms.encord.answers import encord_outcomes
+from airflow_ingest.platforms.encord.answers import JobResult, encord_outcomes, job_result_from
 from airflow_ingest.platforms.encord.documents import EncordManifests
-from airflow_ingest.platforms.encord.jobs import JobResult, job_result_from
 from airflow_ingest.platforms.encord.target import EncordTarget
 from airflow_ingest.platforms.redbrick.answers import (
     VerdictKind,

@@ -7,13 +7,19 @@ from typing import Any
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
-from airflow_ingest.platforms.base import FormField, Platform
+from airflow_ingest.platforms.base import FormField, Platform, SendContext
+from airflow_ingest.platforms.darwin.answers import darwin_retry
 from airflow_ingest.platforms.darwin.documents import DarwinManifests
 from airflow_ingest.platforms.darwin.target import MAX_ITEMS_PER_REQUEST, DarwinTarget
 
 
 def build(target: DarwinTarget, facts: Facts | None) -> ManifestBuilder:
     return DarwinManifests(target, facts) if facts is not None else DarwinManifests(target)
+
+
+def retry_manifest(ctx: SendContext, items: set[str]) -> str | None:
+    """The batch's manifest holding only ``items`` (a retry manifest), or None when none are left."""
+    return darwin_retry(ctx.text(), items)
 
 
 CONNECTION_FORM: dict[str, Any] = {
@@ -60,7 +66,7 @@ PLATFORM = Platform(
     target_keys=("dataset_slug",),
     build=build,
     sender="airflow_ingest.platforms.darwin.register:sender",
-    retry="airflow_ingest.platforms.darwin.answers:retry_manifest",
+    retry="airflow_ingest.platforms.darwin:retry_manifest",
     form_fields=(
         FormField(
             "dataset_slug",

@@ -7,12 +7,9 @@ The answer lists ``items`` that were registered and ``blocked_items`` with ``slo
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind, cut_short, raw_text
-
-if TYPE_CHECKING:
-    from airflow_ingest.platforms.base import SendContext  # the pure modules import core only at run time
 
 ALREADY_EXISTS = "ALREADY_EXISTS"
 
@@ -93,8 +90,3 @@ def darwin_retry(body: str, retry: set[str]) -> str | None:
 def darwin_failed(payload: dict[str, Any], reason: str, *, retryable: bool) -> list[Outcome]:
     """The same failure for every item of a request that got no usable answer."""
     return [Outcome(item_id(i["path"], i["name"]), OutcomeKind.FAILED, reason, retryable) for i in payload["items"]]
-
-
-def retry_manifest(ctx: SendContext, items: set[str]) -> str | None:
-    """The batch's manifest holding only ``items`` (a retry manifest), or None when none are left."""
-    return darwin_retry(ctx.text(), items)

@@ -8,7 +8,8 @@ from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
-from airflow_ingest.platforms.base import CliOption, FormField, Platform
+from airflow_ingest.platforms.base import CliOption, FormField, Platform, SendContext
+from airflow_ingest.platforms.encord.answers import encord_retry
 from airflow_ingest.platforms.encord.documents import EncordManifests
 from airflow_ingest.platforms.encord.target import (
     MAX_DOCUMENT_BYTES,
@@ -22,6 +23,14 @@ def build(target: EncordTarget, facts: Facts | None) -> ManifestBuilder:
     if facts is not None and target.format == "csv":
         raise ConfigError("format", "csv", "Encord's CSV spec has no imageMetadata/videoMetadata; use json")
     return EncordManifests(target, facts)
+
+
+def retry_manifest(ctx: SendContext, items: set[str]) -> str | None:
+    """The batch's manifest holding only ``items`` (a retry manifest), or None when none are left."""
+    if ctx.batch.path.endswith(".csv"):
+        return None  # Encord's CSV specs are for its web UI: the report lists their items
+    linker = EncordTarget.model_validate(ctx.plan.target).linker
+    return encord_retry(ctx.text(), items, ctx.index(), linker)
 
 
 CONNECTION_FORM: dict[str, Any] = {
@@ -73,7 +82,7 @@ PLATFORM = Platform(
     destination_keys=("folder_uuid", "dataset_hash", "integration_id"),
     build=build,
     sender="airflow_ingest.platforms.encord.register:sender",
-    retry="airflow_ingest.platforms.encord.answers:retry_manifest",
+    retry="airflow_ingest.platforms.encord:retry_manifest",
     cli_options=(
         CliOption("--folder", "folder_uuid", "the storage folder's UUID (or give --dataset-hash)"),
         CliOption("--dataset-hash", "dataset_hash", "the dataset's hash (or give --folder)"),

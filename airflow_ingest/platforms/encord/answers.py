@@ -1,4 +1,4 @@
-"""Encord upload jobs, pure: where a spec goes, what a finished job says, and one outcome per planned item.
+"""Encord's answers, pure: what an upload job's state says, and one outcome per planned item.
 
 An Encord upload job takes one JSON spec and registers its entries asynchronously; its result (SDK
 ``UploadLongPollingState`` for folders, ``DatasetDataLongPolling`` for datasets) names what was *added*
@@ -8,9 +8,6 @@ with Encord's error text) and four counters. It has no list of skipped URLs: nei
 reports a URL it skipped, only that it is "skipped". So an entry that a DONE job neither added nor
 rejected counts as a duplicate only when the spec asked for ``skip_duplicate_urls`` and every unit error
 was attributed to a spec URL; otherwise it is a retryable failure (a re-send is harmless with the flag on).
-
-The job id is recorded beside the manifest (``jobs/batch-NNNNN.json``) before anything waits on it, so a
-retried task resumes the same job instead of starting a second one (see :class:`JobRecord`).
 """
 
 from __future__ import annotations
@@ -21,16 +18,95 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.core.outcomes import Outcome, OutcomeKind
+from airflow_ingest.core.outcomes import Outcome, OutcomeKind, raw_text
 from airflow_ingest.core.urls import Linker
-from airflow_ingest.platforms.encord.jobs import JobResult
-from airflow_ingest.platforms.encord.target import EncordTarget
+from airflow_ingest.platforms.encord.target import StrictModel
 
-if TYPE_CHECKING:
-    from airflow_ingest.platforms.base import SendContext  # the pure modules import core only at run time
+JobStatus = Literal["PENDING", "DONE", "ERROR", "CANCELLED"]
+
+
+FINAL_STATUSES: frozenset[str] = frozenset({"DONE", "ERROR", "CANCELLED"})
+
+
+class UnitError(StrictModel):
+    object_urls: tuple[str, ...]
+    error: str
+
+
+class JobCounts(StrictModel):
+    pending: int = 0
+    done: int = 0
+    error: int = 0
+    cancelled: int = 0
+
+
+class JobResult(StrictModel):
+    """A job's state in one shape for folders and datasets; ``added`` holds the titles Encord created."""
+
+    status: JobStatus
+    added: tuple[str, ...] = ()
+    unit_errors: tuple[UnitError, ...] = ()
+    errors: tuple[str, ...] = ()
+    counts: JobCounts = JobCounts()
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+def job_result_from(state: Any, *, folder: bool) -> JobResult:
+    """A :class:`JobResult` from the SDK's polling state (``UploadLongPollingState`` for folders,
+    ``DatasetDataLongPolling`` for datasets), whatever shape its fields arrived in.
+
+    Fields of another shape count as empty (a unit error without URLs blames nothing, so its entries stay
+    unsettled and end ``failed``); only a status that is none of the four is refused, with ``ValueError``
+    quoting it, since without it nothing can be concluded.
+    """
+    status = getattr(state, "status", None)
+    status = getattr(status, "value", status)
+    if status not in ("PENDING", "DONE", "ERROR", "CANCELLED"):
+        raise ValueError(f"Encord answered a job state without a known status: {raw_text(status)}")
+    if folder:
+        added = [getattr(entry, "name", None) for entry in _listed(getattr(state, "items_with_names", None))]
+        units = _listed(getattr(state, "unit_errors", None))
+    else:
+        added = [getattr(entry, "title", None) for entry in _listed(getattr(state, "data_hashes_with_titles", None))]
+        units = _listed(getattr(state, "data_unit_errors", None))
+    unit_errors = []
+    for unit in units:
+        urls = getattr(unit, "object_urls", None)
+        urls = [urls] if isinstance(urls, str) else _listed(urls)
+        error = getattr(unit, "error", None)
+        unit_errors.append(
+            UnitError(
+                object_urls=tuple(url for url in urls if isinstance(url, str)),
+                error=error if isinstance(error, str) else raw_text(error),
+            )
+        )
+    return JobResult(
+        status=status,
+        added=tuple(name for name in added if isinstance(name, str)),
+        unit_errors=tuple(unit_errors),
+        errors=tuple(e if isinstance(e, str) else raw_text(e) for e in _listed(getattr(state, "errors", None))),
+        counts=JobCounts(
+            pending=_count(getattr(state, "units_pending_count", 0)),
+            done=_count(getattr(state, "units_done_count", 0)),
+            error=_count(getattr(state, "units_error_count", 0)),
+            cancelled=_count(getattr(state, "units_cancelled_count", 0)),
+        ),
+    )
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
 
 SPEC_SECTIONS = ("videos", "images", "image_groups", "dicom_series", "nifti_files", "audio")
 
@@ -209,11 +285,3 @@ def result_counts(result: JobResult) -> dict[str, int]:
 def iter_urls(spec: Mapping[str, Any]) -> Iterator[str]:
     for entry in spec_entries(spec):
         yield from entry.urls
-
-
-def retry_manifest(ctx: SendContext, items: set[str]) -> str | None:
-    """The batch's manifest holding only ``items`` (a retry manifest), or None when none are left."""
-    if ctx.batch.path.endswith(".csv"):
-        return None  # Encord's CSV specs are for its web UI: the report lists their items
-    linker = EncordTarget.model_validate(ctx.plan.target).linker
-    return encord_retry(ctx.text(), items, ctx.index(), linker)

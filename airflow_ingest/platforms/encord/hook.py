@@ -29,12 +29,8 @@ from packaging.version import Version
 from airflow_ingest.core.errors import ConfigError, ConnectionConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.hooks.base import PlatformHook, checked_base_url, checked_secret
 from airflow_ingest.hooks.retries import RetryPolicy, Transient, retry_seconds
-from airflow_ingest.platforms.encord.jobs import (
-    EncordDestination,
-    JobResult,
-    destination_key,
-    job_result_from,
-)
+from airflow_ingest.platforms.encord.answers import JobResult, job_result_from
+from airflow_ingest.platforms.encord.jobs import EncordDestination, destination_key
 from airflow_ingest.platforms.encord.keys import check_key, mask_key, normalise_key
 
 if TYPE_CHECKING:

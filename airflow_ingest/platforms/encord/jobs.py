@@ -1,5 +1,5 @@
-"""Encord upload jobs, pure: where a spec goes, what a job's state says, and the record that lets a retried task
-resume the job instead of starting a second one.
+"""Encord upload jobs, pure: where a spec goes, and the record that lets a retried task resume the job instead
+of starting a second one.
 
 The job id is recorded beside the manifest (``jobs/batch-NNNNN.json``) before anything waits on it (see
 :class:`JobRecord`).
@@ -17,13 +17,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from airflow_ingest.core.errors import ConfigError, IngestError, validation_message
 from airflow_ingest.core.files import write_text_whole
-from airflow_ingest.core.outcomes import raw_text
 from airflow_ingest.platforms.encord.target import StrictModel
-
-JobStatus = Literal["PENDING", "DONE", "ERROR", "CANCELLED"]
-
-
-FINAL_STATUSES: frozenset[str] = frozenset({"DONE", "ERROR", "CANCELLED"})
 
 
 class EncordDestination(StrictModel):
@@ -61,83 +55,6 @@ def parse_destination(value: Mapping[str, Any] | EncordDestination) -> EncordDes
         return EncordDestination.model_validate(dict(value))
     except ValidationError as error:
         raise ConfigError("destination", dict(value), validation_message("destination", error)) from None
-
-
-class UnitError(StrictModel):
-    object_urls: tuple[str, ...]
-    error: str
-
-
-class JobCounts(StrictModel):
-    pending: int = 0
-    done: int = 0
-    error: int = 0
-    cancelled: int = 0
-
-
-class JobResult(StrictModel):
-    """A job's state in one shape for folders and datasets; ``added`` holds the titles Encord created."""
-
-    status: JobStatus
-    added: tuple[str, ...] = ()
-    unit_errors: tuple[UnitError, ...] = ()
-    errors: tuple[str, ...] = ()
-    counts: JobCounts = JobCounts()
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-
-def job_result_from(state: Any, *, folder: bool) -> JobResult:
-    """A :class:`JobResult` from the SDK's polling state (``UploadLongPollingState`` for folders,
-    ``DatasetDataLongPolling`` for datasets), whatever shape its fields arrived in.
-
-    Fields of another shape count as empty (a unit error without URLs blames nothing, so its entries stay
-    unsettled and end ``failed``); only a status that is none of the four is refused, with ``ValueError``
-    quoting it, since without it nothing can be concluded.
-    """
-    status = getattr(state, "status", None)
-    status = getattr(status, "value", status)
-    if status not in ("PENDING", "DONE", "ERROR", "CANCELLED"):
-        raise ValueError(f"Encord answered a job state without a known status: {raw_text(status)}")
-    if folder:
-        added = [getattr(entry, "name", None) for entry in _listed(getattr(state, "items_with_names", None))]
-        units = _listed(getattr(state, "unit_errors", None))
-    else:
-        added = [getattr(entry, "title", None) for entry in _listed(getattr(state, "data_hashes_with_titles", None))]
-        units = _listed(getattr(state, "data_unit_errors", None))
-    unit_errors = []
-    for unit in units:
-        urls = getattr(unit, "object_urls", None)
-        urls = [urls] if isinstance(urls, str) else _listed(urls)
-        error = getattr(unit, "error", None)
-        unit_errors.append(
-            UnitError(
-                object_urls=tuple(url for url in urls if isinstance(url, str)),
-                error=error if isinstance(error, str) else raw_text(error),
-            )
-        )
-    return JobResult(
-        status=status,
-        added=tuple(name for name in added if isinstance(name, str)),
-        unit_errors=tuple(unit_errors),
-        errors=tuple(e if isinstance(e, str) else raw_text(e) for e in _listed(getattr(state, "errors", None))),
-        counts=JobCounts(
-            pending=_count(getattr(state, "units_pending_count", 0)),
-            done=_count(getattr(state, "units_done_count", 0)),
-            error=_count(getattr(state, "units_error_count", 0)),
-            cancelled=_count(getattr(state, "units_cancelled_count", 0)),
-        ),
-    )
-
-
-def _listed(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def spec_fingerprint(body: str) -> str:

@@ -10,12 +10,11 @@ from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformE
 from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import Plan, read_batch_index
 from airflow_ingest.platforms.base import SendContext, Sender
-from airflow_ingest.platforms.encord.answers import encord_outcomes, failed_outcomes
+from airflow_ingest.platforms.encord.answers import JobResult, encord_outcomes, failed_outcomes
 from airflow_ingest.platforms.encord.hook import EncordHook, StartUnanswered
 from airflow_ingest.platforms.encord.jobs import (
     EncordDestination,
     JobRecord,
-    JobResult,
     destination_key,
     job_record_path,
     parse_destination,

@@ -7,13 +7,19 @@ from typing import Any
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
-from airflow_ingest.platforms.base import CliOption, FormField, Platform
+from airflow_ingest.platforms.base import CliOption, FormField, Platform, SendContext
+from airflow_ingest.platforms.redbrick.answers import redbrick_retry
 from airflow_ingest.platforms.redbrick.documents import TASKS_PER_BATCH, RedBrickManifests
 from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE, RedBrickTarget
 
 
 def build(target: RedBrickTarget, facts: Facts | None) -> ManifestBuilder:
     return RedBrickManifests(target)
+
+
+def retry_manifest(ctx: SendContext, items: set[str]) -> str | None:
+    """The batch's manifest holding only ``items`` (a retry manifest), or None when none are left."""
+    return redbrick_retry(ctx.text(), items)
 
 
 CONNECTION_FORM: dict[str, Any] = {
@@ -70,7 +76,7 @@ PLATFORM = Platform(
     destination_keys=("project_id",),
     build=build,
     sender="airflow_ingest.platforms.redbrick.register:sender",
-    retry="airflow_ingest.platforms.redbrick.answers:retry_manifest",
+    retry="airflow_ingest.platforms.redbrick:retry_manifest",
     form_fields=(
         FormField("project_id", "RedBrick project", "The project's id; empty uses the connection's extra.project_id."),
         FormField(

@@ -23,13 +23,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind, cut_short, raw_text
-
-if TYPE_CHECKING:
-    from airflow_ingest.platforms.base import SendContext  # the pure modules import core only at run time
 
 DEFAULT_DUPLICATE_PATTERN = r"(?i)already exists|already taken|duplicate|not unique|must be unique"
 """How a ``createDatapoint`` refusal for a name already in the project is recognised. RedBrick does not
@@ -302,8 +299,3 @@ def redbrick_retry(body: str, retry: set[str]) -> str | None:
     names = {item[1:] for item in retry} | {item.lstrip("/") for item in retry}
     kept = [task for task in json.loads(body) if task["name"] in names]
     return json.dumps(kept, ensure_ascii=False) if kept else None
-
-
-def retry_manifest(ctx: SendContext, items: set[str]) -> str | None:
-    """The batch's manifest holding only ``items`` (a retry manifest), or None when none are left."""
-    return redbrick_retry(ctx.text(), items)

@@ -14,13 +14,10 @@ from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import OutcomeKind
 from airflow_ingest.core.plan import make_plan, path_opener, read_batch_index
-from airflow_ingest.platforms.encord.answers import encord_outcomes, spec_entries
+from airflow_ingest.platforms.encord.answers import JobCounts, JobResult, UnitError, encord_outcomes, spec_entries
 from airflow_ingest.platforms.encord.documents import EncordManifests
 from airflow_ingest.platforms.encord.jobs import (
-    JobCounts,
     JobRecord,
-    JobResult,
-    UnitError,
     job_record_path,
     parse_destination,
     read_job_record,
