@@ -55,7 +55,7 @@ SDKS := $(patsubst tests/conformance/requirements/%.txt,.sdk/%/.installed,$(SDK_
 
 sdks: $(SDKS)
 
-demo: install
+demo: install .sdk/labelstudio/.installed
 	$(BIN)/python -m tests.demo
 
 # Two workers (pytest-xdist; one per core here): most tests wait on servers and subprocesses, not the CPU.
@@ -70,13 +70,13 @@ test-fast: install system $(AZURITE) $(SDKS)
 # background; `make down` stops it. See tests/stack.py. EXECUTOR=celery: Postgres, Redis, the CeleryExecutor and
 # two workers with the workspace on S3 (tests/celery_stack.py; needs `make system`).
 .PHONY: up down
-up: install $(if $(filter celery,$(EXECUTOR)),system)
+up: install .sdk/labelstudio/.installed $(if $(filter celery,$(EXECUTOR)),system)
 	$(BIN)/python -m tests.stack up $(if $(PORT),--port $(PORT)) $(if $(EXECUTOR),--executor $(EXECUTOR))
 
 down:
 	$(BIN)/python -m tests.stack down
 
-bench: install $(AZURITE)
+bench: install $(AZURITE) .sdk/labelstudio/.installed
 	AIRFLOW_HOME=$(CURDIR)/.bench-home $(BIN)/python -m bench
 
 lint: install

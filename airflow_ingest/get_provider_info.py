@@ -27,7 +27,10 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-ingest",
         "name": "airflow-ingest",
-        "description": "Register data already in S3, GCS or Azure Blob into V7 Darwin, Encord and RedBrick AI.",
+        "description": (
+            "Register data already in S3, GCS or Azure Blob into "
+            f"{', '.join(p.label for p in declared[:-1])} and {declared[-1].label}."
+        ),
         "integrations": [share["integration"] for share in shares],
         "hooks": [share["hook"] for share in shares],
         "operators": operators,

@@ -25,7 +25,6 @@ from airflow.sdk import Asset, TaskGroup, XComArg
 
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.plan import REGISTER_TASKS
-from airflow_ingest.hooks.ledger import KEEP_LEDGERS
 from airflow_ingest.operators.branching import BranchOnValueOperator
 from airflow_ingest.operators.ledger import LedgerCommitOperator
 from airflow_ingest.operators.listing import ListObjectsOperator
@@ -36,6 +35,7 @@ from airflow_ingest.operators.reporting import (
     IngestFailuresOperator,
     IngestReportOperator,
 )
+from airflow_ingest.pipeline.ledger_store import KEEP_LEDGERS
 from airflow_ingest.platforms import get_platform
 
 
@@ -62,7 +62,7 @@ def platform_asset(platform: str, target: dict[str, Any], register_kwargs: dict[
 
     Downstream DAGs schedule on it to hear when new items were registered there. The ``x-`` scheme is
     Airflow's mark for a custom scheme: any other makes Airflow load every provider to look for its URI
-    normaliser, which cost seconds at each parse of a DAG file.
+    normaliser, which slowed every parse of a DAG file (README, Benchmarks).
     """
     fields = {**target, **(register_kwargs or {})}
     try:
@@ -180,6 +180,7 @@ def ingest_task_group(
             task_id="gate",
             value=dry_run,
             branches={"true": planned.task_id, "false": register.task_id},
+            flag=True,
         )
         report = IngestReportOperator(task_id="report", run_dir=run_dir, plan_only=dry_run)
         commit = LedgerCommitOperator(

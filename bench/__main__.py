@@ -16,12 +16,26 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bench import footprint, inventory, ledger, ledger_commit, listing, media, plan, registration, ui
+from bench import (
+    engines,
+    footprint,
+    inventory,
+    labelstudio,
+    ledger,
+    ledger_commit,
+    listing,
+    media,
+    plan,
+    registration,
+    trace_sync,
+    ui,
+)
 from tests.harness import REPO
 
 RESULTS = REPO / "bench" / "results.json"
 SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "listing": listing.run,
+    "engines": engines.run,
     "plan": plan.run,
     "ledger": ledger.run,
     "ledger_commit": ledger_commit.run,
@@ -30,6 +44,8 @@ SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "media": media.run,
     "inventory": inventory.run,
     "ui": ui.run,
+    "trace": trace_sync.run,
+    "labelstudio": labelstudio.run,
 }
 
 
@@ -178,6 +194,7 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("listing_overhead", overhead_row),
     ("listing_vs_seed_scripts", seeds_row),
     ("parallel_listing_", parallel_row),
+    ("engines_", engines.row),
     ("ledger_selection", ledger_row),
     ("ledger_commit", ledger_commit.row),
     ("registration_rate_limited", rate_row),
@@ -187,6 +204,8 @@ ROWS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, str, str]]]] = [
     ("media_probe", media_row),
     ("inventory_", inventory_row),
     ("ui_report_view", ui_row),
+    ("sync_trace", trace_sync.row),
+    ("labelstudio_registration", labelstudio.row),
 ]
 
 

@@ -21,7 +21,7 @@ from bench.ledger import BUCKET, LOGS, ledger_entries
 def run(quick: bool = False) -> dict[str, Any]:
     from airflow_ingest.core.ledger import Entry
     from airflow_ingest.core.ledger_head import Destination
-    from airflow_ingest.hooks.ledger import LedgerStore
+    from airflow_ingest.pipeline.ledger_store import LedgerStore
 
     entries, new = (100_000, 1_000) if quick else (1_000_000, 10_000)
     LOGS.mkdir(parents=True, exist_ok=True)

@@ -202,11 +202,9 @@ with DAG(
         ingest_task_group(
             p.name,
             platform=p.name,
-            target={f.name: f"{{{{ params.{f.param_name(p.name)} }}}}" for f in p.form_fields if f.in_target},
+            target={f.name: f.template(p.name) for f in p.form_fields if f.in_target},
             platform_conn_id=f"{{{{ params.platform_conn_id or '{p.default_conn_id}' }}}}",
-            register_kwargs={
-                f.name: f"{{{{ params.{f.param_name(p.name)} }}}}" for f in p.form_fields if not f.in_target
-            },
+            register_kwargs={f.name: f.template(p.name) for f in p.form_fields if not f.in_target},
             pool=f"ingest_{p.name}",
             **common,
         )

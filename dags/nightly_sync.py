@@ -3,9 +3,10 @@
 Configure it per deployment with environment variables read when the file is parsed (cheap, no I/O):
 
 - ``AIRFLOW_INGEST_NIGHTLY_SOURCE``: ``s3://bucket/prefix/`` (or ``gs://``, ``az://``); default ``s3://demo-bucket/``
-- ``AIRFLOW_INGEST_NIGHTLY_PLATFORM``: ``darwin`` (default), ``encord`` or ``redbrick``
+- ``AIRFLOW_INGEST_NIGHTLY_PLATFORM``: ``darwin`` (default), ``encord``, ``redbrick`` or ``labelstudio``
 - ``AIRFLOW_INGEST_NIGHTLY_TARGET``: the platform target as JSON; default the demo V7 dataset
-- ``AIRFLOW_INGEST_NIGHTLY_REGISTER``: more register-operator arguments as JSON (Encord folder, RedBrick project)
+- ``AIRFLOW_INGEST_NIGHTLY_REGISTER``: more register-operator arguments as JSON (Encord folder, RedBrick or
+  Label Studio project)
 - ``AIRFLOW_INGEST_NIGHTLY_STATE``: where the ledger lives; default ``$AIRFLOW_HOME/ingest-state``
 - ``AIRFLOW_INGEST_NIGHTLY_SCHEDULE``: a cron expression or preset; default ``@daily``
 - ``AIRFLOW_INGEST_NIGHTLY_POOL``: the pool for register tasks (one per platform account), default

@@ -11,6 +11,7 @@ import pytest
 from tests.fakes.encord import FakeEncord
 from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import REPO, AirflowHome, Azurite, FakeDarwin, GcsEmulator, MotoS3
+from tests.labelstudio_server import LabelStudio
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 """``gw0``, ``gw1``... when ``make test`` runs the suite on several workers (pytest-xdist), else empty."""
@@ -87,6 +88,14 @@ def redbrick(redbrick_server: FakeRedBrick) -> FakeRedBrick:
     """The fake RedBrick, emptied, with no faults, rate limit or bad-item rules."""
     redbrick_server.reset()
     return redbrick_server
+
+
+@pytest.fixture(scope="session")
+def labelstudio() -> Iterator[LabelStudio]:
+    """The real Label Studio server (its own venv, ``make sdks``), one per xdist worker, from a migrated template."""
+    server = LabelStudio(OUT / "labelstudio-data", OUT / "logs")
+    yield server
+    server.stop()
 
 
 @pytest.fixture

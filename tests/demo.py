@@ -1,9 +1,10 @@
 """`make demo`: the main jobs end to end on the embedded stack, with a summary of what happened.
 
-Starts moto server (S3), the fake V7 Darwin, the fake Encord and the fake RedBrick on free loopback ports,
-seeds a bucket with a few thousand objects of mixed types under nested prefixes, and on an SQLite Airflow home
-in ``.demo/`` runs with ``airflow dags test``: ``ingest_manual`` once per platform, then ``nightly_sync``
-twice (the second night sends nothing). Prints every summary and stops what it started.
+Starts moto server (S3), the fake V7 Darwin, the fake Encord, the fake RedBrick and the real Label Studio server
+(``make sdks`` builds its venv; a project with an S3 storage on moto) on free loopback ports, seeds a bucket with
+a few thousand objects of mixed types under nested prefixes, and on an SQLite Airflow home in ``.demo/`` runs
+with ``airflow dags test``: ``ingest_manual`` once per platform, then ``nightly_sync`` twice (the second night
+sends nothing). Prints every summary and stops what it started.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from tests.fakes.encord import FOLDER, INTEGRATION, FakeEncord
 from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import REPO, AirflowHome, DagRunResult, FakeDarwin, MotoS3
+from tests.labelstudio_server import LabelStudio
 
 OUT = REPO / ".demo"
 BUCKET = "demo-bucket"
@@ -83,11 +85,17 @@ def main() -> int:
         darwin.configure(datasets=["demo-dataset", "nightly-dataset"])
         count = s3.seed(BUCKET, demo_objects())
         print(f"seeded s3://{BUCKET} with {count:,} objects")
+        labelstudio = LabelStudio(OUT / "labelstudio-data", OUT / "logs")
+        started.append(labelstudio)
+        ls_project = labelstudio.project("airflow-ingest demo")
+        labelstudio.s3_storage(ls_project, BUCKET, s3.url)
+        print(f"Label Studio {labelstudio.url}: project {ls_project} reads s3://{BUCKET} through its S3 storage")
         connections = {
             "aws_default": s3.conn(),
             "darwin_default": darwin.conn(),
             "encord_default": encord.conn(),
             "redbrick_default": redbrick.conn(),
+            "labelstudio_default": labelstudio.conn(),
         }
         home = AirflowHome(OUT / "airflow-home", connections)
         home.migrate()
@@ -113,6 +121,17 @@ def main() -> int:
                 },
                 {},
             ),
+            (
+                "ingest_manual into Label Studio (one site's camera frames, the real server)",
+                "ingest_manual",
+                {
+                    "source": f"s3://{BUCKET}/raw/berlin/",
+                    "platform": "labelstudio",
+                    "include": ["**/*.jpg"],
+                    "labelstudio_project_id": ls_project,
+                },
+                {},
+            ),
         ]
         nightly = {
             "AIRFLOW_INGEST_NIGHTLY_SOURCE": f"s3://{BUCKET}/raw/",
@@ -135,8 +154,9 @@ def main() -> int:
             "V7 Darwin": len(darwin.state()["registered"]),
             "Encord": sum(len(urls) for urls in encord.state()["registered"].values()),
             "RedBrick AI": len(redbrick.tasks(FakeRedBrick.PROJECT_ID)),
+            "Label Studio (real)": len(labelstudio.tasks(ls_project)),
         }
-        print("\nThe fakes now hold: " + ", ".join(f"{name} {count:,}" for name, count in held.items()))
+        print("\nThe platforms now hold: " + ", ".join(f"{name} {count:,}" for name, count in held.items()))
         last = results[-1][1]
         if last.get("items") == 0:
             print("The second night listed the bucket, found nothing new in the ledger, and sent no request.")

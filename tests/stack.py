@@ -3,9 +3,10 @@
 ``make up`` (``python -m tests.stack up``) starts, on 127.0.0.1 only:
 
 - moto server (S3), seeded with a small ``demo-bucket``; the fake V7 Darwin, the fake Encord, the fake RedBrick;
+  the real Label Studio server (``tests/labelstudio_server.py``) with a project reading the bucket;
 - an SQLite Airflow home in ``.up/airflow-home`` whose connections ``aws_default``, ``darwin_default``,
-  ``encord_default`` and ``redbrick_default`` (stored in the metadata database, so they show and can be edited
-  under Admin -> Connections) point at them;
+  ``encord_default``, ``redbrick_default`` and ``labelstudio_default`` (stored in the metadata database, so they
+  show and can be edited under Admin -> Connections) point at them;
 - Airflow's four components as separate processes (api-server, scheduler, dag-processor, triggerer), with the
   LocalExecutor and the simple auth manager, the same shape as a real deployment rather than ``airflow standalone``
   (whose log servers bind every interface).
@@ -41,6 +42,9 @@ from tests.demo import demo_objects
 from tests.fakes.encord import DATASET, FOLDER, INTEGRATION, FakeEncord
 from tests.fakes.redbrick import FakeRedBrick
 from tests.harness import BIN, REPO, AirflowHome, FakeDarwin, MotoS3, Service, free_port
+from tests.labelstudio_server import PASSWORD as LS_PASSWORD
+from tests.labelstudio_server import USERNAME as LS_USERNAME
+from tests.labelstudio_server import LabelStudio
 
 UP_DIR = REPO / ".up"
 PIDS_FILE = "pids.json"
@@ -120,6 +124,10 @@ class Stack:
     darwin: FakeDarwin | None = None
     encord: FakeEncord | None = None
     redbrick: FakeRedBrick | None = None
+    labelstudio: LabelStudio | None = None
+    with_labelstudio: bool = False
+    """Whether to start the real Label Studio server too (``make up`` does; the UI tests need not)."""
+    labelstudio_project: int = 0
     concurrent_setup: bool = False
     """Whether the metadata database takes several writers at once (not SQLite), so setup steps can overlap."""
 
@@ -177,6 +185,7 @@ class Stack:
         dags_folder: Path = REPO / "dags",
         env: Mapping[str, str] | None = None,
         timeout: float = 180.0,
+        labelstudio: bool = False,
     ) -> Stack:
         """Start everything under ``root`` (wiped first) and return once the UI answers and the DAGs are parsed.
 
@@ -189,6 +198,7 @@ class Stack:
         (root / "logs").mkdir(parents=True)
         home = AirflowHome(root / "airflow-home")
         stack = cls(root=root, port=port, home=home, dags_folder=dags_folder, extra_env=dict(env or {}))
+        stack.with_labelstudio = labelstudio
         try:
             stack._start(list(objects if objects is not None else stack_objects()), timeout)
         except BaseException:
@@ -211,6 +221,10 @@ class Stack:
             self.encord = self._add(FakeEncord(self.logs))
             self.redbrick = self._add(FakeRedBrick(self.logs))
             self.s3.seed(BUCKET, objects)
+            if self.with_labelstudio:
+                self.labelstudio = self._add(LabelStudio(self.root / "labelstudio-data", self.logs))
+                self.labelstudio_project = self.labelstudio.project("airflow-ingest demo")
+                self.labelstudio.s3_storage(self.labelstudio_project, BUCKET, self.s3.url)
             code = migrate.wait(timeout)
         finally:
             if migrate.poll() is None:
@@ -256,6 +270,9 @@ class Stack:
         assert self.s3 and self.darwin and self.encord and self.redbrick
         conns = [self.s3.conn(), self.darwin.conn(), self.encord.conn(), self.redbrick.conn()]
         ids = ["aws_default", "darwin_default", "encord_default", "redbrick_default"]
+        if self.labelstudio is not None:
+            conns.append(self.labelstudio.conn(project_id=self.labelstudio_project))
+            ids.append("labelstudio_default")
         found = {conn_id: json.loads(conn) for conn_id, conn in zip(ids, conns, strict=True)}
         # The UI's "Test" button checks AWS connections with STS, which ignores the global endpoint_url.
         found["aws_default"]["extra"]["service_config"] = {"sts": {"endpoint_url": self.s3.url}}
@@ -467,10 +484,10 @@ def up(port: int, root: Path = UP_DIR, executor: str = "local") -> int:
 
         stack_class = CeleryStack
         print("Starting Postgres, Redis and two Celery workers too (CeleryExecutor) ...")
-    print(f"Starting moto S3, the fake V7 Darwin, Encord and RedBrick, and Airflow in {root} (about 30 s) ...")
+    print(f"Starting moto S3, the fake V7 Darwin, Encord, RedBrick, Label Studio and Airflow in {root} (~40 s) ...")
     clock = time.monotonic()
     try:
-        stack = stack_class.start(root, port=port)
+        stack = stack_class.start(root, port=port, labelstudio=True)
     except Exception as error:
         print(f"make up failed: {error}", file=sys.stderr)
         return 1
@@ -496,6 +513,9 @@ Airflow is up in {time.monotonic() - clock:.0f} s:  {stack.url}
   Encord    fake {stack.encord.url}, folder {FOLDER} or dataset {DATASET},
             integration {INTEGRATION}    [encord_default]
   RedBrick  fake {stack.redbrick.url}, project {FakeRedBrick.PROJECT_ID}    [redbrick_default]
+  Label Studio  the real server {stack.labelstudio.url if stack.labelstudio else "(not started)"}, project \
+{stack.labelstudio_project} reading s3://{BUCKET}/    [labelstudio_default]
+            login {LS_USERNAME} / {LS_PASSWORD}
   what the fakes hold: GET <fake>/_fake/state
 {stack.describe()}  logs      {stack.logs}    pids {pids}
   CLI       source {root / "env.sh"} && airflow dags list

@@ -10,10 +10,18 @@ a copy plus a delete, so the object is written directly.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 LOCAL_PROTOCOLS = frozenset({"file", "local", ""})
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+:=-]")
+
+
+def safe_segment(value: str) -> str:
+    """A dag, run or ledger name as one path segment: no separators, no leading dots, nothing to climb out with."""
+    cleaned = _UNSAFE.sub("_", value).lstrip(".")
+    return cleaned or "_"
 
 
 def local_path(path: Any) -> Path | None:

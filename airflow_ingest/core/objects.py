@@ -2,7 +2,8 @@
 
 A plain slotted dataclass rather than a pydantic model: a run handles millions of them and they come from
 the storage SDKs already typed, so validation would cost time and find nothing. Not ``frozen`` either, for
-the same reason (a frozen dataclass costs five times as much to build); treat instances as immutable.
+the same reason (a frozen dataclass costs several times as much to build; README, Benchmarks); treat
+instances as immutable.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import chain
+from itertools import chain, islice
+from operator import attrgetter
 from typing import IO
+
+import msgspec
 
 
 @dataclass(slots=True)
@@ -77,55 +80,82 @@ class ListingSummary:
     bytes: int
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(StoredObject)
+_size = attrgetter("size")
+
+CHUNK = 64
+"""Objects encoded per call: enough that the call's cost vanishes per object, few enough that a filtered
+listing's output is not held back (a pipe's buffer holds about as many lines)."""
+
+
+def object_lines(objects: Iterable[StoredObject], chunk: int = CHUNK) -> Iterator[bytes]:
+    """The objects as JSON lines (UTF-8), a chunk of lines at a time: what ``ls`` prints and the workspace holds.
+
+    msgspec encodes the dataclass itself, in C: a dict per object and ``json.dumps`` were most of a fast
+    listing's output cost. A line has the fields in :class:`StoredObject`'s order, ``content_type`` ``null``
+    when unknown, and the timestamp in RFC 3339 (``Z`` for UTC, as listings give it). Objects listed before an
+    error are written before it is raised.
+    """
+    items = iter(objects)
+    while True:
+        batch: list[StoredObject] = []
+        try:
+            for obj in items:
+                batch.append(obj)
+                if len(batch) == chunk:
+                    break
+        except Exception:  # a listing failing part way: what it listed is still written, then its error
+            if batch:
+                yield _ENCODER.encode_lines(batch)
+            raise
+        if not batch:
+            return
+        yield _ENCODER.encode_lines(batch)
+
+
+def write_object_lines(objects: Iterable[StoredObject], out: IO[str]) -> None:
+    """Write :func:`object_lines` to a text stream, to its byte buffer when it has one (standard output does)."""
+    raw = getattr(out, "buffer", None)
+    if raw is not None:
+        out.flush()
+        for lines in object_lines(objects):
+            raw.write(lines)
+        raw.flush()
+    else:
+        for lines in object_lines(objects):
+            out.write(lines.decode("utf-8"))
 
 
 def write_objects(objects: Iterable[StoredObject], stream: IO[bytes]) -> ListingSummary:
-    """Stream objects as gzipped JSON lines; memory stays at one object whatever the bucket holds."""
+    """Stream objects as gzipped JSON lines; memory stays at one chunk whatever the bucket holds."""
     count = 0
     total = 0
-    with gzip.open(stream, "wt", encoding="utf-8", compresslevel=5) as out:
-        for obj in objects:
-            out.write(_encode(obj.to_json()))
-            out.write("\n")
-            count += 1
-            total += obj.size
+    items = iter(objects)
+    with gzip.open(stream, "wb", compresslevel=5) as out:
+        while batch := list(islice(items, 1000)):
+            out.write(_ENCODER.encode_lines(batch))
+            count += len(batch)
+            total += sum(map(_size, batch))
     return ListingSummary(count=count, bytes=total)
 
 
 _BLOCK = 1 << 20
 """Characters read per block: about 4,000 listing lines, so per-block costs vanish per object."""
 
-_STRING = r'"([^"\\\x00-\x1f]*)"'
-"""A JSON string with no quote, backslash or control character in it: nothing escaped, so its text is its value."""
-
-_PLAIN_LINE = re.compile(
-    rf'^\{{"url":{_STRING},"container":{_STRING},"key":{_STRING},"size":(0|[1-9][0-9]*),"etag":{_STRING}'
-    rf',"last_modified":{_STRING}(?:,"content_type":{_STRING})?\}}$',
-    re.MULTILINE,
-)
-"""A line exactly as :func:`write_objects` writes it when no string needs an escape: almost every line.
-No part of it can match a newline, so a match is always one whole line."""
-
-_parse_time = datetime.fromisoformat if sys.version_info >= (3, 11) else parse_timestamp
-""":func:`parse_timestamp` without its ``replace``: from 3.11 ``fromisoformat`` reads the ``Z`` itself."""
-
-_NONE_IF_EMPTY = {"": None}
-"""``_NONE_IF_EMPTY.get(text, text)``: an absent or empty content type is None, as :meth:`StoredObject.from_json`
-has it, in a ``map`` rather than a Python-level call per object."""
+_EMPTY_TYPE = re.compile(r'"content_type"\s*:\s*""')
 
 
 def read_objects(stream: IO[bytes]) -> Iterator[StoredObject]:
-    """Read back what :func:`write_objects` wrote, one object at a time.
+    """Read back what :func:`write_objects` wrote (or any JSON lines of these fields), one object at a time.
 
-    Planning and ledger selection read millions of lines, and ``json.loads``, a dict and a generator step per
-    line were most of their time (3.8 s of CPU for 1M objects; 2.1 s now). So the text is read in blocks of
-    about 4,000 lines, one regular expression in C matches every line of a block in :func:`write_objects`'s
-    own shape with no escape in any string, and ``map`` builds the objects from its columns, the blocks
-    chained in C. When every line of a block matches, the values are exactly what ``json.loads`` would give.
-    Otherwise (a key with a quote or backslash, a blank line, a line another writer formatted, a corrupt line)
-    that block is read line by line as before, with the same results and the same errors. The text mode
-    (UTF-8, universal newlines) is the one this function always used. Memory stays at one block.
+    Planning and ledger selection read millions of lines, so the text is read in blocks of about 4,000 lines and
+    msgspec decodes a whole block into objects in C. A block msgspec refuses, or one whose object count is not
+    its line count (a blank line, two objects on a line), or with an empty content type (None, as before), is
+    read line by line with ``json.loads``, which gives what this function always gave, errors included. The text
+    mode (UTF-8, universal newlines) is the one this function always used. Memory stays at one block. (A
+    timestamp with more than six fractional digits, which no writer here makes, is rounded by msgspec where
+    ``fromisoformat`` truncated.)
     """
     return chain.from_iterable(_object_blocks(stream))
 
@@ -133,7 +163,7 @@ def read_objects(stream: IO[bytes]) -> Iterator[StoredObject]:
 def _object_blocks(stream: IO[bytes]) -> Iterator[Iterable[StoredObject]]:
     with gzip.open(stream, "rt", encoding="utf-8") as text:
         for block in line_blocks(text):
-            yield _read_block(block, block.count("\n") or 1)
+            yield _read_block(block, block.count("\n") + (not block.endswith("\n")))
 
 
 def line_blocks(text: IO[str], size: int = _BLOCK) -> Iterator[str]:
@@ -155,18 +185,12 @@ def line_blocks(text: IO[str], size: int = _BLOCK) -> Iterator[str]:
 
 
 def _read_block(lines: str, count: int) -> Iterable[StoredObject]:
-    """The objects on ``count`` whole lines of text (each ended by a newline, but for a file's last line)."""
-    rows = _PLAIN_LINE.findall(lines)
-    if rows and len(rows) == count:  # each match is one whole line, so equal counts mean every line matched
-        urls, containers, keys, sizes, etags, times, types = zip(*rows, strict=True)
-        return map(
-            StoredObject,
-            urls,
-            containers,
-            keys,
-            map(int, sizes),
-            etags,
-            map(_parse_time, times),
-            map(_NONE_IF_EMPTY.get, types, types),
-        )
+    """The objects on ``count`` lines of text (each ended by a newline, but for a file's last line)."""
+    if '""' not in lines or not _EMPTY_TYPE.search(lines):
+        try:
+            decoded = _DECODER.decode_lines(lines)
+        except msgspec.DecodeError:
+            decoded = None
+        if decoded is not None and len(decoded) == count:
+            return decoded
     return (StoredObject.from_json(json.loads(line)) for line in lines.split("\n") if line.strip())

@@ -9,9 +9,6 @@ on, and a range that finished is never sent twice.
 
 from __future__ import annotations
 
-import json
-import time
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -21,10 +18,12 @@ from airflow.sdk import BaseOperator, BaseOperatorLink, Context, ObjectStoragePa
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_ingest.core.errors import ConfigError, PlatformAuthError
-from airflow_ingest.core.outcomes import Outcome, count_outcomes, outcome_totals
+from airflow_ingest.core.outcomes import Outcome
 from airflow_ingest.core.plan import BatchInfo, Plan
-from airflow_ingest.core.report import outcome_path, read_outcomes, write_outcomes
-from airflow_ingest.platforms import Platform, SendContext, Sender, get_platform
+from airflow_ingest.core.report import outcome_path
+from airflow_ingest.pipeline.registering import SendContext, check_range, pending_batch, record, register_range
+from airflow_ingest.pipeline.runs import MissingRunFile, read_plan
+from airflow_ingest.platforms import Platform, Sender, get_platform
 
 if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
@@ -106,18 +105,18 @@ class BatchRegisterOperator(BaseOperator):
 
     @cached_property
     def plan(self) -> Plan:
-        plan_file = self.run / "plan.json"
-        if not plan_file.exists():
-            raise AirflowFailException(f"run_dir={self.run_dir!r} holds no plan.json: run the plan task first")
-        with plan_file.open("r", encoding="utf-8") as stream:
-            return Plan.from_json(json.load(stream))
+        try:
+            return read_plan(self.run)
+        except MissingRunFile:
+            fix = "run the plan task first"
+            raise AirflowFailException(f"run_dir={self.run_dir!r} holds no plan.json: {fix}") from None
 
     def _range(self) -> tuple[int, int]:
         first, last = parse_range(self.batches)
-        if not 1 <= first <= last <= len(self.plan.batches):
-            raise AirflowFailException(
-                f"batches={self.batches!r} is outside the plan's batches 1-{len(self.plan.batches)} in {self.run_dir}"
-            )
+        try:
+            check_range(self.plan, first, last, self.run_dir)
+        except ConfigError as error:
+            raise AirflowFailException(str(error)) from None
         return first, last
 
     def execute(self, context: Context) -> dict[str, int]:
@@ -125,48 +124,15 @@ class BatchRegisterOperator(BaseOperator):
 
     def pending(self) -> int | None:
         """The first batch of the range without outcomes: where a retried or resumed task goes on."""
-        first, last = self._range()
-        return next((n for n in range(first, last + 1) if not self._recorded(n).exists()), None)
-
-    def _recorded(self, number: int) -> ObjectStoragePath:
-        return outcome_path(self.run / self.plan.batches[number - 1].path)  # type: ignore[no-any-return]
+        return pending_batch(self.run, self.plan, *self._range())
 
     def register_range(self) -> dict[str, int]:
-        """Register the range's batches that have no outcomes yet, in order; return the range's counts.
-
-        Batches with outcomes (sent before a retry, or before a deferral) are counted from their files, not
-        sent again, so this is also how a deferred task goes on after the triggerer hands it back.
-        """
+        """Register the range's batches that have no outcomes yet, in order (:func:`pipeline.register_range`)."""
         first, last = self._range()
-        totals: Counter[str] = Counter()
-        began, items, kept = time.monotonic(), 0, []
-        for number in range(first, last + 1):
-            batch = self.plan.batches[number - 1]
-            manifest = self.run / batch.path
-            done = read_outcomes(outcome_path(manifest))
-            if done is not None:
-                totals.update(count_outcomes(done.values()))
-                kept.append(number)
-                continue
-            counted = self.record(manifest, self.register_batch(number, manifest, batch))
-            totals.update(counted)
-            items += batch.items
-            elapsed = time.monotonic() - began
-            self.log.info(
-                "Batch %d (%d of %d here): %s; %.1f items/s",
-                number,
-                number - first + 1,
-                last - first + 1,
-                {kind: count for kind, count in counted.items() if count},
-                items / elapsed if elapsed else 0.0,
-            )
-        if kept:
-            self.log.info("%d batches already had their outcomes and were not sent again: %s", len(kept), kept[:20])
-        result = outcome_totals(totals)
-        self.log.info(
-            "Batches %d-%d:\n%s", first, last, "\n".join(f"  {kind:<12}{count:>10,}" for kind, count in result.items())
-        )
-        return result
+        return register_range(self.run, self.plan, first, last, self._send, self.log)
+
+    def _send(self, ctx: SendContext) -> list[Outcome]:
+        return self.register_batch(ctx.number, ctx.manifest, ctx.batch)
 
     def register_batch(self, number: int, manifest: ObjectStoragePath, batch: BatchInfo) -> list[Outcome]:
         """Send batch ``number``'s manifest and return one outcome per item. Subclasses implement it."""
@@ -174,11 +140,7 @@ class BatchRegisterOperator(BaseOperator):
 
     def record(self, manifest: ObjectStoragePath, outcomes: list[Outcome]) -> dict[str, int]:
         """Write the batch's outcomes beside its manifest, log every problem; return the counts."""
-        write_outcomes(outcome_path(manifest), outcomes)
-        for outcome in outcomes:
-            if outcome.outcome.value in ("blocked", "failed"):
-                self.log.warning("%s %s: %s", outcome.outcome.value, outcome.item, outcome.reason)
-        return count_outcomes(outcomes)
+        return record(outcome_path(manifest), outcomes, self.log)
 
 
 class RegisterOperator(BatchRegisterOperator, Generic[HookT]):

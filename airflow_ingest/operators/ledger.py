@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from airflow_ingest.core.ledger import LedgerError, sorted_entries
-from airflow_ingest.core.plan import Plan
-from airflow_ingest.core.report import registered_entries
-from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.ledger import KEEP_LEDGERS
-from airflow_ingest.hooks.ledger_destination import store_for
+from airflow_ingest.core.ledger import LedgerError
+from airflow_ingest.pipeline.ledger_destination import store_for
+from airflow_ingest.pipeline.ledger_store import KEEP_LEDGERS
+from airflow_ingest.pipeline.reporting import commit_run
+from airflow_ingest.pipeline.runs import MissingRunFile, read_listing
 
 
 class LedgerCommitOperator(BaseOperator):
@@ -61,15 +59,16 @@ class LedgerCommitOperator(BaseOperator):
         if not self.state:
             raise AirflowSkipException("no state was given: this run keeps no ledger")
         base = ObjectStoragePath(self.run_dir)
-        plan = Plan.from_json(json.loads((base / "plan.json").read_text(encoding="utf-8")))
-        source = parse_source(json.loads((base / "listing.json").read_text(encoding="utf-8"))["source"])
         try:
+            source = read_listing(base).source
             store = store_for(
                 self.state, self.sync_name, self.platform, dict(self.target), source, self.destination,
                 keep=self.keep_ledgers,
             )  # fmt: skip
-            head = store.commit(context["run_id"], sorted_entries(registered_entries(base, plan)))
+            head = commit_run(store, base, context["run_id"])
         except LedgerError as error:
             raise AirflowFailException(f"ledger: {error}") from None
+        except MissingRunFile as error:
+            raise AirflowFailException(f"{error}: the listing or plan task did not finish, nothing to commit") from None
         self.log.info("Ledger %s now holds %d objects (%s)", store.folder, head["entries"], head["ledger"])
         return {"sync_name": store.sync_name, "entries": head["entries"]}

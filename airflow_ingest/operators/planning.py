@@ -8,21 +8,20 @@ also pushes ``run_dir`` and ``summary`` (counts) as XComs.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator, Context, ObjectStoragePath, conf
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_ingest.core.errors import ConfigError, StorageError, optional_int
-from airflow_ingest.core.items import parse_layout
-from airflow_ingest.core.ledger import LedgerError, OnChange, Selection, select
-from airflow_ingest.core.objects import StoredObject, read_objects
-from airflow_ingest.core.plan import REGISTER_TASKS, batch_ranges, make_plan, path_opener
-from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.ledger_destination import store_for
+from airflow_ingest.core.errors import ConfigError, IngestError, optional_int
+from airflow_ingest.core.flags import parse_flag
+from airflow_ingest.core.ledger import LedgerError
+from airflow_ingest.core.plan import REGISTER_TASKS, batch_ranges
 from airflow_ingest.operators.progress import logged
+from airflow_ingest.pipeline.ledger_destination import store_for
+from airflow_ingest.pipeline.planning import MediaRequest, plan_run
+from airflow_ingest.pipeline.runs import PLAN_FILE, read_listing
 from airflow_ingest.storage.listing import complete_target
 
 
@@ -109,13 +108,12 @@ class PlanBatchesOperator(BaseOperator):
     def execute(self, context: Context) -> list[list[int]]:
         objects_path = ObjectStoragePath(self.objects_path)
         base = objects_path.parent
-        listing = json.loads((base / "listing.json").read_text(encoding="utf-8"))
-        source = parse_source(listing["source"])
         from airflow_ingest.platforms import limits_for, manifest_builder  # pydantic models: not at parse time
 
         try:
-            layout = parse_layout(self.layout)
-            target = complete_target(self.platform, dict(self.target), source, listing.get("conn_id"))
+            listing = read_listing(base, objects_path)
+            source = listing.source
+            target = complete_target(self.platform, dict(self.target), source, listing.conn_id)
             builder = manifest_builder(self.platform, target)
             limits = limits_for(
                 self.platform,
@@ -123,44 +121,31 @@ class PlanBatchesOperator(BaseOperator):
                 optional_int("max_bytes", self.max_bytes),
             )
             tasks = register_width(self.register_tasks)
-        except (ConfigError, StorageError) as error:
-            raise AirflowFailException(str(error)) from None
-        selection: Selection | None = None
-        with objects_path.open("rb") as stream:
-            objects: Iterator[StoredObject] = logged(read_objects(stream), self.log, "planned objects")
-            if self.state:
-                try:
+            thumbnails = parse_flag(self.thumbnails, "thumbnails")
+            probe = parse_flag(self.probe, "probe") or thumbnails
+            media = MediaRequest(self.platform, target, listing.conn_id, thumbnails, self.probe_cache)
+            with listing.objects() as listed:
+                store = None
+                if self.state:
                     store = store_for(self.state, self.sync_name, self.platform, target, source, self.destination)
                     store.ensure_writable()  # now, not in the commit task after everything was sent
-                    objects, selection = select(
-                        objects,
-                        store.entries(),
-                        scope=source.object_url(source.prefix),
-                        exhaustive=not listing.get("filtered", False),
-                        on_change=OnChange(self.on_change),
-                    )
-                except (LedgerError, ValueError) as error:
-                    raise AirflowFailException(f"ledger: {error}") from None
-            stage = None
-            if flag(self.probe) or flag(self.thumbnails):
-                from airflow_ingest.media.stage import plan_media  # Pillow, pydicom: only when asked
-
-                try:
-                    builder, objects, stage = plan_media(
-                        self.platform,
-                        target,
-                        source,
-                        objects,
-                        conn_id=listing.get("conn_id"),
-                        thumbnails=flag(self.thumbnails),
-                        cache_folder=self.probe_cache or None,
-                    )
-                except (ConfigError, StorageError) as error:
-                    raise AirflowFailException(str(error)) from None
-            try:  # the ledger is read as the plan streams: a damaged file shows up here too
-                plan = make_plan(objects, builder, limits, path_opener(base), layout=layout, prefix=source.prefix)
-            except LedgerError as error:
-                raise AirflowFailException(f"ledger: {error}") from None
+                planned = plan_run(
+                    logged(listed, self.log, "planned objects"),
+                    builder,
+                    limits,
+                    base,
+                    source=source,
+                    layout=self.layout,
+                    store=store,
+                    exhaustive=not listing.filtered,
+                    on_change=self.on_change,
+                    media=media if probe else None,
+                )
+        except LedgerError as error:  # the ledger is read as the plan streams: a damaged file shows up here too
+            raise AirflowFailException(f"ledger: {error}") from None
+        except IngestError as error:
+            raise AirflowFailException(str(error)) from None
+        plan, selection, stage = planned.plan, planned.selection, planned.stage
         if stage is not None:
             self.log.info("Media: %s (facts held at most: %d)", stage.stats.to_json(), stage.window.peak)
         if selection is not None:
@@ -190,12 +175,8 @@ class PlanBatchesOperator(BaseOperator):
         ti.xcom_push(
             key="summary",
             value={
-                "plan_path": str(base / "plan.json"),
-                "platform": plan.platform,
-                "objects": plan.objects,
-                "items": plan.items,
-                "skipped": plan.skipped_count,
-                "batches": len(plan.batches),
+                "plan_path": str(base / PLAN_FILE),
+                **planned.summary(),
                 "selection": selection.counts if selection else None,
                 "media": stage.stats.to_json() if stage is not None else None,
             },
@@ -203,13 +184,6 @@ class PlanBatchesOperator(BaseOperator):
         ranges = batch_ranges(len(plan.batches), tasks)
         self.log.info("%d batches shared among %d register tasks: %s", len(plan.batches), len(ranges), ranges[:4])
         return ranges
-
-
-def flag(value: bool | str | None) -> bool:
-    """A boolean argument that may arrive as a rendered template ("True", "false", "")."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "on")
-    return bool(value)
 
 
 def register_width(value: int | str | None) -> int:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
+
+from airflow_ingest.pipeline.registering import Log
 
 T = TypeVar("T")
 
 
-class _Log(Protocol):
-    def info(self, event: Any, *args: Any, **kw: Any) -> Any: ...
-
-
-def logged(items: Iterable[T], log: _Log, what: str, every: int = 50_000) -> Iterator[T]:
+def logged(items: Iterable[T], log: Log, what: str, every: int = 50_000) -> Iterator[T]:
     """Yield ``items`` unchanged, logging the count and rate every ``every`` items and at the end."""
     start = time.monotonic()
     count = 0

@@ -7,17 +7,18 @@ left no outcome file (a task killed, a key refused), so nothing goes missing.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from airflow.sdk import BaseBranchOperator, BaseOperator, Context, ObjectStoragePath, XComArg
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from airflow_ingest.core.errors import ConfigError
+from airflow_ingest.core.flags import parse_flag
 from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind
-from airflow_ingest.core.plan import Plan
-from airflow_ingest.core.report import write_report
 from airflow_ingest.operators.links import IngestViewLink
+from airflow_ingest.pipeline.reporting import report_run
+from airflow_ingest.pipeline.runs import PLAN_FILE, MissingRunFile, read_plan
 from airflow_ingest.platforms import get_platform
 
 FAIL_ON = ("any", "non_retryable", "never")
@@ -61,25 +62,28 @@ class IngestReportOperator(BaseOperator):
         if not self.run_dir:
             raise AirflowSkipException("nothing was listed here (the group was skipped): nothing to report")
         base = ObjectStoragePath(self.run_dir)
-        if is_true(self.plan_only):
-            raise AirflowSkipException(f"dry run: nothing was registered; the plan is {base / 'plan.json'}")
-        plan_path = base / "plan.json"
-        if not plan_path.exists():
-            raise AirflowFailException(f"no plan at {plan_path}: the plan task did not finish, so nothing to report")
-        plan = Plan.from_json(json.loads(plan_path.read_text(encoding="utf-8")))
-        csv_path, json_path = base / "report.csv", base / "report.json"
-        totals, retry = write_report(
+        try:
+            if parse_flag(self.plan_only, "plan_only"):
+                raise AirflowSkipException(f"dry run: nothing was registered; the plan is {base / PLAN_FILE}")
+            plan = read_plan(base)
+        except MissingRunFile:
+            raise AirflowFailException(
+                f"no plan at {base / PLAN_FILE}: the plan task did not finish, so nothing to report"
+            ) from None
+        except ConfigError as error:
+            raise AirflowFailException(str(error)) from None
+        report = report_run(
             base,
             plan,
             retry=get_platform(plan.platform).retry_cut(base, plan),
             dag_id=context["dag"].dag_id,
             run_id=context["run_id"],
-            platform=plan.platform,
             objects=plan.objects,
             skipped=plan.skipped_count,
             batches=len(plan.batches),
             data_interval=data_interval(context),
         )
+        totals, retry, csv_path, json_path = report.totals, report.retry, report.csv, report.json
         self.log.info(
             "Report %s\n%s", json_path, summary_table(plan.objects, len(plan.batches), plan.skipped_count, totals)
         )
@@ -105,11 +109,6 @@ def producer_skipped(value: Any, context: Context) -> bool:
     run_id = context["run_id"]
     states = context["ti"].get_task_states(dag_id=context["dag"].dag_id, task_ids=[producer.task_id], run_ids=[run_id])
     return bool(states.get(run_id, {}).get(producer.task_id) == "skipped")
-
-
-def is_true(value: Any) -> bool:
-    """A flag that may arrive rendered as text from a template (``"True"``) or as a bool."""
-    return str(value).strip().lower() in ("true", "1", "yes")
 
 
 def data_interval(context: Context) -> list[str] | None:

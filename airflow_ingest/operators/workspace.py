@@ -7,11 +7,12 @@ a local folder under ``$AIRFLOW_HOME``; with several workers, point ``workspace`
 from __future__ import annotations
 
 import os
-import re
 
 from airflow.sdk import ObjectStoragePath
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._+:=-]")
+from airflow_ingest.core.files import safe_segment
+
+__all__ = ["default_workspace", "run_dir", "safe_segment"]
 
 
 def default_workspace() -> str:
@@ -23,12 +24,6 @@ def default_workspace() -> str:
         return str(configured)
     home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
     return f"file://{os.path.abspath(home)}/ingest-workspace"
-
-
-def safe_segment(value: str) -> str:
-    """A dag or run id as one path segment: no separators, no leading dots, nothing to climb out with."""
-    cleaned = _UNSAFE.sub("_", value).lstrip(".")
-    return cleaned or "_"
 
 
 def run_dir(workspace: str | None, dag_id: str, run_id: str, group: str | None = None) -> ObjectStoragePath:

@@ -42,6 +42,7 @@ PLATFORM_MODULES: dict[str, str] = {
     "darwin": "airflow_ingest.platforms.darwin",
     "encord": "airflow_ingest.platforms.encord",
     "redbrick": "airflow_ingest.platforms.redbrick",
+    "labelstudio": "airflow_ingest.platforms.labelstudio",
 }
 """Each platform's package; the package's ``PLATFORM`` is its declaration."""
 

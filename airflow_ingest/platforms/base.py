@@ -12,16 +12,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.errors import ConfigError, validation_message
-from airflow_ingest.core.outcomes import Outcome
-from airflow_ingest.core.plan import BatchInfo, ManifestBuilder, Plan, read_batch_index
+from airflow_ingest.core.plan import ManifestBuilder, Plan
 from airflow_ingest.core.probed import Facts
+from airflow_ingest.pipeline.registering import SendContext, Sender
+
+__all__ = ["CliOption", "FormField", "Platform", "SendContext", "Sender", "load"]
 
 if TYPE_CHECKING:
     from airflow_ingest.hooks.base import PlatformHook
@@ -57,61 +58,19 @@ class FormField:
     in_target: bool = False
     schema: Mapping[str, Any] = field(default_factory=dict)
     param: str | None = None
+    blank: bool = False
+    """Render an empty field as ``''`` (``{{ params.x or '' }}``) rather than ``None``."""
 
     def param_name(self, platform: str) -> str:
         return self.param or f"{platform}_{self.name}"
 
+    def template(self, platform: str) -> str:
+        """The Jinja template that hands the field's value to the task group."""
+        return f"{{{{ params.{self.param_name(platform)}{' or ' + repr('') if self.blank else ''} }}}}"
+
     def param_kwargs(self) -> dict[str, Any]:
         """The ``Param`` keywords besides its default and section."""
         return {"type": ["null", "string"], "title": self.title, "description": self.description, **self.schema}
-
-
-@dataclass
-class SendContext:
-    """What registering one batch of a planned run gets: where the run is, its plan, and which batch.
-
-    ``run`` is a local :class:`~pathlib.Path` (the CLI) or an ``ObjectStoragePath`` (the operators); both read
-    the same way. The manifest and the batch's item index are read only when the sender asks for them.
-    """
-
-    run: Any
-    plan: Plan
-    number: int
-
-    @property
-    def batch(self) -> BatchInfo:
-        return self.plan.batches[self.number - 1]
-
-    @property
-    def manifest(self) -> Any:
-        """The manifest's path (a job record or an outcome file goes beside it)."""
-        return self.run / self.batch.path
-
-    def text(self) -> str:
-        """The batch's manifest, as the plan wrote it."""
-        return str(self.manifest.read_text(encoding="utf-8"))
-
-    @cached_property
-    def lines(self) -> list[dict[str, Any]]:
-        return read_batch_index(self.run, self.batch)
-
-    def index(self) -> list[dict[str, Any]]:
-        """The batch's lines of ``items.jsonl`` (``{"batch", "item", "objects"}``), read once."""
-        return self.lines
-
-    def item_ids(self) -> list[str]:
-        return [str(line["item"]) for line in self.index()]
-
-
-class Sender(Protocol):
-    """Registers one batch: one outcome per item, in plan order.
-
-    Per-item trouble (a refusal, a transient failure past the retries) is an outcome, never an exception;
-    :class:`~airflow_ingest.core.errors.PlatformAuthError` and :class:`~airflow_ingest.core.errors.ConfigError`
-    are raised, since every other batch would fail the same way.
-    """
-
-    def __call__(self, ctx: SendContext) -> list[Outcome]: ...
 
 
 def load(path: str) -> Any:
@@ -138,7 +97,8 @@ class Platform:
     :param sender: ``module:function``, ``(hook, target, register kwargs) -> Sender``: a batch's registration
         with a ready hook, imported only when a batch is sent.
     :param retry: ``module:function``, ``(ctx, item ids) -> manifest | None``: the batch's manifest cut down to
-        those items, in the platform's own format (a retry manifest), or None when it cannot be cut.
+        those items, in the platform's own format (a retry manifest), or None when it cannot be cut; without it
+        the report lists the retryable items and writes no retry manifests.
     :param cli_options: the flags it adds to ``airflow-ingest sync`` (register keywords).
     :param form_fields: the fields it adds to the ``ingest_manual`` form (register keywords).
     :param doc_url: the platform's documentation (provider info).
@@ -156,10 +116,10 @@ class Platform:
     limits: Limits
     build: Callable[[Any, Facts | None], ManifestBuilder]
     sender: str
-    retry: str
     hard_max_entries: int | None = None
     target_keys: tuple[str, ...] = ()
     destination_keys: tuple[str, ...] = ()
+    retry: str | None = None
     cli_options: tuple[CliOption, ...] = ()
     form_fields: tuple[FormField, ...] = field(default=())
     doc_url: str = ""
@@ -235,6 +195,8 @@ class Platform:
 
     def retry_cut(self, run: Any, plan: Plan) -> Callable[[int, set[str]], str | None]:
         """``(batch number, item ids) -> retry manifest`` over a planned run, for the report."""
+        if self.retry is None:  # the platform cannot cut its documents: the report lists the items
+            return lambda number, items: None
         cut = load(self.retry)
         return lambda number, items: cut(SendContext(run, plan, number), items)  # type: ignore[no-any-return]
 

@@ -9,7 +9,6 @@ report XCom's timestamp, so a report task that runs again is read again and pagi
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -196,12 +195,9 @@ def read_index(report_csv: str) -> ReportIndex:
 
 def read_plan_target(run_dir: str) -> dict[str, Any]:
     """The plan's platform and target (dataset, storage, URL style...), for the page's heading."""
-    plan = storage_path(run_dir) / "plan.json"
-    if not plan.exists():
-        return {}
-    with plan.open("r", encoding="utf-8") as stream:
-        data = json.load(stream)
-    return {"platform": data.get("platform"), "target": data.get("target") or {}}
+    from airflow_ingest.pipeline.runs import read_plan_heading
+
+    return read_plan_heading(storage_path(run_dir))
 
 
 def retry_manifests(report: RunReport) -> list[str]:

@@ -36,7 +36,8 @@ def test_dag_files_import_without_errors() -> None:
     # every register task runs in its platform account's pool, and dags/pools.json (imported by `make up`) has it
     pools = json.loads((REPO / "dags" / "pools.json").read_text())
     registers = [t for d in bag.dags.values() for t in d.tasks if t.task_id.endswith(".register")]
-    assert len(registers) == 6 and {t.pool for t in registers} == {"ingest_darwin", "ingest_encord", "ingest_redbrick"}
+    assert len(registers) == 7
+    assert {t.pool for t in registers} == {"ingest_darwin", "ingest_encord", "ingest_redbrick", "ingest_labelstudio"}
     assert all(pool["slots"] >= 1 and pool["description"] for pool in pools.values()) and set(pools) >= {
         t.pool for t in registers
     }

@@ -5,6 +5,8 @@ long listing: a 500 or 503, an answer cut short, a connection dropped. The proxy
 emulator untouched and counts the listing requests (S3 ``ListObjects(V2)``, Azure ``List Blobs``, GCS
 ``objects.list``); the ones whose number is in its schedule get a fault instead of their answer. Clients reach it
 exactly as they reach the emulator, so the SDKs' own retries and our error handling are what is tested.
+Other servers' requests can be chosen instead (``patterns``, ``methods``: the Label Studio faults pick imports and
+task lookups), and a fault can carry the body it answers with.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import http.client
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -24,13 +27,19 @@ LISTINGS = (
 HOP_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"})
 
 
+XML_ERROR = b"<Error><Code>InternalError</Code><Message>injected</Message></Error>"
+
+
 @dataclass(frozen=True)
 class Fault:
-    """What a listing request gets instead of its answer: an HTTP ``status``, or the answer ``cut`` or ``dropped``."""
+    """What a listing request gets instead of its answer: an HTTP ``status`` (with ``body``, XML by default), or
+    the answer ``cut`` or ``dropped``."""
 
     status: int = 0
     cut: bool = False
     dropped: bool = False
+    body: bytes = XML_ERROR
+    content_type: str = "application/xml"
 
 
 @dataclass
@@ -50,7 +59,10 @@ class Schedule:
 class FaultProxy:
     """Serve on a free loopback port in a thread; ``url`` replaces the emulator's URL in the connection."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(
+        self, upstream: str, patterns: Sequence[re.Pattern[str]] = LISTINGS, methods: Sequence[str] = ("GET",)
+    ) -> None:
+        self.patterns, self.methods = tuple(patterns), tuple(methods)
         parts = urlsplit(upstream)
         self.upstream_host, self.upstream_port = parts.hostname or "127.0.0.1", parts.port or 80
         self.schedule = Schedule()
@@ -75,7 +87,7 @@ class FaultProxy:
         self.server.server_close()
 
     def _decide(self, method: str, path: str) -> Fault | None:
-        if method != "GET" or not any(pattern.search(path) for pattern in LISTINGS):
+        if method not in self.methods or not any(pattern.search(path) for pattern in self.patterns):
             return None
         with self.lock:
             self.listings += 1
@@ -102,7 +114,7 @@ class FaultProxy:
                     self.connection.close()
                     return
                 if fault is not None and fault.status:
-                    self._answer(fault.status, b"<Error><Code>InternalError</Code><Message>injected</Message></Error>")
+                    self._answer(fault.status, fault.body, fault.content_type)
                     return
                 upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=120)
                 try:
@@ -129,9 +141,9 @@ class FaultProxy:
                 finally:
                     upstream.close()
 
-            def _answer(self, status: int, body: bytes) -> None:
+            def _answer(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from airflow_ingest import cli
+from airflow_ingest.cli import commands
 from airflow_ingest.core.errors import StorageError
 from tests.harness import BIN, MotoS3
 from tests.unit.test_core import obj
@@ -83,12 +84,12 @@ def test_errors_are_one_line_with_an_exit_code(seeded: MotoS3, args: list[str], 
 def test_a_listing_that_fails_part_way_is_never_presented_as_complete(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(args: object) -> Iterator[object]:
+    def broken(args: object, source: object) -> Iterator[object]:
         yield obj("a.png")
         yield obj("b.png")
         raise StorageError("cannot list s3://bucket/ (connection 'aws_default'): S3 answered InternalError")
 
-    monkeypatch.setattr(cli, "listing_from", broken)
+    monkeypatch.setattr(commands, "listing_from", broken)
     code = cli.main(["ls", "s3://bucket/"])
     captured = capsys.readouterr()
     assert code == 1 and len(captured.out.splitlines()) == 2

@@ -23,7 +23,7 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")  # no gRPC b
 
 from airflow_ingest.core.ledger import Entry
 from airflow_ingest.core.ledger_head import Destination
-from airflow_ingest.hooks.ledger import LedgerStore
+from airflow_ingest.pipeline.ledger_store import LedgerStore
 from airflow_ingest.storage.ledger_cas import Conflict, VersionedObject
 from tests.harness import Azurite, GcsEmulator, MotoS3
 
@@ -67,7 +67,7 @@ def commit_concurrently(state: str, sync_name: str, writers: int) -> LedgerStore
 def test_concurrent_commits_keep_every_entry(
     states: dict[str, str], backend: str, writers: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("INFO", logger="airflow_ingest.hooks.ledger")
+    caplog.set_level("INFO", logger="airflow_ingest.pipeline.ledger_store")
     store = commit_concurrently(states[backend], f"concurrent-{writers}", writers)
     conflicts = sum("another commit landed first" in r.getMessage() for r in caplog.records)
     if writers == 8:

@@ -44,8 +44,8 @@ def objects(count: int) -> list[StoredObject]:
     return [StoredObject(f"s3://b/p/{n:02d}.jpg", "b", f"p/{n:02d}.jpg", 10, "e", WHEN) for n in range(count)]
 
 
-def test_the_three_platforms_are_declared_with_their_operators_and_hooks() -> None:
-    assert platform_names() == ("darwin", "encord", "redbrick")
+def test_the_platforms_are_declared_with_their_operators_and_hooks() -> None:
+    assert platform_names() == ("darwin", "encord", "redbrick", "labelstudio")
     for name in platform_names():
         platform = get_platform(name)
         assert platform.name == name and platform.default_conn_id == f"{name}_default"
@@ -54,7 +54,7 @@ def test_the_three_platforms_are_declared_with_their_operators_and_hooks() -> No
 
 
 def test_an_unknown_platform_names_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="use one of darwin, encord, redbrick"):
+    with pytest.raises(ConfigError, match="use one of darwin, encord, redbrick, labelstudio"):
         get_platform("labelbox")
 
 

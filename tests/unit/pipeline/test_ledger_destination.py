@@ -19,9 +19,9 @@ from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.ledger import Entry, LedgerError
 from airflow_ingest.core.ledger_head import Destination, parse_head, prunable
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.hooks.ledger import LedgerStore
-from airflow_ingest.hooks.ledger_destination import destination_for, legacy_sync_name, open_store, store_for
 from airflow_ingest.media.cache import probe_cache_folder
+from airflow_ingest.pipeline.ledger_destination import destination_for, legacy_sync_name, open_store, store_for
+from airflow_ingest.pipeline.ledger_store import LedgerStore
 
 SOURCE = parse_source("s3://bucket/prefix")
 

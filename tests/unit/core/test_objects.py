@@ -1,4 +1,5 @@
-"""read_objects' block reader gives exactly what the line-by-line JSON reader gave, on any file.
+"""core/objects.py: the workspace's JSON lines round-trip any key; the block reader gives exactly what the line-by-line
+JSON reader gave, on any file.
 
 The reference below is the reader as it was before the block reader: JSON per line, in gzip's text mode.
 Files made by write_objects go through the fast path; files with escapes, blank lines, CRLF, another writer's
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from airflow_ingest.core import objects
@@ -142,3 +143,30 @@ def test_files_as_write_objects_writes_them_take_no_json_loads(monkeypatch: pyte
 
     monkeypatch.setattr(objects.json, "loads", refuse)
     assert list(read_objects(io.BytesIO(stream.getvalue()))) == items
+
+
+s3_keys = st.text(st.characters(codec="utf-8"), min_size=1, max_size=1024).filter(lambda k: len(k.encode()) <= 1024)
+"""Any key S3 takes: 1 to 1,024 bytes of UTF-8 (control characters, a leading '/', '..', any plane). Lone
+surrogates are not UTF-8, so no key holds one."""
+
+
+@given(st.lists(s3_keys, min_size=1, max_size=8))
+@example(["/a.jpg", "c/", "a/../b", "a/./b", "a//b", "\x00\x01\x1f\x7f", "x" * 1024, "€" * 341, "\u2028\U0010ffff"])
+@settings(max_examples=200, deadline=None)
+def test_any_key_round_trips_exactly_through_the_workspace_file_and_ls_lines(names: list[str]) -> None:
+    items = [StoredObject(f"s3://b/{key}", "b", key, 1, "e", WHEN, None) for key in names]
+    stream = io.BytesIO()
+    write_objects(items, stream)
+    assert list(read_objects(io.BytesIO(stream.getvalue()))) == items
+    lines = b"".join(objects.object_lines(items, chunk=3)).decode("utf-8").split("\n")
+    assert lines[-1] == "" and [json.loads(text)["key"] for text in lines[:-1]] == names
+
+
+def test_ls_lines_go_to_a_text_stream_or_its_buffer() -> None:
+    items = [StoredObject(f"s3://b/k{i}", "b", f"k{i}", i, "e", WHEN, "image/png" if i else None) for i in range(70)]
+    text = io.StringIO()
+    objects.write_object_lines(items, text)
+    raw = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    objects.write_object_lines(items, raw)
+    assert raw.buffer.getvalue().decode() == text.getvalue()  # type: ignore[attr-defined]
+    assert [StoredObject.from_json(json.loads(line)) for line in text.getvalue().splitlines()] == items

@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow_ingest.core.ledger import LedgerError
 from airflow_ingest.core.ledger_head import Destination
-from airflow_ingest.hooks.ledger import KEEP_LEDGERS, LedgerStore
+from airflow_ingest.pipeline.ledger_store import KEEP_LEDGERS, LedgerStore
 
 log = logging.getLogger(__name__)
 

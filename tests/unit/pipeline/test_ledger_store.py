@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from airflow_ingest.core.ledger import FORMAT_2, Entry, LedgerError
-from airflow_ingest.hooks.ledger import LedgerStore
+from airflow_ingest.pipeline.ledger_store import LedgerStore
 
 
 def entry(key: str, etag: str = "etag") -> Entry:

@@ -29,6 +29,7 @@ from itertools import count as counter
 from operator import itemgetter
 from typing import Any
 
+from airflow_ingest.core.files import safe_segment
 from airflow_ingest.core.ledger import (
     CORRUPT,
     Entry,
@@ -64,8 +65,6 @@ class LedgerStore:
         self, state: str, sync_name: str, destination: Destination | None = None, *, keep: int = KEEP_LEDGERS
     ) -> None:
         from airflow.sdk import ObjectStoragePath
-
-        from airflow_ingest.operators.workspace import safe_segment
 
         if keep < 2:
             raise LedgerError(f"keep_ledgers is {keep}: keep at least 2 (the current file and one to repair from)")
@@ -130,7 +129,7 @@ class LedgerStore:
     def _read(self, path: Any, expected: int) -> Iterator[Entry]:
         """The file's entries, then a check of their count against the head's.
 
-        Counted by ``zip`` with a counter, in C: a Python step per entry here cost a tenth of a selection.
+        Counted by ``zip`` with a counter, in C: a Python step per entry here was a visible part of a selection.
         """
         seen = counter()
         try:
@@ -211,7 +210,6 @@ class LedgerStore:
 
     def _write_file(self, run_id: str, entries: Iterable[Entry]) -> tuple[str, int, str]:
         from airflow_ingest.core.ledger import ledger_file_name
-        from airflow_ingest.operators.workspace import safe_segment
 
         self.folder.mkdir(parents=True, exist_ok=True)
         name = ledger_file_name(safe_segment(run_id), time.time_ns())  # never the file being read
