@@ -21,6 +21,7 @@ TARGETS = {
     "darwin": {"dataset_slug": "d", "storage_slug": "s"},
     "encord": {"region": "eu-west-1"},
     "redbrick": {"storage_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6"},
+    "labelstudio": {},
 }
 
 
@@ -30,11 +31,13 @@ def sent_items(platform: str, body: str) -> set[str]:
         return {f"{i['path'].rstrip('/')}/{i['name']}" for i in json.loads(body)["items"]}
     if platform == "redbrick":
         return {"/" + task["name"] for task in json.loads(body)}
+    if platform == "labelstudio":
+        return {task["meta"]["airflow_ingest"]["item"] for task in json.loads(body)}
     prefix = "https://b.s3.eu-west-1.amazonaws.com/"
     return {"/" + url.removeprefix(prefix) for entry in spec_entries(json.loads(body)) for url in entry.urls}
 
 
-@pytest.mark.parametrize("platform", ["darwin", "encord", "redbrick"])
+@pytest.mark.parametrize("platform", ["darwin", "encord", "redbrick", "labelstudio"])
 def test_retry_manifests_hold_exactly_the_retryable_failures(platform: str, tmp_path: Path) -> None:
     objects = [StoredObject(f"s3://b/cam/{i:02d}.jpg", "b", f"cam/{i:02d}.jpg", 10, "e", WHEN) for i in range(12)]
     objects += [StoredObject(f"s3://b/clips/{i}.mp4", "b", f"clips/{i}.mp4", 10, "e", WHEN) for i in range(3)]
