@@ -1,62 +1,41 @@
-"""Provider metadata: Airflow discovers this package, its hooks and its connection form through it."""
+"""Provider metadata: Airflow discovers this package, its hooks and its connection form through it.
+
+Each platform's share (integration, hook, operator, trigger, links, connection form) comes from its declaration
+in the registry (:meth:`~airflow_ingest.platforms.base.Platform.provider_info`), which imports no hook or SDK.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+PIPELINE_OPERATORS = [
+    "airflow_ingest.operators.listing",
+    "airflow_ingest.operators.planning",
+    "airflow_ingest.operators.reporting",
+    "airflow_ingest.operators.ledger",
+]
+"""The platform-free operators, listed under the first platform (provider info groups operators by integration)."""
+
 
 def get_provider_info() -> dict[str, Any]:
+    from airflow_ingest.platforms import platforms
+
+    declared = platforms()
+    shares = [p.provider_info() for p in declared]
+    operators = [share["operator"] for share in shares]
+    operators[0] = {**operators[0], "python-modules": [*operators[0]["python-modules"], *PIPELINE_OPERATORS]}
     return {
         "package-name": "airflow-ingest",
         "name": "airflow-ingest",
         "description": (
-            "Register data already in S3, GCS or Azure Blob into V7 Darwin, Encord, RedBrick AI and Label Studio."
+            "Register data already in S3, GCS or Azure Blob into "
+            f"{', '.join(p.label for p in declared[:-1])} and {declared[-1].label}."
         ),
-        "integrations": [
-            {"integration-name": "V7 Darwin", "external-doc-url": "https://docs.v7labs.com/", "tags": ["software"]},
-            {"integration-name": "Encord", "external-doc-url": "https://docs.encord.com/", "tags": ["software"]},
-            {
-                "integration-name": "RedBrick AI",
-                "external-doc-url": "https://docs.redbrickai.com/",
-                "tags": ["software"],
-            },
-            {
-                "integration-name": "Label Studio",
-                "external-doc-url": "https://labelstud.io/guide/",
-                "tags": ["software"],
-            },
-        ],
-        "hooks": [
-            {"integration-name": "V7 Darwin", "python-modules": ["airflow_ingest.platforms.darwin.hook"]},
-            {"integration-name": "Encord", "python-modules": ["airflow_ingest.hooks.encord"]},
-            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.hook"]},
-            {"integration-name": "Label Studio", "python-modules": ["airflow_ingest.platforms.labelstudio.hook"]},
-        ],
-        "operators": [
-            {
-                "integration-name": "V7 Darwin",
-                "python-modules": [
-                    "airflow_ingest.platforms.darwin.operator",
-                    "airflow_ingest.operators.listing",
-                    "airflow_ingest.operators.planning",
-                    "airflow_ingest.operators.reporting",
-                    "airflow_ingest.operators.ledger",
-                ],
-            },
-            {"integration-name": "Encord", "python-modules": ["airflow_ingest.operators.encord"]},
-            {"integration-name": "RedBrick AI", "python-modules": ["airflow_ingest.platforms.redbrick.operator"]},
-            {"integration-name": "Label Studio", "python-modules": ["airflow_ingest.platforms.labelstudio.operator"]},
-        ],
-        "triggers": [
-            {"integration-name": "Encord", "python-modules": ["airflow_ingest.triggers.encord"]},
-        ],
-        "extra-links": [
-            "airflow_ingest.platforms.darwin.operator.DarwinDatasetLink",
-            "airflow_ingest.operators.encord.EncordDestinationLink",
-            "airflow_ingest.platforms.redbrick.operator.RedBrickProjectLink",
-            "airflow_ingest.platforms.labelstudio.operator.LabelStudioProjectLink",
-            "airflow_ingest.operators.links.IngestViewLink",
-        ],
+        "integrations": [share["integration"] for share in shares],
+        "hooks": [share["hook"] for share in shares],
+        "operators": operators,
+        "triggers": [share["trigger"] for share in shares if share["trigger"]["python-modules"]],
+        "extra-links": [*(link for p in declared for link in p.links), "airflow_ingest.operators.links.IngestViewLink"],
         "config": {
             "airflow_ingest": {
                 "description": "Settings of the airflow-ingest provider.",
@@ -75,130 +54,5 @@ def get_provider_info() -> dict[str, Any]:
                 },
             },
         },
-        "connection-types": [
-            {
-                "connection-type": "darwin",
-                "hook-class-name": "airflow_ingest.platforms.darwin.hook.DarwinHook",
-                "hook-name": "V7 Darwin",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login"],
-                    "relabeling": {"host": "API base URL", "password": "API key"},
-                    "placeholders": {"host": "https://darwin.v7labs.com", "password": "your V7 API key"},
-                },
-                "conn-fields": {
-                    "team_slug": {
-                        "label": "Team slug",
-                        "description": "The team the API key belongs to, as in your V7 URLs.",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "requests_per_minute": {
-                        "label": "Requests per minute",
-                        "description": "Client-side pace per worker (V7 documents 100); 0 turns it off.",
-                        "schema": {"type": ["number", "null"], "minimum": 0, "default": 100},
-                    },
-                    "timeout": {
-                        "label": "Timeout (seconds)",
-                        "description": "Seconds to wait for each API answer before retrying.",
-                        "schema": {"type": ["integer", "null"], "minimum": 1, "default": 60},
-                    },
-                },
-            },
-            {
-                "connection-type": "encord",
-                "hook-class-name": "airflow_ingest.hooks.encord.EncordHook",
-                "hook-name": "Encord",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login"],
-                    "relabeling": {"host": "API domain", "password": "Ed25519 private key (OpenSSH)"},
-                    "placeholders": {
-                        "host": "https://api.encord.com (US: https://api.us.encord.com)",
-                        "password": "-----BEGIN OPENSSH PRIVATE KEY----- ...",
-                    },
-                },
-                "conn-fields": {
-                    "bearer_token": {
-                        "label": "Bearer token",
-                        "description": "Instead of a private key: an Encord bearer token.",
-                        "schema": {"type": ["string", "null"], "format": "password"},
-                    },
-                    "timeout": {
-                        "label": "Timeout (seconds)",
-                        "description": "Read timeout of each API request (the SDK's default is 180).",
-                        "schema": {"type": ["integer", "null"], "minimum": 10, "default": 180},
-                    },
-                    "long_poll_seconds": {
-                        "label": "Long poll (seconds)",
-                        "description": "How long one job-status request may wait on Encord's side.",
-                        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 60, "default": 30},
-                    },
-                },
-            },
-            {
-                "connection-type": "redbrick",
-                "hook-class-name": "airflow_ingest.platforms.redbrick.hook.RedBrickHook",
-                "hook-name": "RedBrick AI",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login"],
-                    "relabeling": {"host": "API host", "password": "API key"},
-                    "placeholders": {"host": "https://api.redbrickai.com", "password": "your 43-character API key"},
-                },
-                "conn-fields": {
-                    "org_id": {
-                        "label": "Organization id",
-                        "description": "The UUID in your RedBrick URL: app.redbrickai.com/<org_id>.",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "project_id": {
-                        "label": "Default project id",
-                        "description": "Used when an operator names none: app.redbrickai.com/<org_id>/projects/<id>.",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "timeout": {
-                        "label": "Timeout (seconds)",
-                        "description": "Seconds to wait for each API answer before retrying (the SDK uses 30).",
-                        "schema": {"type": ["integer", "null"], "minimum": 1, "default": 30},
-                    },
-                    "concurrency": {
-                        "label": "Parallel task creations",
-                        "description": "createDatapoint calls in flight per worker (the SDK uses up to 10).",
-                        "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 10, "default": 4},
-                    },
-                    "requests_per_minute": {
-                        "label": "Requests per minute",
-                        "description": "Client-side pace per worker; 0 turns it off (RedBrick documents no limit).",
-                        "schema": {"type": ["number", "null"], "minimum": 0, "default": 0},
-                    },
-                },
-            },
-            {
-                "connection-type": "labelstudio",
-                "hook-class-name": "airflow_ingest.platforms.labelstudio.hook.LabelStudioHook",
-                "hook-name": "Label Studio",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login"],
-                    "relabeling": {"host": "Server URL", "password": "API token"},
-                    "placeholders": {
-                        "host": "http://localhost:8080",
-                        "password": "a personal access token (or a legacy token)",
-                    },
-                },
-                "conn-fields": {
-                    "project_id": {
-                        "label": "Default project id",
-                        "description": "Used when an operator names none: the number in /projects/<id>/.",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
-                    },
-                    "token_type": {
-                        "label": "Token type",
-                        "description": "legacy or personal; empty tells them apart (a personal token is a JWT).",
-                        "schema": {"type": ["string", "null"], "enum": ["legacy", "personal", None]},
-                    },
-                    "timeout": {
-                        "label": "Timeout (seconds)",
-                        "description": "Seconds to wait for each API answer before retrying.",
-                        "schema": {"type": ["integer", "null"], "minimum": 1, "default": 60},
-                    },
-                },
-            },
-        ],
+        "connection-types": [share["connection-type"] for share in shares],
     }

@@ -11,7 +11,16 @@ import pendulum
 from airflow.sdk import DAG, Param
 
 from airflow_ingest.operators.branching import BranchOnValueOperator
+from airflow_ingest.platforms import platform_names, platforms
 from airflow_ingest.task_groups import ingest_task_group
+
+PLATFORMS = platforms()
+PLATFORM_PARAMS = {  # each platform's own fields, in its own section: the registry declares them
+    f.param_name(p.name): Param(f.default, section=p.label, **f.param_kwargs())
+    for p in PLATFORMS
+    for f in p.form_fields
+}
+CONN_HINT = f"Empty uses {', '.join(p.default_conn_id for p in PLATFORMS[:-1])} or {PLATFORMS[-1].default_conn_id}."
 
 SOURCE = Param(
     "s3://demo-bucket/",
@@ -80,104 +89,19 @@ with DAG(
         "platform": Param(
             "darwin",
             type="string",
-            enum=["darwin", "encord", "redbrick", "labelstudio"],
+            enum=list(platform_names()),
             title="Platform",
-            values_display={
-                "darwin": "V7 Darwin",
-                "encord": "Encord",
-                "redbrick": "RedBrick AI",
-                "labelstudio": "Label Studio",
-            },
+            values_display={p.name: p.label for p in PLATFORMS},
             section="Platform",
         ),
         "platform_conn_id": Param(
             None,
             type=["null", "string"],
             title="Platform connection",
-            description="Empty uses darwin_default, encord_default, redbrick_default or labelstudio_default.",
+            description=CONN_HINT,
             section="Platform",
         ),
-        "dataset_slug": Param(
-            "demo-dataset",
-            type="string",
-            title="Darwin dataset slug",
-            description="The dataset's slug, as in its V7 URL.",
-            pattern=r"^[a-z0-9][a-z0-9_-]*$",
-            section="V7 Darwin",
-        ),
-        "storage_slug": Param(
-            "demo-storage",
-            type="string",
-            title="Darwin storage name",
-            description="The name of the external storage connection in V7's settings.",
-            minLength=1,
-            section="V7 Darwin",
-        ),
-        "encord_folder_uuid": Param(
-            None,
-            type=["null", "string"],
-            title="Encord storage folder",
-            description="The folder's UUID (Index). Give this or a dataset.",
-            section="Encord",
-        ),
-        "encord_dataset_hash": Param(
-            None,
-            type=["null", "string"],
-            title="Encord dataset",
-            description="The dataset's hash (Annotate). Give this or a folder.",
-            section="Encord",
-        ),
-        "encord_integration_id": Param(
-            None,
-            type=["null", "string"],
-            title="Encord integration",
-            description="The cloud integration's id that can read the bucket.",
-            section="Encord",
-        ),
-        "encord_url_style": Param(
-            None,
-            type=["null", "string"],
-            enum=[None, "virtual-hosted", "path", "protocol", "https"],
-            values_display={
-                None: "the cloud's default",
-                "virtual-hosted": "https://bucket.s3.region.amazonaws.com/key",
-                "path": "https://s3.region.amazonaws.com/bucket/key",
-                "protocol": "s3:// or gs://",
-                "https": "https:// (GCS, Azure)",
-            },
-            title="Object URL form",
-            description="How the spec spells object URLs; empty takes the cloud's default.",
-            section="Encord",
-        ),
-        "redbrick_project_id": Param(
-            None,
-            type=["null", "string"],
-            title="RedBrick project",
-            description="The project's id; empty uses the connection's extra.project_id.",
-            section="RedBrick AI",
-        ),
-        "redbrick_storage_id": Param(
-            "11111111-1111-1111-1111-111111111111",
-            type="string",
-            title="RedBrick storage method",
-            description="The storage method's UUID from RedBrick's Storage tab (1111... is public URLs).",
-            pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-            section="RedBrick AI",
-        ),
-        "labelstudio_project_id": Param(
-            None,
-            type=["null", "integer"],
-            title="Label Studio project id",
-            description="The number in the project's URL (/projects/<id>/); empty: the connection's extra.project_id.",
-            section="Label Studio",
-        ),
-        "labelstudio_data_key": Param(
-            None,
-            type=["null", "string"],
-            title="Label Studio data key",
-            description="The labeling config's $name for the files (e.g. image); empty takes it from the config.",
-            section="Label Studio",
-        ),
+        **PLATFORM_PARAMS,
         "max_entries": Param(
             None,
             type=["null", "integer"],
@@ -274,50 +198,22 @@ with DAG(
         "probe": "{{ params.probe }}",
         "thumbnails": "{{ params.thumbnails }}",
     }
-    darwin = ingest_task_group(
-        "darwin",
-        platform="darwin",
-        target={"dataset_slug": "{{ params.dataset_slug }}", "storage_slug": "{{ params.storage_slug }}"},
-        platform_conn_id="{{ params.platform_conn_id or 'darwin_default' }}",
-        pool="ingest_darwin",
-        **common,
-    )
-
-    encord = ingest_task_group(
-        "encord",
-        platform="encord",
-        target={"url_style": "{{ params.encord_url_style }}"},
-        platform_conn_id="{{ params.platform_conn_id or 'encord_default' }}",
-        register_kwargs={
-            "folder_uuid": "{{ params.encord_folder_uuid }}",
-            "dataset_hash": "{{ params.encord_dataset_hash }}",
-            "integration_id": "{{ params.encord_integration_id }}",
-        },
-        pool="ingest_encord",
-        **common,
-    )
-    redbrick = ingest_task_group(
-        "redbrick",
-        platform="redbrick",
-        target={"storage_id": "{{ params.redbrick_storage_id }}"},
-        platform_conn_id="{{ params.platform_conn_id or 'redbrick_default' }}",
-        register_kwargs={"project_id": "{{ params.redbrick_project_id }}"},
-        pool="ingest_redbrick",
-        **common,
-    )
-    labelstudio = ingest_task_group(
-        "labelstudio",
-        platform="labelstudio",
-        target={"data_key": "{{ params.labelstudio_data_key or '' }}"},
-        platform_conn_id="{{ params.platform_conn_id or 'labelstudio_default' }}",
-        register_kwargs={"project_id": "{{ params.labelstudio_project_id or '' }}"},
-        pool="ingest_labelstudio",
-        **common,
-    )
+    groups = [
+        ingest_task_group(
+            p.name,
+            platform=p.name,
+            target={f.name: f.template(p.name) for f in p.form_fields if f.in_target},
+            platform_conn_id=f"{{{{ params.platform_conn_id or '{p.default_conn_id}' }}}}",
+            register_kwargs={f.name: f.template(p.name) for f in p.form_fields if not f.in_target},
+            pool=f"ingest_{p.name}",
+            **common,
+        )
+        for p in PLATFORMS
+    ]
 
     choose_platform = BranchOnValueOperator(  # only the chosen platform's group runs; the others are skipped
         task_id="choose_platform",
         value="{{ params.platform }}",
-        branches={group.group_id: f"{group.group_id}.list" for group in (darwin, encord, redbrick, labelstudio)},
+        branches={group.group_id: f"{group.group_id}.list" for group in groups},
     )
-    choose_platform >> [darwin, encord, redbrick, labelstudio]
+    choose_platform >> groups

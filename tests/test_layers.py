@@ -30,10 +30,6 @@ KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
     # media's plan stage asks the platform registry for the target model and builder; the caller (pipeline's
     # plan_run, given them by the operator or CLI) should hand it a builder factory instead
     ("airflow_ingest.media.stage", "airflow_ingest.platforms"),
-    # core names platforms: core/report.py's retry manifests cut a batch with Darwin's and RedBrick's retry
-    # functions (helper `seam`: a Platform field such as retry_body, handed to write_report by its caller)
-    ("airflow_ingest.core.report", "airflow_ingest.platforms.darwin.answers"),
-    ("airflow_ingest.core.report", "airflow_ingest.platforms.redbrick.answers"),
 }
 
 

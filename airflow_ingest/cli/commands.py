@@ -111,7 +111,9 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
         progress.finish(complete)
 
     selection = planned.selection.counts if planned.selection is not None else {}
-    report = report_run(run, plan, run_id=run_id, selection=selection)
+    report = report_run(
+        run, plan, retry=get_platform(plan.platform).retry_cut(run, plan), run_id=run_id, selection=selection
+    )
     head = commit_run(store, run, run_id, plan)
     summary = {
         "listed": progress.count,

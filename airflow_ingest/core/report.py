@@ -9,14 +9,14 @@ or Airflow's ``ObjectStoragePath`` (the operators): only ``/``, ``open``, ``exis
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from airflow_ingest.core.errors import IngestError
 from airflow_ingest.core.files import write_text_whole
 from airflow_ingest.core.ledger import Entry
 from airflow_ingest.core.outcomes import SUCCESSFUL, Outcome, OutcomeKind, ReportRow, ReportWriter
-from airflow_ingest.core.plan import INDEX, BatchInfo, Plan, read_batch_index
+from airflow_ingest.core.plan import INDEX, Plan
 
 
 def outcome_path(manifest: Any) -> Any:
@@ -78,8 +78,14 @@ def report_rows(base: Any, plan: Plan) -> Iterator[tuple[ReportRow, list[dict[st
             yield row, entry["objects"]
 
 
-def write_report(base: Any, plan: Plan, **fields: object) -> tuple[dict[str, int], list[str]]:
-    """``report.csv`` and ``report.json`` (with ``fields``), and the retry manifests; returns totals and their paths."""
+RetryCut = Callable[[int, set[str]], str | None]
+"""``(batch number, item ids) -> manifest``: a batch's manifest cut down to those items in the platform's own
+format, or None when it cannot be cut (the platform's :meth:`~airflow_ingest.platforms.base.Platform.retry_cut`)."""
+
+
+def write_report(base: Any, plan: Plan, *, retry: RetryCut, **fields: object) -> tuple[dict[str, int], list[str]]:
+    """``report.csv`` and ``report.json`` (with ``fields``), and the retry manifests ``retry`` cuts; returns the
+    totals and the retry manifests' paths."""
     retryable: dict[int, set[str]] = {}
     with (
         (base / "report.csv").open("w", encoding="utf-8", newline="") as csv_out,
@@ -91,7 +97,7 @@ def write_report(base: Any, plan: Plan, **fields: object) -> tuple[dict[str, int
             if row.outcome == OutcomeKind.FAILED.value and row.retryable:
                 retryable.setdefault(row.batch, set()).add(row.item)
         totals = writer.close(**fields)
-    return totals, write_retry_manifests(base, plan, retryable)
+    return totals, write_retry_manifests(base, plan, retryable, retry)
 
 
 def registered_entries(base: Any, plan: Plan) -> Iterator[Entry]:
@@ -103,7 +109,7 @@ def registered_entries(base: Any, plan: Plan) -> Iterator[Entry]:
                 yield Entry(member["url"], member["etag"], row.item)
 
 
-def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]]) -> list[str]:
+def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]], retry: RetryCut) -> list[str]:
     """For each batch with retryable failures, its manifest cut down to those items, under ``retry/``.
 
     The files are in the platform's own format, so the register operator (or a person) can resend exactly
@@ -112,8 +118,7 @@ def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]])
     written = []
     for number, items in sorted(retryable.items()):
         batch = plan.batches[number - 1]
-        with (base / batch.path).open("r", encoding="utf-8") as stream:
-            body = retry_body(base, plan, batch, stream.read(), items)
+        body = retry(number, items)
         if body is None:
             continue
         path = base / "retry" / batch.path.rpartition("/")[2]
@@ -122,22 +127,3 @@ def write_retry_manifests(base: Any, plan: Plan, retryable: dict[int, set[str]])
             out.write(body)
         written.append(str(path))
     return written
-
-
-def retry_body(base: Any, plan: Plan, batch: BatchInfo, body: str, items: set[str]) -> str | None:
-    """``body`` in the platform's format, cut down to ``items``; None when nothing is left or it cannot be cut."""
-    if plan.platform == "darwin":
-        from airflow_ingest.platforms.darwin.answers import darwin_retry
-
-        return darwin_retry(body, items)
-    if plan.platform == "redbrick":
-        from airflow_ingest.platforms.redbrick.answers import redbrick_retry
-
-        return redbrick_retry(body, items)
-    if batch.path.endswith(".csv"):
-        return None
-    from airflow_ingest.core.encord import EncordTarget
-    from airflow_ingest.core.encord_jobs import encord_retry
-
-    linker = EncordTarget.model_validate(plan.target).linker
-    return encord_retry(body, items, read_batch_index(base, batch), linker)

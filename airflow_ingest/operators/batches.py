@@ -28,7 +28,7 @@ from airflow_ingest.platforms import Platform, Sender, get_platform
 if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
-    from airflow_ingest.hooks.retries import PlatformHook  # requests: not at DAG parse time
+    from airflow_ingest.hooks.base import PlatformHook
 
 HookT = TypeVar("HookT", bound="PlatformHook")
 

@@ -19,6 +19,7 @@ from airflow_ingest.core.outcomes import SUCCESSFUL, OutcomeKind
 from airflow_ingest.operators.links import IngestViewLink
 from airflow_ingest.pipeline.reporting import report_run
 from airflow_ingest.pipeline.runs import PLAN_FILE, MissingRunFile, read_plan
+from airflow_ingest.platforms import get_platform
 
 FAIL_ON = ("any", "non_retryable", "never")
 
@@ -74,6 +75,7 @@ class IngestReportOperator(BaseOperator):
         report = report_run(
             base,
             plan,
+            retry=get_platform(plan.platform).retry_cut(base, plan),
             dag_id=context["dag"].dag_id,
             run_id=context["run_id"],
             objects=plan.objects,

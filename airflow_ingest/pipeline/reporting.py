@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow_ingest.core.ledger import Entry, sorted_entries
 from airflow_ingest.core.plan import Plan
-from airflow_ingest.core.report import registered_entries, write_report
+from airflow_ingest.core.report import RetryCut, registered_entries, write_report
 from airflow_ingest.pipeline.ledger_store import LedgerStore
 from airflow_ingest.pipeline.runs import read_plan
 
@@ -34,10 +34,14 @@ class Report:
         return bool(self.totals["failed"] or self.totals["blocked"])
 
 
-def report_run(run: Any, plan: Plan, **fields: object) -> Report:
-    """Write ``report.csv``, ``report.json`` (with the platform and ``fields``) and the retry manifests."""
-    totals, retry = write_report(run, plan, platform=plan.platform, **fields)
-    return Report(run / "report.csv", run / "report.json", totals, retry)
+def report_run(run: Any, plan: Plan, *, retry: RetryCut, **fields: object) -> Report:
+    """Write ``report.csv``, ``report.json`` (with the platform and ``fields``) and the retry manifests.
+
+    ``retry`` cuts a batch's manifest down to its retryable items in the platform's own format; the caller
+    takes it from the registry (``get_platform(plan.platform).retry_cut(run, plan)``), which sits above this layer.
+    """
+    totals, manifests = write_report(run, plan, retry=retry, platform=plan.platform, **fields)
+    return Report(run / "report.csv", run / "report.json", totals, manifests)
 
 
 def run_entries(runs: Iterable[Any]) -> Iterator[Entry]:

@@ -18,14 +18,14 @@ from pydantic import BaseModel, ValidationError
 
 from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.errors import ConfigError, validation_message
-from airflow_ingest.core.plan import ManifestBuilder
+from airflow_ingest.core.plan import ManifestBuilder, Plan
 from airflow_ingest.core.probed import Facts
 from airflow_ingest.pipeline.registering import SendContext, Sender
 
 __all__ = ["CliOption", "FormField", "Platform", "SendContext", "Sender", "load"]
 
 if TYPE_CHECKING:
-    from airflow_ingest.hooks.retries import PlatformHook
+    from airflow_ingest.hooks.base import PlatformHook
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,11 @@ class CliOption:
 
 @dataclass(frozen=True)
 class FormField:
-    """One ``ingest_manual`` form field (an Airflow ``Param`` named ``{platform}_{name}``) a platform adds.
+    """One ``ingest_manual`` form field (an Airflow ``Param``) a platform adds, in its platform's form section.
 
-    ``name`` is the target key (``in_target``) or the register keyword it fills; ``schema`` holds more ``Param``
-    keywords (``type``, ``enum``, ``pattern``...); the default type is an optional string.
+    ``name`` is the target key (``in_target``) or the register keyword it fills; the Param is named ``param``,
+    by default ``{platform}_{name}``. ``schema`` holds the Param's other keywords (``type``, ``enum``,
+    ``pattern``...); without a ``type`` it is an optional string.
     """
 
     name: str
@@ -56,6 +57,20 @@ class FormField:
     default: Any = None
     in_target: bool = False
     schema: Mapping[str, Any] = field(default_factory=dict)
+    param: str | None = None
+    blank: bool = False
+    """Render an empty field as ``''`` (``{{ params.x or '' }}``) rather than ``None``."""
+
+    def param_name(self, platform: str) -> str:
+        return self.param or f"{platform}_{self.name}"
+
+    def template(self, platform: str) -> str:
+        """The Jinja template that hands the field's value to the task group."""
+        return f"{{{{ params.{self.param_name(platform)}{' or ' + repr('') if self.blank else ''} }}}}"
+
+    def param_kwargs(self) -> dict[str, Any]:
+        """The ``Param`` keywords besides its default and section."""
+        return {"type": ["null", "string"], "title": self.title, "description": self.description, **self.schema}
 
 
 def load(path: str) -> Any:
@@ -81,8 +96,14 @@ class Platform:
     :param build: ``(target, facts) -> ManifestBuilder``; facts are the probed media facts, or None.
     :param sender: ``module:function``, ``(hook, target, register kwargs) -> Sender``: a batch's registration
         with a ready hook, imported only when a batch is sent.
+    :param retry: ``module:function``, ``(ctx, item ids) -> manifest | None``: the batch's manifest cut down to
+        those items, in the platform's own format (a retry manifest), or None when it cannot be cut; without it
+        the report lists the retryable items and writes no retry manifests.
     :param cli_options: the flags it adds to ``airflow-ingest sync`` (register keywords).
     :param form_fields: the fields it adds to the ``ingest_manual`` form (register keywords).
+    :param doc_url: the platform's documentation (provider info).
+    :param connection_form: the connection form: ``ui-field-behaviour`` and ``conn-fields`` (provider info).
+    :param links: the operator's extra link classes (``module.Class``); ``triggers`` its trigger modules.
     """
 
     name: str
@@ -98,8 +119,13 @@ class Platform:
     hard_max_entries: int | None = None
     target_keys: tuple[str, ...] = ()
     destination_keys: tuple[str, ...] = ()
+    retry: str | None = None
     cli_options: tuple[CliOption, ...] = ()
     form_fields: tuple[FormField, ...] = field(default=())
+    doc_url: str = ""
+    connection_form: Mapping[str, Any] = field(default_factory=dict)
+    links: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
 
     @property
     def default_conn_id(self) -> str:
@@ -129,6 +155,22 @@ class Platform:
             raise ConfigError("max_entries", max_entries, f"{self.name} accepts at most {hard:,} entries per batch")
         return limits
 
+    def provider_info(self) -> dict[str, Any]:
+        """This platform's share of ``get_provider_info()``: no import of its hook, operator or SDK."""
+        module, _, hook = self.hook.partition(":")
+        return {
+            "integration": {"integration-name": self.label, "external-doc-url": self.doc_url, "tags": ["software"]},
+            "hook": {"integration-name": self.label, "python-modules": [module]},
+            "operator": {"integration-name": self.label, "python-modules": [self.operator.partition(":")[0]]},
+            "trigger": {"integration-name": self.label, "python-modules": list(self.triggers)},
+            "connection-type": {
+                "connection-type": self.conn_type,
+                "hook-class-name": f"{module}.{hook}",
+                "hook-name": self.label,
+                **self.connection_form,
+            },
+        }
+
     def hook_class(self) -> type[PlatformHook]:
         return load(self.hook)  # type: ignore[no-any-return]
 
@@ -150,6 +192,13 @@ class Platform:
     ) -> Sender:
         """The platform's sender over a ready ``hook`` (the operators make their hook themselves)."""
         return load(self.sender)(hook, self.parse_target(target), dict(register_kwargs or {}))  # type: ignore[no-any-return]
+
+    def retry_cut(self, run: Any, plan: Plan) -> Callable[[int, set[str]], str | None]:
+        """``(batch number, item ids) -> retry manifest`` over a planned run, for the report."""
+        if self.retry is None:  # the platform cannot cut its documents: the report lists the items
+            return lambda number, items: None
+        cut = load(self.retry)
+        return lambda number, items: cut(SendContext(run, plan, number), items)  # type: ignore[no-any-return]
 
     def destination_of(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The ledger destination's share of ``values`` (register keywords)."""

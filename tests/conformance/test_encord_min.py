@@ -68,7 +68,7 @@ def test_an_sdk_older_than_the_bound_is_refused_with_the_fix(monkeypatch: pytest
     """pip keeps the bound, but an environment pinned by other means gets a clear error instead of an
     AttributeError deep in a job start. (No older SDK is installed to run: its version is what is read.)"""
     from airflow_ingest.core.errors import ConfigError
-    from airflow_ingest.hooks import encord as hook
+    from airflow_ingest.platforms.encord import hook
 
     assert pins()["encord"] == hook.MIN_SDK
     monkeypatch.setattr(hook, "_installed_version", lambda: "0.1.199")

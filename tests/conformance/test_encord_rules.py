@@ -18,10 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord import EncordManifests, EncordTarget
-from airflow_ingest.core.encord_jobs import spec_entries
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import make_plan, path_opener
+from airflow_ingest.platforms.encord.answers import spec_entries
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.target import EncordTarget
 from tests.fakes.encord import FOLDER, INTEGRATION, FakeEncord
 from tests.fakes.encord_spec import MAX_CLIENT_METADATA, Refused, csv_units, spec_units
 

@@ -41,11 +41,12 @@ from encord.orm.storage import (
 from encord.user_client import EncordUserClient
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord import EncordManifests, EncordTarget
 from airflow_ingest.core.media import MediaKind
 from airflow_ingest.core.media_info import MediaInfo
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import make_plan, path_opener
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.target import EncordTarget
 from tests.fakes.encord import DATASET, FOLDER, INTEGRATION, FakeEncord
 
 SDK_VERSION = "0.1.211"
@@ -423,10 +424,11 @@ def test_a_job_cancelled_in_encord_ends_as_retryable_failures(
 ) -> None:
     """Our hook waits on a batch's job; someone cancels it with the SDK (as the Encord UI would): the units done
     are ``registered``, the rest ``failed`` and retryable, and a re-run's spec skips what did land."""
-    from airflow_ingest.core.encord_jobs import parse_destination
     from airflow_ingest.core.outcomes import OutcomeKind
     from airflow_ingest.core.plan import read_batch_index
-    from airflow_ingest.hooks.encord import EncordHook, finish_batch, start_or_resume
+    from airflow_ingest.platforms.encord.hook import EncordHook
+    from airflow_ingest.platforms.encord.jobs import parse_destination
+    from airflow_ingest.platforms.encord.register import finish_batch, start_or_resume
 
     to_folder = parse_destination({"folder_uuid": FOLDER, "integration_id": INTEGRATION})
 

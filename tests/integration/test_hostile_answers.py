@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 
 from airflow_ingest.core.errors import ConfigError, ConnectionConfigError, PlatformAuthError
 from airflow_ingest.core.outcomes import OutcomeKind
-from airflow_ingest.hooks import redbrick as redbrick_hooks
-from airflow_ingest.hooks.retries import checked_secret
+from airflow_ingest.hooks.base import checked_secret
 from airflow_ingest.platforms.darwin import register as darwin_hooks
 from airflow_ingest.platforms.darwin.hook import DarwinHook
+from airflow_ingest.platforms.redbrick import register as redbrick_hooks
 from airflow_ingest.platforms.redbrick.hook import RedBrickHook
 from tests.fakes.encord import FOLDER as ENCORD_FOLDER
 from tests.fakes.encord import INTEGRATION as ENCORD_INTEGRATION

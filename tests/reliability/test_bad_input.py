@@ -144,7 +144,7 @@ def test_a_local_file_name_that_is_not_utf8_is_named_not_crashed(run, tmp_path: 
 def test_client_metadata_over_encords_10_mb_is_refused_before_any_spec_is_written() -> None:
     from pydantic import ValidationError
 
-    from airflow_ingest.core.encord import EncordTarget
+    from airflow_ingest.platforms.encord.target import EncordTarget
 
     with pytest.raises(ValidationError, match="over Encord's 10 MB limit"):
         EncordTarget(client_metadata={"notes": "x" * 10_500_000})

@@ -20,13 +20,14 @@ from hypothesis import strategies as st
 from tenacity import RetryCallState
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord import EncordManifests, EncordTarget
-from airflow_ingest.core.encord_jobs import JobResult, encord_outcomes, job_result_from
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.plan import make_plan, path_opener, read_batch_index
 from airflow_ingest.hooks.retries import RetryPolicy, Transient, parse_retry_after
 from airflow_ingest.platforms.darwin.answers import darwin_outcomes
+from airflow_ingest.platforms.encord.answers import JobResult, encord_outcomes, job_result_from
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.target import EncordTarget
 from airflow_ingest.platforms.redbrick.answers import (
     VerdictKind,
     created,

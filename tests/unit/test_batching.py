@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_ingest.core.batching import Limits, batch_items
-from airflow_ingest.core.encord import MAX_DOCUMENT_BYTES, EncordManifests, EncordTarget
 from airflow_ingest.core.items import Item, Layout, make_items
 from airflow_ingest.core.plan import Plan, make_plan, path_opener
 from airflow_ingest.platforms import limits_for, manifest_builder
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.target import MAX_DOCUMENT_BYTES, EncordTarget
 from tests.unit.test_core import obj
 from tests.unit.test_keys_property import Folder, accounted, encord_entries
 

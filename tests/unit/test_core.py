@@ -212,7 +212,7 @@ def test_each_batch_reads_back_exactly_its_own_items_from_the_index(platform: st
 
 def test_encord_json_is_written_as_the_spec_shapes_it() -> None:
     """The JSON spec is rendered as text; what it parses to must be exactly Encord's documented shape."""
-    from airflow_ingest.core.encord import ENTRIES, render_json
+    from airflow_ingest.platforms.encord.documents import ENTRIES, render_json
 
     entries = ENTRIES.validate_python(
         [
@@ -243,7 +243,7 @@ def test_encord_json_is_written_as_the_spec_shapes_it() -> None:
 
 
 def test_encord_csv_gathers_interleaved_types_into_one_block_each() -> None:
-    from airflow_ingest.core.encord import ENTRIES, render_csv
+    from airflow_ingest.platforms.encord.documents import ENTRIES, render_csv
 
     def single(section: str, name: str) -> dict[str, object]:
         url = f"https://b/{name.replace(' ', '%20')}"

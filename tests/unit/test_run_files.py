@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from airflow.sdk import ObjectStoragePath
 
-from airflow_ingest.core.encord_jobs import read_job_record
 from airflow_ingest.core.errors import IngestError
 from airflow_ingest.core.files import local_path, write_text_whole
 from airflow_ingest.core.outcomes import Outcome, OutcomeKind
 from airflow_ingest.core.report import read_outcomes, write_outcomes
+from airflow_ingest.platforms.encord.jobs import read_job_record
 
 
 def test_a_write_cut_short_leaves_the_old_file_and_no_partial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

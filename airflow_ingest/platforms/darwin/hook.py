@@ -20,21 +20,17 @@ from typing import Any
 import requests
 
 from airflow_ingest.core.errors import ConnectionConfigError, PlatformAuthError, PlatformError
-from airflow_ingest.core.outcomes import cut_short, raw_text
-from airflow_ingest.core.ratelimit import RateLimiter
-from airflow_ingest.hooks.retries import (
+from airflow_ingest.core.outcomes import raw_text
+from airflow_ingest.hooks.base import (
     GuardedSession,
     PlatformHook,
-    RetryPolicy,
-    Transient,
     checked_base_url,
-    checked_secret,
-    parse_retry_after,
-    untrusted_certificate,
+    raise_if_transient,
+    response_detail,
 )
+from airflow_ingest.hooks.retries import RetryPolicy, Transient
 
 DEFAULT_HOST = "https://darwin.v7labs.com"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_POLICY = RetryPolicy(max_attempts=8, wait_initial=2.0, wait_max=120.0)
 
 
@@ -51,6 +47,7 @@ class DarwinHook(PlatformHook):
     default_conn_name = "darwin_default"
     conn_type = "darwin"
     default_policy = DEFAULT_POLICY
+    default_requests_per_minute = 100  # V7's documented limit: pacing ourselves beats being told so with 429s
     hook_name = "V7 Darwin"
 
     def __init__(
@@ -66,20 +63,11 @@ class DarwinHook(PlatformHook):
         self._storages_checked: set[str] = set()
 
     @cached_property
-    def limiter(self) -> RateLimiter | None:
-        """V7 allows 100 requests a minute; pacing ourselves beats being told so with 429s."""
-        per_minute = self.extra_number("requests_per_minute", 100)
-        return RateLimiter(per_minute) if per_minute > 0 else None
-
-    @cached_property
     def _settings(self) -> dict[str, Any]:
         """The connection, read and checked once: a wrong value fails here, in one line, before any request."""
         conn = self._connection
         extra = self.extra
-        raw_key = conn.password or extra.get("api_key")
-        if not raw_key or (isinstance(raw_key, str) and not raw_key.strip()):
-            raise PlatformAuthError(f"connection {self.darwin_conn_id!r} has no API key: put it in the password field")
-        api_key = checked_secret(self.darwin_conn_id, "password (the API key)", raw_key)
+        api_key = self.api_key()
         team_slug = extra.get("team_slug")
         if not team_slug:
             raise PlatformAuthError(f"connection {self.darwin_conn_id!r} has no team_slug in its extra")
@@ -207,44 +195,12 @@ class DarwinHook(PlatformHook):
         return f"{self.base_url}/datasets/{found['id']}/dataset-management" if found else f"{self.base_url}/datasets"
 
     def _request(self, method: str, path: str, *, shape: type = dict, **kwargs: Any) -> Any:
-        url = self.base_url + path
-        retrying = self.policy.retrying(self.log, "V7")
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._attempt(method, url, shape, **kwargs)
-        except Transient as error:
-            raise PlatformError(
-                f"{method} {path} gave up after {self.max_attempts} attempts: {error}",
-                status=error.status,
-                retryable=True,
-            ) from error
-        raise AssertionError("unreachable: tenacity either returns or raises")
+        return self.retried(f"{method} {path}", lambda: self._attempt(method, path, shape, **kwargs), log_as="V7")
 
-    def _attempt(self, method: str, url: str, shape: type, **kwargs: Any) -> Any:
-        timeout = self._settings["timeout"]
-        if self.limiter is not None:
-            waited = self.limiter.acquire()
-            if waited:
-                self.log.info(
-                    "Paced by the client-side limit of %g requests/minute: waited %.1f s",
-                    self.limiter.per_minute,
-                    waited,
-                )
-        try:
-            response = self._session.request(
-                method, url, timeout=(min(timeout, 10.0), timeout), verify=self.tls_verify, **kwargs
-            )  # verify per request: requests lets REQUESTS_CA_BUNDLE override a session's own
-        except requests.exceptions.SSLError as error:
-            raise untrusted_certificate(self.darwin_conn_id, url, error) from None
-        except requests.Timeout as error:
-            raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-            raise Transient(f"connection failed: {type(error).__name__}") from error  # also cut off mid-answer
-        except requests.exceptions.ContentDecodingError as error:
-            raise Transient("the answer could not be decompressed") from error
-        except (requests.RequestException, ValueError) as error:  # too many redirects, a malformed Location
-            raise PlatformError(f"{method} {url} failed: {type(error).__name__}", retryable=False) from None
+    def _attempt(self, method: str, path: str, shape: type, **kwargs: Any) -> Any:
+        url = self.base_url + path
+        what = f"{method} {url}"
+        response = self.send(self._session, method, url, timeout=self._settings["timeout"], what=what, **kwargs)
         status = response.status_code
         if status == 200 or status == 201:
             try:
@@ -261,9 +217,7 @@ class DarwinHook(PlatformHook):
         detail = _error_detail(response)
         if status == 429 and "INSUFFICIENT_REMAINING_STORAGE" in detail:
             raise PlatformError(f"HTTP 429: the team is out of storage ({detail})", status=status)
-        if status in RETRY_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise Transient(f"HTTP {status}: {detail}", status=status, retry_after=retry_after)
+        raise_if_transient(response, detail)
         if status in (401, 403):
             raise PlatformAuthError(
                 f"V7 refused the API key of connection {self.darwin_conn_id!r} (HTTP {status}: {detail}); "
@@ -285,5 +239,4 @@ class DarwinHook(PlatformHook):
 
 def _error_detail(response: requests.Response) -> str:
     """A short, single-line description of an error body (V7 sends ``{"errors": {...}}``)."""
-    text = cut_short(response.text, 500)
-    return text if text else str(response.reason or "no body")
+    return response_detail(response, 500)

@@ -24,21 +24,18 @@ import requests
 
 from airflow_ingest.core.errors import ConnectionConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import cut_short
-from airflow_ingest.hooks.retries import (
+from airflow_ingest.hooks.base import (
     GuardedSession,
     PlatformHook,
-    RetryPolicy,
-    Transient,
     checked_base_url,
     checked_secret,
-    parse_retry_after,
-    untrusted_certificate,
+    raise_if_transient,
 )
+from airflow_ingest.hooks.retries import RetryPolicy, Transient
 from airflow_ingest.platforms.labelstudio.answers import error_detail
 from airflow_ingest.platforms.labelstudio.documents import MARKER
 
 DEFAULT_HOST = "http://localhost:8080"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_POLICY = RetryPolicy(max_attempts=6, wait_initial=1.0, wait_max=60.0)
 LOOKUP_CHUNK = 100
 """Markers per lookup request: keeps the query string a few KB, under any proxy's URL limit."""
@@ -232,18 +229,8 @@ class LabelStudioHook(PlatformHook):
     # --- transport ----------------------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, authorize: bool = True, **kwargs: Any) -> Any:
-        retrying = self.policy.retrying(self.log, "Label Studio")
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._attempt(method, path, authorize=authorize, **kwargs)
-        except Transient as error:
-            raise PlatformError(
-                f"{method} {path} gave up after {self.max_attempts} attempts: {error}",
-                status=error.status,
-                retryable=True,
-            ) from error
-        raise AssertionError("unreachable: tenacity either returns or raises")
+        call = lambda: self._attempt(method, path, authorize=authorize, **kwargs)  # noqa: E731
+        return self.retried(f"{method} {path}", call, log_as="Label Studio")
 
     def _attempt(
         self,
@@ -268,20 +255,7 @@ class LabelStudioHook(PlatformHook):
         return self._judge(method, path, response, refused, allow_empty)
 
     def _send(self, method: str, url: str, timeout: float, **kwargs: Any) -> requests.Response:
-        try:
-            return self._session.request(
-                method, url, timeout=(min(timeout, 10.0), timeout), verify=self.tls_verify, **kwargs
-            )
-        except requests.exceptions.SSLError as error:
-            raise untrusted_certificate(self.labelstudio_conn_id, url, error) from None
-        except requests.Timeout as error:
-            raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-            raise Transient(f"connection failed: {type(error).__name__}") from error  # also cut off mid-answer
-        except requests.exceptions.ContentDecodingError as error:
-            raise Transient("the answer could not be decompressed") from error
-        except (requests.RequestException, ValueError) as error:
-            raise PlatformError(f"{method} {url} failed: {type(error).__name__}", retryable=False) from None
+        return self.send(self._session, method, url, timeout=timeout, what=f"{method} {url}", **kwargs)
 
     def _judge(
         self, method: str, path: str, response: requests.Response, refused: bool, allow_empty: bool = False
@@ -298,9 +272,7 @@ class LabelStudioHook(PlatformHook):
                 raise Transient(f"HTTP {status} with a body that is not JSON", status=status)
             return body
         detail = error_detail(body, cut_short(response.text, 200) or str(response.reason or "no body"))
-        if status in RETRY_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise Transient(f"HTTP {status}: {detail}", status=status, retry_after=retry_after)
+        raise_if_transient(response, detail)
         if status in (401, 403):
             raise PlatformAuthError(
                 f"Label Studio refused the token of connection {self.labelstudio_conn_id!r} (HTTP {status}: "

@@ -37,17 +37,14 @@ import requests
 
 from airflow_ingest.core.errors import ConfigError, ConnectionConfigError, PlatformAuthError, PlatformError
 from airflow_ingest.core.outcomes import cut_short, raw_text
-from airflow_ingest.core.ratelimit import RateLimiter
-from airflow_ingest.hooks.retries import (
+from airflow_ingest.hooks.base import (
     GuardedSession,
     PlatformHook,
-    RetryPolicy,
-    Transient,
     checked_base_url,
-    checked_secret,
-    parse_retry_after,
-    untrusted_certificate,
+    raise_if_transient,
+    response_detail,
 )
+from airflow_ingest.hooks.retries import RetryPolicy, Transient
 from airflow_ingest.platforms.redbrick.answers import (
     DEFAULT_DUPLICATE_PATTERN,
 )
@@ -70,7 +67,6 @@ APP_URL = "https://app.redbrickai.com"
 SDK_VERSION = "2.28.7"
 """The redbrick-sdk release whose calls this module reproduces; sent as ``RB-SDK-Version`` like the SDK."""
 API_KEY_LENGTH = 43
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_POLICY = RetryPolicy(max_attempts=6, wait_initial=1.0, wait_max=60.0)
 _AUTH_MESSAGE = re.compile(r"(?i)not authori[sz]ed|unauthori[sz]ed|permission|forbidden|access denied|invalid api key")
 
@@ -104,21 +100,11 @@ class RedBrickHook(PlatformHook):
         self._local = threading.local()
 
     @cached_property
-    def limiter(self) -> RateLimiter | None:
-        per_minute = self.extra_number("requests_per_minute", 0) if self.extra.get("requests_per_minute") else 0.0
-        return RateLimiter(per_minute) if per_minute > 0 else None
-
-    @cached_property
     def _settings(self) -> dict[str, Any]:
         """The connection, read and checked once: a wrong value fails here, in one line, before any request."""
         conn = self._connection
         extra = self.extra
-        raw_key = conn.password or extra.get("api_key")
-        if not raw_key or (isinstance(raw_key, str) and not raw_key.strip()):
-            raise PlatformAuthError(
-                f"connection {self.redbrick_conn_id!r} has no API key: put it in the password field"
-            )
-        api_key = checked_secret(self.redbrick_conn_id, "password (the API key)", raw_key)
+        api_key = self.api_key()
         if len(api_key) != API_KEY_LENGTH:
             raise ConnectionConfigError(
                 self.redbrick_conn_id,
@@ -274,43 +260,11 @@ class RedBrickHook(PlatformHook):
         permissions), as the SDK's ``_process_json_response`` raises ``ValueError``; they are not retried.
         """
         body = encode_body(query, variables)
-        retrying = self.policy.retrying(self.log, f"RedBrick {operation}")
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._attempt(operation, body)
-        except Transient as error:
-            raise PlatformError(
-                f"{operation} gave up after {self.max_attempts} attempts: {error}",
-                status=error.status,
-                retryable=True,
-            ) from error
-        raise AssertionError("unreachable: tenacity either returns or raises")
+        return self.retried(operation, lambda: self._attempt(operation, body), log_as=f"RedBrick {operation}")
 
     def _attempt(self, operation: str, body: bytes) -> dict[str, Any]:
         timeout = float(self._settings["timeout"])
-        if self.limiter is not None:
-            waited = self.limiter.acquire()
-            if waited:
-                self.log.info(
-                    "Paced by the client-side limit of %g requests/minute: waited %.1f s",
-                    self.limiter.per_minute,
-                    waited,
-                )
-        try:
-            response = self.get_conn().post(
-                self.endpoint, data=body, timeout=(min(timeout, 10.0), timeout), verify=self.tls_verify
-            )  # verify per request: requests lets REQUESTS_CA_BUNDLE override a session's own
-        except requests.exceptions.SSLError as error:
-            raise untrusted_certificate(self.redbrick_conn_id, self.endpoint, error) from None
-        except requests.Timeout as error:
-            raise Transient(f"no answer within {timeout:g} s ({type(error).__name__})") from error
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-            raise Transient(f"connection failed: {type(error).__name__}") from error
-        except requests.exceptions.ContentDecodingError as error:
-            raise Transient("the answer could not be decompressed") from error
-        except (requests.RequestException, ValueError) as error:  # too many redirects, a malformed Location
-            raise PlatformError(f"{operation} failed: {type(error).__name__}", retryable=False) from None
+        response = self.send(self.get_conn(), "POST", self.endpoint, timeout=timeout, what=operation, data=body)
         status = response.status_code
         if status in (401, 403):
             raise PlatformAuthError(
@@ -318,9 +272,7 @@ class RedBrickHook(PlatformHook):
                 f"{_detail(response)}); check the key in the connection's password and extra.org_id",
                 status=status,
             )
-        if status in RETRY_STATUSES:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise Transient(f"HTTP {status}: {_detail(response)}", status=status, retry_after=retry_after)
+        raise_if_transient(response, _detail(response))
         if status == 413:
             raise PlatformError(
                 f"HTTP 413: the request is too large ({_detail(response)}); lower max_entries", status=status
@@ -350,5 +302,4 @@ class RedBrickHook(PlatformHook):
 
 def _detail(response: requests.Response) -> str:
     """A short, single-line description of an error body."""
-    text = " ".join(response.text.split())
-    return text[:300] if text else response.reason or "no body"
+    return response_detail(response, 300)

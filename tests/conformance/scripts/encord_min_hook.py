@@ -25,12 +25,14 @@ import encord
 import requests
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord import EncordManifests, EncordTarget
-from airflow_ingest.core.encord_jobs import parse_destination
 from airflow_ingest.core.errors import PlatformAuthError, PlatformError
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import make_plan, path_opener
-from airflow_ingest.hooks.encord import EncordHook, register_batch
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.hook import EncordHook
+from airflow_ingest.platforms.encord.jobs import parse_destination
+from airflow_ingest.platforms.encord.register import register_batch
+from airflow_ingest.platforms.encord.target import EncordTarget
 from tests.fakes.encord import new_key
 
 FAKE = os.environ["FAKE_URL"]

@@ -11,6 +11,7 @@ from airflow_ingest.core.plan import make_plan, path_opener
 from airflow_ingest.pipeline.ledger_store import LedgerStore
 from airflow_ingest.pipeline.registering import SendContext, register_range
 from airflow_ingest.pipeline.reporting import commit_run, report_run, run_entries
+from airflow_ingest.platforms import get_platform
 from tests.unit.pipeline.runs import builder, objects
 
 
@@ -21,7 +22,7 @@ def registered(ctx: SendContext) -> list[Outcome]:
 def test_a_batch_never_sent_is_reported_failed_and_left_out_of_the_ledger(tmp_path: Path) -> None:
     plan = make_plan(objects(30), builder(), Limits(max_entries=10), path_opener(tmp_path))
     register_range(tmp_path, plan, 1, 2, registered, logging.getLogger("tests.pipeline"))  # batch 3 never ran
-    report = report_run(tmp_path, plan, run_id="r1")
+    report = report_run(tmp_path, plan, retry=get_platform(plan.platform).retry_cut(tmp_path, plan), run_id="r1")
     assert report.totals["registered"] == 20 and report.totals["failed"] == 10 and report.has_problems
     assert report.csv.exists() and report.json.exists() and len(report.retry) == 1
     assert len(list(run_entries([tmp_path]))) == 20

@@ -12,8 +12,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord import EncordManifests, EncordTarget
-from airflow_ingest.core.encord_jobs import (
+from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
+from airflow_ingest.core.objects import StoredObject
+from airflow_ingest.core.outcomes import Outcome, OutcomeKind
+from airflow_ingest.core.plan import Plan, make_plan, path_opener
+from airflow_ingest.core.report import outcome_path, read_outcomes, write_outcomes
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.hook import EncordHook, StartUnanswered
+from airflow_ingest.platforms.encord.jobs import (
     JobRecord,
     job_record_path,
     parse_destination,
@@ -21,12 +27,8 @@ from airflow_ingest.core.encord_jobs import (
     spec_fingerprint,
     write_job_record,
 )
-from airflow_ingest.core.errors import ConfigError, PlatformAuthError, PlatformError
-from airflow_ingest.core.objects import StoredObject
-from airflow_ingest.core.outcomes import Outcome, OutcomeKind
-from airflow_ingest.core.plan import Plan, make_plan, path_opener
-from airflow_ingest.core.report import outcome_path, read_outcomes, write_outcomes
-from airflow_ingest.hooks.encord import EncordHook, StartUnanswered, batch_spec, register_batch, start_or_resume
+from airflow_ingest.platforms.encord.register import batch_spec, register_batch, start_or_resume
+from airflow_ingest.platforms.encord.target import EncordTarget
 from tests.fakes.encord import DATASET, FOLDER, INTEGRATION, FakeEncord, new_key
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)

@@ -10,23 +10,20 @@ from typing import Any
 import pytest
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord import EncordManifests, EncordTarget
-from airflow_ingest.core.encord_jobs import (
-    JobCounts,
-    JobRecord,
-    JobResult,
-    UnitError,
-    encord_outcomes,
-    job_record_path,
-    parse_destination,
-    read_job_record,
-    spec_entries,
-    write_job_record,
-)
 from airflow_ingest.core.errors import ConfigError
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import OutcomeKind
 from airflow_ingest.core.plan import make_plan, path_opener, read_batch_index
+from airflow_ingest.platforms.encord.answers import JobCounts, JobResult, UnitError, encord_outcomes, spec_entries
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.jobs import (
+    JobRecord,
+    job_record_path,
+    parse_destination,
+    read_job_record,
+    write_job_record,
+)
+from airflow_ingest.platforms.encord.target import EncordTarget
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 FOLDER = "11111111-2222-4333-8444-555555555555"

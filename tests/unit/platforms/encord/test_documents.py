@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_ingest.core.batching import Batch
-from airflow_ingest.core.encord import _CSV_TITLES, EncordManifests, EncordTarget, Entry, render_csv
 from airflow_ingest.core.items import Item, Series, make_items, one_kind_no_pdf
 from airflow_ingest.core.media import MediaKind
+from airflow_ingest.platforms.encord.documents import _CSV_TITLES, EncordManifests, Entry, render_csv
+from airflow_ingest.platforms.encord.target import EncordTarget
 from tests.unit.test_core import obj
 
 

@@ -107,7 +107,7 @@ def test_thousands_of_objects_with_faults_a_crash_and_a_rerun_register_each_obje
     env = {**os.environ, "AIRFLOW_CONN_REDBRICK_BULK": conn, "PYTHONPATH": str(REPO)}
     code = (
         "import sys; from pathlib import Path; "
-        "from tests.integration.test_redbrick_register import register_pending; "
+        "from tests.integration.platforms.redbrick.test_register import register_pending; "
         "register_pending(Path(sys.argv[1]), 'redbrick_bulk')"
     )
     process = subprocess.Popen(

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from airflow_ingest.core.batching import Limits
-from airflow_ingest.core.encord import EncordManifests, EncordTarget
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.outcomes import OutcomeKind
 from airflow_ingest.core.plan import Plan, make_plan, path_opener
 from airflow_ingest.core.report import outcome_path, read_outcomes
-from airflow_ingest.triggers.encord import EncordJobTrigger
+from airflow_ingest.platforms.encord.documents import EncordManifests
+from airflow_ingest.platforms.encord.target import EncordTarget
+from airflow_ingest.platforms.encord.trigger import EncordJobTrigger
 from tests.fakes.encord import FOLDER, INTEGRATION, FakeEncord
 from tests.harness import REPO, AirflowHome
 
@@ -138,6 +139,13 @@ def test_the_trigger_serializes_to_its_classpath() -> None:
         poll_interval=5,
     )
     classpath, kwargs = trigger.serialize()
-    assert classpath == "airflow_ingest.triggers.encord.EncordJobTrigger"
+    assert classpath == "airflow_ingest.platforms.encord.trigger.EncordJobTrigger"
     assert kwargs["destination"]["ignore_errors"] is True and kwargs["job_id"] == "job-1"
     assert EncordJobTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_a_trigger_stored_under_the_old_classpath_still_loads() -> None:
+    """A task deferred before the move left ``airflow_ingest.triggers.encord.EncordJobTrigger`` in the database."""
+    import importlib
+
+    assert importlib.import_module("airflow_ingest.triggers.encord").EncordJobTrigger is EncordJobTrigger
