@@ -17,6 +17,7 @@ import requests
 from airflow.sdk import BaseHook
 
 from airflow_ingest.core.errors import ConnectionConfigError, PlatformAuthError, PlatformError
+from airflow_ingest.core.flags import FALSE_WORDS, TRUE_WORDS
 from airflow_ingest.core.outcomes import cut_short
 from airflow_ingest.core.ratelimit import RateLimiter
 from airflow_ingest.hooks.retries import RETRY_STATUSES, RetryPolicy, Transient, extra_number, parse_retry_after
@@ -177,10 +178,11 @@ class PlatformHook(BaseHook):
         ``false`` turns verification off (a private gateway with a self-signed certificate) and says so in the
         log every time a hook is made; a path names a CA bundle to verify against instead of the system's.
         """
-        text = str(self.extra.get("verify_tls", True)).strip()
-        if text.lower() in ("true", "1", "yes", "on", ""):
+        value = self.extra.get("verify_tls")
+        text = "" if value is None else str(value).strip()
+        if not text or text.lower() in TRUE_WORDS:  # unset, null or blank keeps verification on
             return True
-        if text.lower() in ("false", "0", "no", "off"):
+        if text.lower() in FALSE_WORDS:
             self.log.warning(
                 "TLS certificate verification is OFF for connection %r (extra.verify_tls=false): anyone on the "
                 "network path can read the API key; remove verify_tls or point it at a CA bundle",

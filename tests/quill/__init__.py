@@ -1,4 +1,4 @@
-"""Quill, a made-up fourth platform: the whole of what adding a platform takes, as the registry test uses it.
+"""Quill, a made-up fifth platform: the whole of what adding a platform takes, as the registry test uses it.
 
 One package (this one) and one registry entry (the test patches ``PLATFORM_MODULES``). Its documents are a JSON
 list of ``{"id", "urls"}``; its "API" is a JSON-lines inbox file named by the connection (no network), so the

@@ -131,3 +131,19 @@ def test_redbrick_verifies_too(https: tuple[str, Path], monkeypatch: pytest.Monk
     monkeypatch.setenv("AIRFLOW_CONN_REDBRICK_TLS", json.dumps(conn))
     with pytest.raises(PlatformAuthError, match="has no organization"):  # answered: the TLS handshake went through
         RedBrickHook("redbrick_tls").organization()
+
+
+@pytest.mark.parametrize(
+    ("value", "verify"),
+    [(None, True), ("", True), ("yes", True), ("On", True), (True, True), ("off", False), ("No", False), ("0", False)],
+)
+def test_verify_tls_reads_yes_and_no_as_every_flag_does(
+    monkeypatch: pytest.MonkeyPatch, value: Any, verify: bool
+) -> None:
+    """One spelling means the same everywhere (core/flags.py): ``on`` is on here too, ``null`` keeps the default."""
+    assert darwin(monkeypatch, "https://example.invalid", verify_tls=value).tls_verify is verify
+
+
+def test_verify_tls_naming_a_file_verifies_against_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    assert darwin(monkeypatch, "https://example.invalid", verify_tls=str(bundle)).tls_verify == str(bundle)

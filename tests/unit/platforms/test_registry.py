@@ -1,6 +1,6 @@
 """The platform registry: every platform is found through it, and adding one is one package and one entry.
 
-The fourth platform, Quill (``tests/quill``), is registered by patching ``PLATFORM_MODULES`` only; the plan,
+A made-up fifth platform, Quill (``tests/quill``), is registered by patching ``PLATFORM_MODULES`` only; the plan,
 the generic register operator, the task group, the CLI flags and the asset name then all work for it.
 """
 
