@@ -96,7 +96,8 @@ def test_the_connection_form_shows_each_platform_s_own_fields(page: Any, stack: 
     info = next(c for c in get_provider_info()["connection-types"] if c["connection-type"] == conn_type)
     behaviour = info["ui-field-behaviour"]
     page.goto(f"{stack.url}/connections", wait_until="domcontentloaded")
-    expect(page.get_by_text(f"{conn_type}_default").first).to_be_visible()  # make up's connections are listed
+    if f"{conn_type}_default" in stack.connections():  # make up's connections are listed (Label Studio's only
+        expect(page.get_by_text(f"{conn_type}_default").first).to_be_visible()  # when its server was started)
     page.get_by_role("button", name="Add Connection").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Add Connection")
