@@ -90,8 +90,12 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     objects = listing_from(args, source)
     register = register_args(args)
     # reads the platform connection: a malformed one stops here, before anything is listed
-    send = get_platform(args.platform).sender_for(args.platform_conn_id, target, register)
-    store = store_for(args.state, args.sync_name, args.platform, target, source, register, keep=args.keep_ledgers)
+    platform = get_platform(args.platform)
+    send = platform.sender_for(args.platform_conn_id, target, register)
+    store = store_for(
+        args.state, args.sync_name, args.platform, target, source, register,
+        naming=platform.name_destination, keep=args.keep_ledgers,
+    )  # fmt: skip
     store.ensure_writable()  # before anything is sent: a commit that cannot land would send it all again
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id

@@ -108,7 +108,7 @@ class PlanBatchesOperator(BaseOperator):
     def execute(self, context: Context) -> list[list[int]]:
         objects_path = ObjectStoragePath(self.objects_path)
         base = objects_path.parent
-        from airflow_ingest.platforms import limits_for, manifest_builder  # pydantic models: not at parse time
+        from airflow_ingest.platforms import get_platform, limits_for, manifest_builder  # pydantic: not at parse time
 
         try:
             listing = read_listing(base, objects_path)
@@ -127,7 +127,10 @@ class PlanBatchesOperator(BaseOperator):
             with listing.objects() as listed:
                 store = None
                 if self.state:
-                    store = store_for(self.state, self.sync_name, self.platform, target, source, self.destination)
+                    store = store_for(
+                        self.state, self.sync_name, self.platform, target, source, self.destination,
+                        naming=get_platform(self.platform).name_destination,
+                    )  # fmt: skip
                     store.ensure_writable()  # now, not in the commit task after everything was sent
                 planned = plan_run(
                     logged(listed, self.log, "planned objects"),

@@ -26,6 +26,7 @@ __all__ = ["CliOption", "FormField", "Platform", "SendContext", "Sender", "load"
 
 if TYPE_CHECKING:
     from airflow_ingest.hooks.base import PlatformHook
+    from airflow_ingest.pipeline.ledger_destination import Naming
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class Platform:
     :param limits: the default batch limits; ``hard_max_entries`` the most entries any override may ask.
     :param target_keys: target or register keys that name the target (the Asset name, the ledger destination).
     :param destination_keys: register keywords that are part of the ledger's destination.
+    :param destination: ``(target, register kwargs, conn_id, extra) -> (account, where, storage)``: how the
+        ledger's destination is named (``extra()`` reads the connection's extra); without it, the connection id
+        and the first of ``destination_keys`` / ``target_keys`` given (see :meth:`name_destination`).
     :param build: ``(target, facts) -> ManifestBuilder``; facts are the probed media facts, or None.
     :param sender: ``module:function``, ``(hook, target, register kwargs) -> Sender``: a batch's registration
         with a ready hook, imported only when a batch is sent.
@@ -119,6 +123,7 @@ class Platform:
     hard_max_entries: int | None = None
     target_keys: tuple[str, ...] = ()
     destination_keys: tuple[str, ...] = ()
+    destination: Naming | None = None
     retry: str | None = None
     cli_options: tuple[CliOption, ...] = ()
     form_fields: tuple[FormField, ...] = field(default=())
@@ -203,3 +208,18 @@ class Platform:
     def destination_of(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The ledger destination's share of ``values`` (register keywords)."""
         return {key: value for key, value in values.items() if key in self.destination_keys}
+
+    def name_destination(
+        self,
+        target: Mapping[str, Any],
+        register: Mapping[str, Any],
+        conn_id: str,
+        extra: Callable[[], Mapping[str, Any]],
+    ) -> tuple[str, str, str]:
+        """The ledger destination's (account, where, storage), the platform's own :data:`Naming` (``store_for``'s
+        ``naming``). Without one: the connection, the first destination or target key given, no storage."""
+        if self.destination is not None:
+            return self.destination(target, register, conn_id, extra)
+        keys = (*self.destination_keys, *self.target_keys)
+        where = next((str(v) for key in keys for v in (register.get(key), target.get(key)) if v), "")
+        return conn_id, where, ""
