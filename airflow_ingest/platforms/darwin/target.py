@@ -83,3 +83,13 @@ def ledger_destination(
     """The ledger's (account, where, storage): the team (the connection's ``extra.team_slug``), dataset, storage."""
     account = str(extra().get("team_slug") or conn_id)
     return account, str(target.get("dataset_slug") or ""), str(target.get("storage_slug") or "")
+
+
+def thumbnail_keys(target: DarwinTarget) -> DerivedKeys:
+    """Where the media stage writes thumbnails and frame sets: V7 Darwin read-only registration only."""
+    if not target.readonly:
+        raise ConfigError("thumbnails", True, "thumbnails are for V7 Darwin read-only registration (readonly)")
+    try:
+        return target.keys.derived(generate=True)
+    except ConfigError as error:
+        raise ConfigError("keys", target.keys.model_dump(exclude_none=True), str(error)) from None

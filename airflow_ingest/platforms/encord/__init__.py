@@ -16,6 +16,7 @@ from airflow_ingest.platforms.encord.target import (
     MAX_ENTRIES_PER_FILE,
     RECOMMENDED_BATCH_BYTES,
     EncordTarget,
+    builds_urls,
     ledger_destination,
 )
 
@@ -82,6 +83,7 @@ PLATFORM = Platform(
     target_keys=("folder_uuid", "dataset_hash"),
     destination_keys=("folder_uuid", "dataset_hash", "integration_id"),
     destination=ledger_destination,
+    builds_urls=builds_urls,
     build=build,
     sender="airflow_ingest.platforms.encord.register:sender",
     retry="airflow_ingest.platforms.encord:retry_manifest",

@@ -10,7 +10,7 @@ from airflow_ingest.core.probed import Facts
 from airflow_ingest.platforms.base import CliOption, FormField, Platform, SendContext
 from airflow_ingest.platforms.redbrick.answers import redbrick_retry
 from airflow_ingest.platforms.redbrick.documents import TASKS_PER_BATCH, RedBrickManifests
-from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE, RedBrickTarget, ledger_destination
+from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE, RedBrickTarget, builds_urls, ledger_destination
 
 
 def build(target: RedBrickTarget, facts: Facts | None) -> ManifestBuilder:
@@ -75,6 +75,7 @@ PLATFORM = Platform(
     target_keys=("project_id",),
     destination_keys=("project_id",),
     destination=ledger_destination,
+    builds_urls=builds_urls,
     build=build,
     sender="airflow_ingest.platforms.redbrick.register:sender",
     retry="airflow_ingest.platforms.redbrick:retry_manifest",

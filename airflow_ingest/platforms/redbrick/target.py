@@ -55,3 +55,8 @@ def ledger_destination(
     account = str(values.get("org_id") or conn_id)
     where = str(register.get("project_id") or values.get("project_id") or "")
     return account, where, str(target.get("storage_id") or "")
+
+
+def builds_urls(target: Mapping[str, Any]) -> bool:
+    """Only RedBrick's public storage takes URLs; an external storage method takes keys."""
+    return target.get("storage_id") == PUBLIC_STORAGE
