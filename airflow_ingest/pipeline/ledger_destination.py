@@ -103,6 +103,6 @@ def store_for(
 ) -> LedgerStore:
     """The ledger store of a sync, as the plan, the commit and the CLI all open it (see :func:`open_store`).
 
-    ``naming`` is the platform's destination rule (``get_platform(platform).destination``)."""
+    ``naming`` is the platform's destination rule (``get_platform(platform).name_destination``)."""
     destination = destination_for(platform, target, source, register, naming=naming)
     return open_store(state, sync_name, destination, legacy_sync_name(platform, target, source), keep=keep)
