@@ -25,12 +25,8 @@ IMPURE = ("airflow", "requests", "boto3", "botocore", "subprocess", "urllib3", "
 HOOK_SUPPORT = {"airflow_ingest.hooks", "airflow_ingest.hooks.base", "airflow_ingest.hooks.retries"}
 """Modules in ``hooks/`` that hold what hooks share rather than a hook."""
 
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # (importer, imported) still being moved by other helpers (issue 19); each pair here is a debt to pay.
-    # media's plan stage asks the platform registry for the target model and builder; the caller (pipeline's
-    # plan_run, given them by the operator or CLI) should hand it a builder factory instead
-    ("airflow_ingest.media.stage", "airflow_ingest.platforms"),
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
+"""(importer, imported) pairs still being moved (issue 19): each pair here is a debt to pay. None left."""
 
 
 def module_name(path: Path) -> str:

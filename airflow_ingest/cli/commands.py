@@ -47,12 +47,14 @@ def run_ls(args: argparse.Namespace, out: TextIO) -> int:
 
 def planner(args: argparse.Namespace, source: Source) -> tuple[dict[str, Any], Callable[..., Planned]]:
     """The platform's target, and ``plan_run`` with its limits and builder bound: all checked now, before listing."""
-    from airflow_ingest.platforms import limits_for, manifest_builder
+    from airflow_ingest.platforms import get_platform
     from airflow_ingest.storage.listing import complete_target
 
-    limits = limits_for(args.platform, args.max_entries, args.max_bytes)
-    target = complete_target(args.platform, target_from(args), source, args.conn_id)
-    builder = manifest_builder(args.platform, target)
+    platform = get_platform(args.platform)
+    limits = platform.limits_for(args.max_entries, args.max_bytes)
+    given = target_from(args)
+    target = complete_target(given, source, args.conn_id, builds_urls=platform.builds_urls(given))
+    builder = platform.manifest_builder(target)
     media = media_request(args, target)
     return target, functools.partial(
         plan_run, builder=builder, limits=limits, source=source, layout=args.layout, media=media
@@ -90,8 +92,12 @@ def run_sync(args: argparse.Namespace, out: TextIO) -> int:
     objects = listing_from(args, source)
     register = register_args(args)
     # reads the platform connection: a malformed one stops here, before anything is listed
-    send = get_platform(args.platform).sender_for(args.platform_conn_id, target, register)
-    store = store_for(args.state, args.sync_name, args.platform, target, source, register, keep=args.keep_ledgers)
+    platform = get_platform(args.platform)
+    send = platform.sender_for(args.platform_conn_id, target, register)
+    store = store_for(
+        args.state, args.sync_name, args.platform, target, source, register,
+        naming=platform.name_destination, keep=args.keep_ledgers,
+    )  # fmt: skip
     store.ensure_writable()  # before anything is sent: a commit that cannot land would send it all again
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     run = Path(args.runs) / run_id

@@ -50,13 +50,14 @@ def register_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def media_request(args: argparse.Namespace, target: dict[str, object]) -> MediaRequest | None:
     """With ``--probe`` or ``--thumbnails``, what the media stage is asked for; else None."""
+    from airflow_ingest.platforms import get_platform
+
     if not (args.probe or args.thumbnails):
         return None
-    return MediaRequest(
-        args.platform,
+    return get_platform(args.platform).media_request(
         target,
         args.conn_id,
-        thumbnails=args.thumbnails,
+        thumbnails=bool(args.thumbnails),
         cache_folder=args.probe_cache,
         workers=args.probe_workers,
         max_frames=args.max_frames,

@@ -7,7 +7,7 @@ each object's facts (:func:`media_facts`) before the builder reads it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from airflow_ingest.core.media import MediaKind, media_kind
 from airflow_ingest.core.media_info import ProbeError
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import ManifestBuilder
-from airflow_ingest.core.probed import FactsWindow, ProbedManifests
+from airflow_ingest.core.probed import Facts, FactsWindow, ProbedManifests
 from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import Source
 from airflow_ingest.media.cache import ProbeCache, default_cache_folder, probe_cache_folder
@@ -26,7 +26,6 @@ from airflow_ingest.media.probing import Prober
 from airflow_ingest.media.proxy import RangeProxy, VideoAccess
 from airflow_ingest.media.results import Probed, ThumbnailResult, VideoFrames
 from airflow_ingest.media.thumbnails import frames_one, thumbnail_one
-from airflow_ingest.platforms import manifest_builder, parse_target
 from airflow_ingest.storage.base import Storage, storage_for
 
 
@@ -139,42 +138,30 @@ class MediaStage:
 
 
 def plan_media(
-    platform: str,
-    target: Mapping[str, Any],
+    build: Callable[[Facts], ManifestBuilder],
     source: Source,
     objects: Iterable[StoredObject],
     *,
     conn_id: str | None = None,
-    thumbnails: bool = False,
+    thumbnails: DerivedKeys | None = None,
     cache_folder: str | Path | None = None,
     workers: int = 4,
     max_frames: int = 1000,
 ) -> tuple[ManifestBuilder, Iterator[StoredObject], MediaStage]:
     """The builder and object stream for a plan with probing on: what the CLI and the plan operator share.
 
-    ``thumbnails`` (V7 Darwin read-only only) also writes thumbnails and frame sets where ``target["keys"]``
-    says (templates left unset write under ``thumbnails/``). The probe cache is ``cache_folder``, else
-    :func:`default_cache_folder`. Raises :class:`ConfigError` for options that cannot work together.
+    ``build`` is the platform's builder over the probed facts (the caller, which knows the platform, binds its
+    target). With ``thumbnails`` (the platform's derived keys: V7 Darwin read-only's) thumbnails and frame sets
+    are also written where the keys say. The probe cache is ``cache_folder``, else :func:`default_cache_folder`.
     """
-    from airflow_ingest.platforms.darwin.target import DarwinTarget
-
-    parsed = parse_target(platform, target)
-    keys: DerivedKeys | None = None
-    if thumbnails:
-        if not isinstance(parsed, DarwinTarget) or not parsed.readonly:
-            raise ConfigError("thumbnails", True, "thumbnails are for V7 Darwin read-only registration (readonly)")
-        try:
-            keys = parsed.keys.derived(generate=True)
-        except ConfigError as error:
-            raise ConfigError("keys", parsed.keys.model_dump(exclude_none=True), str(error)) from None
     window = FactsWindow()
-    builder = ProbedManifests(manifest_builder(platform, target, window), window)
+    builder = ProbedManifests(build(window), window)
     folder = probe_cache_folder(cache_folder) if cache_folder else default_cache_folder(source)
     stage = MediaStage(
         storage_for(source, conn_id),
         window,
         cache=ProbeCache(folder),
-        thumbnails=keys,
+        thumbnails=thumbnails,
         workers=workers,
         max_frames=max_frames,
     )

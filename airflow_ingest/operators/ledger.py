@@ -58,12 +58,14 @@ class LedgerCommitOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.state:
             raise AirflowSkipException("no state was given: this run keeps no ledger")
+        from airflow_ingest.platforms import get_platform  # the platform's package: not at DAG parse time
+
         base = ObjectStoragePath(self.run_dir)
         try:
             source = read_listing(base).source
             store = store_for(
                 self.state, self.sync_name, self.platform, dict(self.target), source, self.destination,
-                keep=self.keep_ledgers,
+                naming=get_platform(self.platform).name_destination, keep=self.keep_ledgers,
             )  # fmt: skip
             head = commit_run(store, base, context["run_id"])
         except LedgerError as error:

@@ -20,7 +20,7 @@ from airflow_ingest.core.ledger import LedgerError
 from airflow_ingest.core.plan import REGISTER_TASKS, batch_ranges
 from airflow_ingest.operators.progress import logged
 from airflow_ingest.pipeline.ledger_destination import store_for
-from airflow_ingest.pipeline.planning import MediaRequest, plan_run
+from airflow_ingest.pipeline.planning import plan_run
 from airflow_ingest.pipeline.runs import PLAN_FILE, read_listing
 from airflow_ingest.storage.listing import complete_target
 
@@ -108,26 +108,33 @@ class PlanBatchesOperator(BaseOperator):
     def execute(self, context: Context) -> list[list[int]]:
         objects_path = ObjectStoragePath(self.objects_path)
         base = objects_path.parent
-        from airflow_ingest.platforms import limits_for, manifest_builder  # pydantic models: not at parse time
+        from airflow_ingest.platforms import get_platform  # pydantic models: not at parse time
 
         try:
             listing = read_listing(base, objects_path)
             source = listing.source
-            target = complete_target(self.platform, dict(self.target), source, listing.conn_id)
-            builder = manifest_builder(self.platform, target)
-            limits = limits_for(
-                self.platform,
-                optional_int("max_entries", self.max_entries),
-                optional_int("max_bytes", self.max_bytes),
+            platform = get_platform(self.platform)
+            target = dict(self.target)
+            target = complete_target(target, source, listing.conn_id, builds_urls=platform.builds_urls(target))
+            builder = platform.manifest_builder(target)
+            limits = platform.limits_for(
+                optional_int("max_entries", self.max_entries), optional_int("max_bytes", self.max_bytes)
             )
             tasks = register_width(self.register_tasks)
             thumbnails = parse_flag(self.thumbnails, "thumbnails")
             probe = parse_flag(self.probe, "probe") or thumbnails
-            media = MediaRequest(self.platform, target, listing.conn_id, thumbnails, self.probe_cache)
+            media = None
+            if probe:
+                media = platform.media_request(
+                    target, listing.conn_id, thumbnails=thumbnails, cache_folder=self.probe_cache
+                )
             with listing.objects() as listed:
                 store = None
                 if self.state:
-                    store = store_for(self.state, self.sync_name, self.platform, target, source, self.destination)
+                    store = store_for(
+                        self.state, self.sync_name, self.platform, target, source, self.destination,
+                        naming=platform.name_destination,
+                    )  # fmt: skip
                     store.ensure_writable()  # now, not in the commit task after everything was sent
                 planned = plan_run(
                     logged(listed, self.log, "planned objects"),
@@ -139,7 +146,7 @@ class PlanBatchesOperator(BaseOperator):
                     store=store,
                     exhaustive=not listing.filtered,
                     on_change=self.on_change,
-                    media=media if probe else None,
+                    media=media,
                 )
         except LedgerError as error:  # the ledger is read as the plan streams: a damaged file shows up here too
             raise AirflowFailException(f"ledger: {error}") from None

@@ -2,14 +2,14 @@
 
 The plan, the commit and the CLI all open a sync's ledger through :func:`store_for`, so they agree on it. The
 destination (platform, account, dataset / folder / project, storage, bucket) names the default folder and is
-recorded in ``HEAD.json`` (:mod:`airflow_ingest.core.ledger_head`); the account comes from the platform's
-Airflow connection.
+recorded in ``HEAD.json`` (:mod:`airflow_ingest.core.ledger_head`). Each platform names its own destination
+(:data:`Naming`): the caller passes its rule in, so nothing here names a platform.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_ingest.core.ledger import LedgerError
@@ -25,31 +25,33 @@ def legacy_sync_name(platform: str, target: Mapping[str, Any], source: Any) -> s
     return f"{platform}-{where}-{source.container}"
 
 
+Naming = Callable[[Mapping[str, Any], Mapping[str, Any], str, Callable[[], Mapping[str, Any]]], tuple[str, str, str]]
+"""How a platform names its destination: ``(target, register, conn_id, extra) -> (account, where, storage)``.
+
+Each platform declares its own (``Platform.destination``); the caller, which knows the platform, hands it here
+(this module sits below the platforms). ``extra()`` reads the platform connection's ``extra`` when called, so a
+platform whose destination needs no account from it reads no connection.
+"""
+
+
 def destination_for(
-    platform: str, target: Mapping[str, Any], source: Any, register: Mapping[str, Any] | None = None
+    platform: str,
+    target: Mapping[str, Any],
+    source: Any,
+    register: Mapping[str, Any] | None = None,
+    *,
+    naming: Naming,
 ) -> Destination:
     """The destination a run registers into, from the plan's target and the register task's arguments.
 
     ``register`` holds ``platform_conn_id`` and the register operator's arguments (``folder_uuid``,
-    ``dataset_hash``, ``integration_id``, ``project_id``). The account is read from the platform connection:
-    V7's ``extra.team_slug``, RedBrick's ``extra.org_id``; Encord's keys name no account, so its connection id.
+    ``project_id``...); ``naming`` is the platform's rule, which may read the connection's ``extra`` (V7's
+    ``team_slug``, a default project id).
     """
     register = dict(register or {})
     conn_id = str(register.get("platform_conn_id") or "")
-    extra = _connection_extra(conn_id) if platform in ("darwin", "redbrick") else {}
-    bucket = f"{source.scheme.value}://{source.container}"
-    if platform == "darwin":
-        account = str(extra.get("team_slug") or conn_id)
-        where, storage = str(target.get("dataset_slug") or ""), str(target.get("storage_slug") or "")
-    elif platform == "encord":
-        account = conn_id
-        where = str(register.get("folder_uuid") or register.get("dataset_hash") or "")
-        storage = str(register.get("integration_id") or "")
-    else:
-        account = str(extra.get("org_id") or conn_id)
-        where = str(register.get("project_id") or extra.get("project_id") or "")
-        storage = str(target.get("storage_id") or "")
-    return Destination(platform, account, where, storage, bucket)
+    account, where, storage = naming(target, register, conn_id, lambda: _connection_extra(conn_id))
+    return Destination(platform, account, where, storage, f"{source.scheme.value}://{source.container}")
 
 
 def _connection_extra(conn_id: str) -> dict[str, Any]:
@@ -96,8 +98,11 @@ def store_for(
     source: Any,
     register: Mapping[str, Any] | None = None,
     *,
+    naming: Naming,
     keep: int = KEEP_LEDGERS,
 ) -> LedgerStore:
-    """The ledger store of a sync, as the plan, the commit and the CLI all open it (see :func:`open_store`)."""
-    destination = destination_for(platform, target, source, register)
+    """The ledger store of a sync, as the plan, the commit and the CLI all open it (see :func:`open_store`).
+
+    ``naming`` is the platform's destination rule (``get_platform(platform).name_destination``)."""
+    destination = destination_for(platform, target, source, register, naming=naming)
     return open_store(state, sync_name, destination, legacy_sync_name(platform, target, source), keep=keep)

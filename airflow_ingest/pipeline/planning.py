@@ -8,7 +8,7 @@ listing is read once, merged against the sorted ledger, probed, grouped and batc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,8 @@ from airflow_ingest.core.items import Layout, parse_layout
 from airflow_ingest.core.ledger import OnChange, Selection, select
 from airflow_ingest.core.objects import StoredObject
 from airflow_ingest.core.plan import ManifestBuilder, Plan, make_plan, path_opener
+from airflow_ingest.core.probed import Facts
+from airflow_ingest.core.thumbnails import DerivedKeys
 from airflow_ingest.core.urls import Source
 from airflow_ingest.pipeline.ledger_store import LedgerStore
 
@@ -27,12 +29,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MediaRequest:
-    """Probe each new file's header (and with ``thumbnails``, write Darwin read-only thumbnails) while planning."""
+    """Probe each new file's header (and with ``thumbnails``, write Darwin read-only thumbnails) while planning.
 
-    platform: str
-    target: Mapping[str, Any]
+    The caller, which knows the platform, brings its part (``Platform.media_request``): ``build`` makes the
+    platform's builder over the probed facts, ``thumbnails`` are the derived keys its target writes, if any.
+    """
+
+    build: Callable[[Facts], ManifestBuilder]
     conn_id: str | None = None
-    thumbnails: bool = False
+    thumbnails: DerivedKeys | None = None
     cache_folder: str | None = None
     workers: int = 4
     max_frames: int = 1000
@@ -105,8 +110,7 @@ def plan_run(
         from airflow_ingest.media.stage import plan_media  # Pillow, pydicom: only when asked
 
         builder, stream, stage = plan_media(
-            media.platform,
-            media.target,
+            media.build,
             source,
             stream,
             conn_id=media.conn_id,

@@ -20,12 +20,15 @@ from airflow_ingest.core.batching import Limits
 from airflow_ingest.core.errors import ConfigError, validation_message
 from airflow_ingest.core.plan import ManifestBuilder, Plan
 from airflow_ingest.core.probed import Facts
+from airflow_ingest.core.thumbnails import DerivedKeys
+from airflow_ingest.pipeline.planning import MediaRequest
 from airflow_ingest.pipeline.registering import SendContext, Sender
 
 __all__ = ["CliOption", "FormField", "Platform", "SendContext", "Sender", "load"]
 
 if TYPE_CHECKING:
     from airflow_ingest.hooks.base import PlatformHook
+    from airflow_ingest.pipeline.ledger_destination import Naming
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,17 @@ class Platform:
     :param limits: the default batch limits; ``hard_max_entries`` the most entries any override may ask.
     :param target_keys: target or register keys that name the target (the Asset name, the ledger destination).
     :param destination_keys: register keywords that are part of the ledger's destination.
+    :param destination: ``(target, register kwargs, conn_id, extra) -> (account, where, storage)``: how the
+        ledger's destination is named (``extra()`` reads the connection's extra); without it, the connection id
+        and the first of ``destination_keys`` / ``target_keys`` given (see :meth:`name_destination`).
     :param build: ``(target, facts) -> ManifestBuilder``; facts are the probed media facts, or None.
     :param sender: ``module:function``, ``(hook, target, register kwargs) -> Sender``: a batch's registration
         with a ready hook, imported only when a batch is sent.
+    :param thumbnail_keys: ``target -> DerivedKeys``: where the media stage writes thumbnails and frame sets for
+        this platform's target (raises :class:`ConfigError` where they cannot be used); None: it takes none.
+    :param builds_urls: ``target -> bool``: whether the documents for this target carry URLs built from the
+        storage (then the plan completes the target with the S3 region or the Azure account it left out); by
+        default no (the platform registers storage keys).
     :param retry: ``module:function``, ``(ctx, item ids) -> manifest | None``: the batch's manifest cut down to
         those items, in the platform's own format (a retry manifest), or None when it cannot be cut; without it
         the report lists the retryable items and writes no retry manifests.
@@ -119,6 +130,9 @@ class Platform:
     hard_max_entries: int | None = None
     target_keys: tuple[str, ...] = ()
     destination_keys: tuple[str, ...] = ()
+    destination: Naming | None = None
+    thumbnail_keys: Callable[[Any], DerivedKeys] | None = None
+    builds_urls: Callable[[Mapping[str, Any]], bool] = field(default=lambda target: False)
     retry: str | None = None
     cli_options: tuple[CliOption, ...] = ()
     form_fields: tuple[FormField, ...] = field(default=())
@@ -142,6 +156,33 @@ class Platform:
 
     def manifest_builder(self, target: Mapping[str, Any] | BaseModel, facts: Facts | None = None) -> ManifestBuilder:
         return self.build(self.parse_target(target), facts)
+
+    def media_request(
+        self,
+        target: Mapping[str, Any] | BaseModel,
+        conn_id: str | None = None,
+        *,
+        thumbnails: bool = False,
+        cache_folder: str | None = None,
+        workers: int = 4,
+        max_frames: int = 1000,
+    ) -> MediaRequest:
+        """What the plan's media stage needs of this platform: its builder over the probed facts, and with
+        ``thumbnails`` where they go. Raises :class:`ConfigError` for a target that cannot take thumbnails."""
+        parsed = self.parse_target(target)
+        keys = None
+        if thumbnails:
+            if self.thumbnail_keys is None:
+                raise ConfigError("thumbnails", True, "thumbnails are for V7 Darwin read-only registration (readonly)")
+            keys = self.thumbnail_keys(parsed)
+        return MediaRequest(
+            lambda facts: self.build(parsed, facts),
+            conn_id,
+            keys,
+            cache_folder=cache_folder,
+            workers=workers,
+            max_frames=max_frames,
+        )
 
     def limits_for(self, max_entries: int | None = None, max_bytes: int | None = None) -> Limits:
         """The default limits with any override applied, never past the documented hard limit."""
@@ -203,3 +244,18 @@ class Platform:
     def destination_of(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The ledger destination's share of ``values`` (register keywords)."""
         return {key: value for key, value in values.items() if key in self.destination_keys}
+
+    def name_destination(
+        self,
+        target: Mapping[str, Any],
+        register: Mapping[str, Any],
+        conn_id: str,
+        extra: Callable[[], Mapping[str, Any]],
+    ) -> tuple[str, str, str]:
+        """The ledger destination's (account, where, storage), the platform's own :data:`Naming` (``store_for``'s
+        ``naming``). Without one: the connection, the first destination or target key given, no storage."""
+        if self.destination is not None:
+            return self.destination(target, register, conn_id, extra)
+        keys = (*self.destination_keys, *self.target_keys)
+        where = next((str(v) for key in keys for v in (register.get(key), target.get(key)) if v), "")
+        return conn_id, where, ""

@@ -55,15 +55,14 @@ def list_objects(
     return (obj for obj in objects if wanted.accepts(obj))
 
 
-def complete_target(platform: str, target: dict[str, Any], source: Source, conn_id: str | None) -> dict[str, Any]:
+def complete_target(
+    target: dict[str, Any], source: Source, conn_id: str | None, *, builds_urls: bool
+) -> dict[str, Any]:
     """Add what the platform's URLs need and the target left out: the S3 region, the Azure account.
 
-    Darwin takes storage keys and RedBrick external storage takes keys, so only Encord and RedBrick's
-    public storage build URLs; each asks the storage only when it must.
+    ``builds_urls`` is the platform's answer for this target (``Platform.builds_urls``): a platform that
+    registers storage keys needs nothing from the storage. The storage is asked only when it must.
     """
-    from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE
-
-    builds_urls = platform == "encord" or (platform == "redbrick" and target.get("storage_id") == PUBLIC_STORAGE)
     if not builds_urls:
         return target
     completed = dict(target)

@@ -22,7 +22,7 @@ import pytest
 
 from airflow_ingest.core.plan import make_plan, path_opener
 from airflow_ingest.core.urls import parse_source
-from airflow_ingest.platforms import limits_for, manifest_builder
+from airflow_ingest.platforms import get_platform, limits_for, manifest_builder
 from airflow_ingest.storage.listing import complete_target, list_objects
 from tests.harness import MotoS3
 
@@ -43,7 +43,8 @@ def planned(
         client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.seed(bucket, [(k, 10) for k in keys])
     source = parse_source(f"s3://{bucket}/")
-    builder = manifest_builder(platform, complete_target(platform, target, source, None))
+    urls = get_platform(platform).builds_urls(target)
+    builder = manifest_builder(platform, complete_target(target, source, None, builds_urls=urls))
     out = tmp_path / bucket
     plan = make_plan(
         list_objects(source), builder, limits_for(platform), path_opener(out), layout=layout, manifest_dir=""

@@ -10,7 +10,12 @@ from airflow_ingest.core.probed import Facts
 from airflow_ingest.platforms.base import FormField, Platform, SendContext
 from airflow_ingest.platforms.darwin.answers import darwin_retry
 from airflow_ingest.platforms.darwin.documents import DarwinManifests
-from airflow_ingest.platforms.darwin.target import MAX_ITEMS_PER_REQUEST, DarwinTarget
+from airflow_ingest.platforms.darwin.target import (
+    MAX_ITEMS_PER_REQUEST,
+    DarwinTarget,
+    ledger_destination,
+    thumbnail_keys,
+)
 
 
 def build(target: DarwinTarget, facts: Facts | None) -> ManifestBuilder:
@@ -64,6 +69,8 @@ PLATFORM = Platform(
     limits=Limits(max_entries=MAX_ITEMS_PER_REQUEST, max_bytes=None),
     hard_max_entries=MAX_ITEMS_PER_REQUEST,
     target_keys=("dataset_slug",),
+    destination=ledger_destination,
+    thumbnail_keys=thumbnail_keys,
     build=build,
     sender="airflow_ingest.platforms.darwin.register:sender",
     retry="airflow_ingest.platforms.darwin:retry_manifest",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from airflow_ingest.core.errors import ConfigError
@@ -72,3 +75,21 @@ class DarwinTarget(StrictModel):
     extract_views: bool = Field(default=False, description="Extract axial, sagittal and coronal views (DICOM).")
     readonly: bool = Field(default=False, description="Register through register_existing_readonly.")
     keys: KeyTemplates = Field(default_factory=KeyTemplates, description="Thumbnail and frame key templates.")
+
+
+def ledger_destination(
+    target: Mapping[str, Any], register: Mapping[str, Any], conn_id: str, extra: Callable[[], Mapping[str, Any]]
+) -> tuple[str, str, str]:
+    """The ledger's (account, where, storage): the team (the connection's ``extra.team_slug``), dataset, storage."""
+    account = str(extra().get("team_slug") or conn_id)
+    return account, str(target.get("dataset_slug") or ""), str(target.get("storage_slug") or "")
+
+
+def thumbnail_keys(target: DarwinTarget) -> DerivedKeys:
+    """Where the media stage writes thumbnails and frame sets: V7 Darwin read-only registration only."""
+    if not target.readonly:
+        raise ConfigError("thumbnails", True, "thumbnails are for V7 Darwin read-only registration (readonly)")
+    try:
+        return target.keys.derived(generate=True)
+    except ConfigError as error:
+        raise ConfigError("keys", target.keys.model_dump(exclude_none=True), str(error)) from None

@@ -16,6 +16,8 @@ from airflow_ingest.platforms.encord.target import (
     MAX_ENTRIES_PER_FILE,
     RECOMMENDED_BATCH_BYTES,
     EncordTarget,
+    builds_urls,
+    ledger_destination,
 )
 
 
@@ -80,6 +82,8 @@ PLATFORM = Platform(
     hard_max_entries=MAX_ENTRIES_PER_FILE,
     target_keys=("folder_uuid", "dataset_hash"),
     destination_keys=("folder_uuid", "dataset_hash", "integration_id"),
+    destination=ledger_destination,
+    builds_urls=builds_urls,
     build=build,
     sender="airflow_ingest.platforms.encord.register:sender",
     retry="airflow_ingest.platforms.encord:retry_manifest",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -55,3 +56,17 @@ class EncordTarget(StrictModel):
     @property
     def linker(self) -> Linker:
         return Linker(self.url_style, self.region, self.account, self.access_point_arn)
+
+
+def ledger_destination(
+    target: Mapping[str, Any], register: Mapping[str, Any], conn_id: str, extra: Callable[[], Mapping[str, Any]]
+) -> tuple[str, str, str]:
+    """The ledger's (account, where, storage): Encord's keys name no account, so the connection id; the folder (or
+    dataset) and the integration are register arguments."""
+    where = str(register.get("folder_uuid") or register.get("dataset_hash") or "")
+    return conn_id, where, str(register.get("integration_id") or "")
+
+
+def builds_urls(target: Mapping[str, Any]) -> bool:
+    """Encord's specs always name objects by URL (so the plan needs the S3 region or the Azure account)."""
+    return True

@@ -10,7 +10,7 @@ from airflow_ingest.core.plan import ManifestBuilder
 from airflow_ingest.core.probed import Facts
 from airflow_ingest.platforms.base import CliOption, FormField, Platform, SendContext
 from airflow_ingest.platforms.labelstudio.documents import MARKER, TASKS_PER_IMPORT, LabelStudioManifests
-from airflow_ingest.platforms.labelstudio.target import LabelStudioTarget
+from airflow_ingest.platforms.labelstudio.target import LabelStudioTarget, ledger_destination
 
 
 def build(target: LabelStudioTarget, facts: Facts | None) -> ManifestBuilder:
@@ -62,6 +62,7 @@ PLATFORM = Platform(
     limits=Limits(max_entries=TASKS_PER_IMPORT, max_bytes=None),
     target_keys=("project_id",),
     destination_keys=("project_id",),
+    destination=ledger_destination,
     build=build,
     sender="airflow_ingest.platforms.labelstudio.register:sender",
     retry="airflow_ingest.platforms.labelstudio:retry_manifest",

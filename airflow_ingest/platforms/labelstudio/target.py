@@ -7,6 +7,8 @@ argument (``project_id``, else the connection's ``extra.project_id``), as RedBri
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -37,3 +39,12 @@ class LabelStudioTarget(BaseModel):
         if not _DATA_KEY.match(key) or key == "airflow_ingest":
             raise ValueError("use the name after '$' in the labeling config's value (e.g. image for value=\"$image\")")
         return key
+
+
+def ledger_destination(
+    target: Mapping[str, Any], register: Mapping[str, Any], conn_id: str, extra: Callable[[], Mapping[str, Any]]
+) -> tuple[str, str, str]:
+    """The ledger's (account, where, storage): the connection, and the project (the register argument, else the
+    connection's ``extra.project_id``: a connection pointed at another project gets another ledger)."""
+    project = register.get("project_id") or extra().get("project_id") or ""
+    return conn_id, str(project), ""

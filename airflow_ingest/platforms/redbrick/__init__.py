@@ -10,7 +10,7 @@ from airflow_ingest.core.probed import Facts
 from airflow_ingest.platforms.base import CliOption, FormField, Platform, SendContext
 from airflow_ingest.platforms.redbrick.answers import redbrick_retry
 from airflow_ingest.platforms.redbrick.documents import TASKS_PER_BATCH, RedBrickManifests
-from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE, RedBrickTarget
+from airflow_ingest.platforms.redbrick.target import PUBLIC_STORAGE, RedBrickTarget, builds_urls, ledger_destination
 
 
 def build(target: RedBrickTarget, facts: Facts | None) -> ManifestBuilder:
@@ -74,6 +74,8 @@ PLATFORM = Platform(
     limits=Limits(max_entries=TASKS_PER_BATCH, max_bytes=None),
     target_keys=("project_id",),
     destination_keys=("project_id",),
+    destination=ledger_destination,
+    builds_urls=builds_urls,
     build=build,
     sender="airflow_ingest.platforms.redbrick.register:sender",
     retry="airflow_ingest.platforms.redbrick:retry_manifest",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -43,3 +44,19 @@ class RedBrickTarget(StrictModel):
     @property
     def public(self) -> bool:
         return self.storage_id == PUBLIC_STORAGE
+
+
+def ledger_destination(
+    target: Mapping[str, Any], register: Mapping[str, Any], conn_id: str, extra: Callable[[], Mapping[str, Any]]
+) -> tuple[str, str, str]:
+    """The ledger's (account, where, storage): the organization (``extra.org_id``), the project (the register
+    argument, else the connection's ``extra.project_id``) and the storage method."""
+    values = extra()
+    account = str(values.get("org_id") or conn_id)
+    where = str(register.get("project_id") or values.get("project_id") or "")
+    return account, where, str(target.get("storage_id") or "")
+
+
+def builds_urls(target: Mapping[str, Any]) -> bool:
+    """Only RedBrick's public storage takes URLs; an external storage method takes keys."""
+    return target.get("storage_id") == PUBLIC_STORAGE

@@ -20,10 +20,16 @@ from airflow_ingest.core.ledger import Entry, LedgerError
 from airflow_ingest.core.ledger_head import Destination, parse_head, prunable
 from airflow_ingest.core.urls import parse_source
 from airflow_ingest.media.cache import probe_cache_folder
-from airflow_ingest.pipeline.ledger_destination import destination_for, legacy_sync_name, open_store, store_for
+from airflow_ingest.pipeline.ledger_destination import Naming, destination_for, legacy_sync_name, open_store, store_for
 from airflow_ingest.pipeline.ledger_store import LedgerStore
+from airflow_ingest.platforms import get_platform
 
 SOURCE = parse_source("s3://bucket/prefix")
+
+
+def naming(platform: str) -> Naming:
+    """The platform's destination rule, as the operators and the CLI hand it to ``store_for``."""
+    return get_platform(platform).name_destination
 
 
 def entry(key: str, etag: str = "etag") -> Entry:
@@ -79,15 +85,53 @@ def test_destination_of_each_platform(monkeypatch: pytest.MonkeyPatch) -> None:
     org = "11111111-2222-3333-4444-555555555555"
     monkeypatch.setenv("AIRFLOW_CONN_RB", json.dumps({"conn_type": "redbrick", "extra": {"org_id": org}}))
     darwin = destination_for(
-        "darwin", {"dataset_slug": "cars", "storage_slug": "aws"}, SOURCE, {"platform_conn_id": "v7"}
-    )
+        "darwin", {"dataset_slug": "cars", "storage_slug": "aws"}, SOURCE, {"platform_conn_id": "v7"},
+        naming=naming("darwin"),
+    )  # fmt: skip
     assert darwin == Destination("darwin", "acme", "cars", "aws", "s3://bucket")
     encord = destination_for(
-        "encord", {}, SOURCE, {"platform_conn_id": "enc", "folder_uuid": "f-1", "integration_id": "i-1"}
-    )
+        "encord", {}, SOURCE, {"platform_conn_id": "enc", "folder_uuid": "f-1", "integration_id": "i-1"},
+        naming=naming("encord"),
+    )  # fmt: skip
     assert encord == Destination("encord", "enc", "f-1", "i-1", "s3://bucket")
-    redbrick = destination_for("redbrick", {"storage_id": "s-1"}, SOURCE, {"platform_conn_id": "rb", "project_id": "p"})
+    register = {"platform_conn_id": "rb", "project_id": "p"}
+    redbrick = destination_for("redbrick", {"storage_id": "s-1"}, SOURCE, register, naming=naming("redbrick"))
     assert redbrick == Destination("redbrick", org, "p", "s-1", "s3://bucket")
+
+
+def test_label_studio_ledgers_follow_the_project_given_or_from_the_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for conn_id, project in (("ls_a", 7), ("ls_b", 8)):
+        connection = {"conn_type": "labelstudio", "password": "t", "extra": {"project_id": project}}
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
+    ls = naming("labelstudio")
+    given = destination_for("labelstudio", {}, SOURCE, {"platform_conn_id": "ls_a", "project_id": 9}, naming=ls)
+    assert given == Destination("labelstudio", "ls_a", "9", "", "s3://bucket")  # the argument wins over the extra
+    from_extra = destination_for("labelstudio", {}, SOURCE, {"platform_conn_id": "ls_a"}, naming=ls)
+    assert from_extra == Destination("labelstudio", "ls_a", "7", "", "s3://bucket")
+    state = str(tmp_path / "state")
+    stores = [
+        store_for(state, None, "labelstudio", {}, SOURCE, {"platform_conn_id": conn}, naming=ls)
+        for conn in ("ls_a", "ls_b")
+    ]
+    stores[0].commit("r1", [entry("a.png")])
+    assert list(stores[1].entries()) == []  # the other project is not told the first one's objects are held
+    assert stores[0].folder != stores[1].folder
+    # the same connection pointed at another project: another ledger, not the first project's
+    monkeypatch.setenv("AIRFLOW_CONN_LS_A", json.dumps({"conn_type": "labelstudio", "extra": {"project_id": 8}}))
+    moved = store_for(state, None, "labelstudio", {}, SOURCE, {"platform_conn_id": "ls_a"}, naming=ls)
+    assert moved.folder != stores[0].folder and list(moved.entries()) == []
+
+
+def test_a_platform_without_a_rule_is_named_by_its_keys() -> None:
+    from tests.quill import PLATFORM as quill
+
+    register = {"platform_conn_id": "q", "drawer": "d-1"}
+    assert destination_for("quill", {"shelf": "s"}, SOURCE, register, naming=quill.name_destination) == Destination(
+        "quill", "q", "d-1", "", "s3://bucket"
+    )
+    assert quill.name_destination({"shelf": "s"}, {}, "q", dict) == ("q", "s", "")
 
 
 def test_a_ledger_used_for_another_destination_is_refused(tmp_path: Path) -> None:
@@ -106,7 +150,7 @@ def test_two_encord_folders_on_one_state_get_their_own_ledgers(tmp_path: Path) -
     state = str(tmp_path / "state")
     for folder in ("folder-a", "folder-b"):
         register = {"platform_conn_id": "enc", "folder_uuid": folder, "integration_id": "i"}
-        store = store_for(state, None, "encord", {}, SOURCE, register)
+        store = store_for(state, None, "encord", {}, SOURCE, register, naming=naming("encord"))
         assert list(store.entries()) == []  # the second folder is not told the first one's objects are held
         store.commit("r1", [entry("a.png")])
     assert len(list((tmp_path / "state").iterdir())) == 2
@@ -121,13 +165,14 @@ def test_a_ledger_without_identity_keeps_working_and_adopts_it(
     legacy.commit("old run", [entry("a.png")])  # written as before: no destination in HEAD.json
     assert "destination" not in json.loads(legacy.head_path.read_text())
     caplog.set_level("INFO")
-    store = store_for(state, None, "darwin", target, SOURCE, {"platform_conn_id": "v7"})
+    store = store_for(state, None, "darwin", target, SOURCE, {"platform_conn_id": "v7"}, naming=naming("darwin"))
     assert store.folder == legacy.folder and list(store.entries()) == [entry("a.png")]
     store.commit("new run", [])  # nothing new: no new file, but the head records its destination
     head = json.loads(legacy.head_path.read_text())
     assert head["destination"]["target"] == "cars" and len(ledger_files(Path(str(legacy.folder)))) == 1
     assert any("now records its destination" in r.getMessage() for r in caplog.records)
-    other = store_for(state, None, "darwin", {"dataset_slug": "cars", "storage_slug": "gcs"}, SOURCE, {})
+    other_target = {"dataset_slug": "cars", "storage_slug": "gcs"}
+    other = store_for(state, None, "darwin", other_target, SOURCE, {}, naming=naming("darwin"))
     assert other.folder != legacy.folder  # the legacy ledger now belongs to the first destination only
 
 
