@@ -1,7 +1,6 @@
 """The ``ListObjectsV2`` output model compiled into a table from XML tag to member, as botocore's parser walks it.
 
-Shared by the two fast readers of :mod:`airflow_ingest.storage.s3_xml` (expat's events) and
-:mod:`airflow_ingest.storage.s3_xml_scan` (regular expressions); see the former for why they exist.
+Read by :mod:`airflow_ingest.storage.s3_xml_scan`; :mod:`airflow_ingest.storage.s3_xml` says why it exists.
 """
 
 from __future__ import annotations
@@ -10,8 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from botocore.parsers import RestXMLParser
-
-_TAG_CACHE_LIMIT = 256
 
 # What an element holds: a scalar (converted from its text), a structure, or a wrapped list of items.
 _STRING, _BOOLEAN, _INTEGER, _FLOAT, _TIMESTAMP, _STRUCTURE, _LIST = range(7)
@@ -52,23 +49,11 @@ class _Slot:
 class _Structure:
     """A structure shape compiled to a table from XML tag to slot, with the model's member order."""
 
-    __slots__ = ("by_name", "by_tag", "order")
+    __slots__ = ("by_name", "order")
 
     def __init__(self) -> None:
         self.by_name: dict[str, _Slot] = {}
-        self.by_tag: dict[str, _Slot | None] = {}
         self.order: list[str] = []
-
-    def resolve(self, name: str) -> _Slot | None:
-        """A tag not seen before, as expat names it (``uri}local``): drop the namespace as botocore does.
-
-        botocore removes ``{.*}`` from ElementTree's ``{uri}local``, which leaves what follows the last ``}``.
-        The answer is remembered, up to a bound, so a server inventing tags cannot grow the table.
-        """
-        slot = self.by_name.get(name.rpartition("}")[2])
-        if len(self.by_tag) < _TAG_CACHE_LIMIT:
-            self.by_tag[name] = slot
-        return slot
 
 
 def compile_structure(shape: Any) -> _Structure:
@@ -136,5 +121,3 @@ def _scalar(kind: int, text: str, timestamp_parser: Callable[[str], Any]) -> Any
         return text == "true"
     return float(text)
 
-
-_UNSEEN = _Slot("", -1, _STRING, None, False)  # a sentinel: a tag not in the table yet (None: known, ignored)

@@ -1,9 +1,8 @@
 """The scan: one page of ``ListObjectsV2`` read by regular expressions in C, for the plain layout S3 sends.
 
 No DTD, comment, CDATA, processing instruction, carriage return, namespace prefix or attribute but the root's
-xmlns, members of an object in model order; Python only assembles the dicts: half the CPU of expat's events
-(:func:`airflow_ingest.storage.s3_xml.read_body`). Anything else makes it give up, and the caller reads the
-page another way.
+xmlns, members of an object in model order; an empty element may be written ``<Tag/>``, as moto writes it).
+Python only assembles the dicts. Anything else makes it give up, and botocore reads the page.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from airflow_ingest.storage.s3_xml_model import (
 )
 
 _ROOT_OPEN = re.compile(r'\A(?:<\?xml [^<>]*\?>)?\s*<([A-Za-z][A-Za-z0-9]*)(?:\s+xmlns="[^"<&]*")?\s*>')
+_EMPTY = re.compile(r"<([A-Za-z][A-Za-z0-9]*)/>")
 _ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _LEAVES = "(?:<[A-Za-z][A-Za-z0-9]*>[^<]*</[A-Za-z][A-Za-z0-9]*>)*"
@@ -149,7 +149,7 @@ class _Scan:
         self.child = re.compile(r"\s*(?:" + "|".join(alternatives) + ")")
 
     def read(self, body: bytes, timestamp_parser: Callable[[str], Any]) -> dict[str, Any] | None:
-        """The parsed body, or None when it is not in the plain layout (then expat's events read it).
+        """The parsed body, or None when it is not in the plain layout (then botocore's walk reads it).
 
         expat checks the document first, set up as botocore's parser is, so anything it rejects raises here
         and botocore reports it; the expressions then only have to recognise a layout, not check XML.
@@ -160,6 +160,8 @@ class _Scan:
 
         pyexpat.ParserCreate("utf-8", "}").Parse(body, True)
         text = body.decode("utf-8")
+        if "/>" in text:  # expat accepted it and no CDATA or comment is left, so only an empty element has "/>"
+            text = _EMPTY.sub(r"<\1></\1>", text)
         opened = _ROOT_OPEN.match(text)
         if opened is None:
             return None
@@ -179,7 +181,7 @@ class _Scan:
                 slot = table.by_name[match.group("tag")]
                 name = slot.name
                 if name in parsed:
-                    return None  # repeated: botocore reads a list of nodes there, expat's reading settles it
+                    return None  # repeated: botocore reads a list of nodes there
                 parsed[name] = _scalar(slot.kind, _text(match.group("text")), timestamp_parser)
             else:
                 slot, flat = items[label]  # type: ignore[index]

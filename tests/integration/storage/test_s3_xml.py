@@ -3,8 +3,8 @@
 Identity is checked three ways: botocore's stock parser and ours on the very responses moto sends (tricky keys,
 empty, truncated, delimited, with owners), whole paginated listings through a stock client and a lean one (so
 botocore's after-call URL decoding runs on our output), and hand-written bodies for what moto never sends
-(entities, CDATA, namespace prefixes, unknown or out-of-order tags, every member of the model). Values, key
-order and errors must match.
+(entities, CDATA, namespace prefixes, unknown or out-of-order tags, every member of the model), which the scan
+reads or leaves to botocore. Values, key order and errors must match.
 """
 
 from __future__ import annotations
@@ -149,17 +149,20 @@ def test_paginated_listings_equal_a_stock_clients(s3: MotoS3, bucket: list[str],
 
 
 def test_the_lean_client_really_takes_the_fast_path(s3: MotoS3, bucket: list[str], monkeypatch: Any) -> None:
-    from airflow_ingest.storage import s3_xml as s3_listing
+    """moto's pages (``<Prefix/>`` and all) are read by the scan, not handed to botocore's walk."""
     from airflow_ingest.storage.s3 import lean_listing
+    from airflow_ingest.storage.s3_xml_scan import _Scan
 
-    reads: list[int] = []
-    real = s3_listing.read_body
-    monkeypatch.setattr(s3_listing, "read_body", lambda *args: reads.append(1) or real(*args))
+    reads: list[bool] = []
+    real = _Scan.read
+    monkeypatch.setattr(
+        _Scan, "read", lambda self, *args: reads.append(real(self, *args) is not None) or real(self, *args)
+    )
     client = s3.client()
     lean_listing(client)
-    client.list_objects_v2(Bucket=BUCKET)
+    client.list_objects_v2(Bucket=BUCKET, Prefix="deep/")
     client.head_bucket(Bucket=BUCKET)  # another operation: botocore's parsing
-    assert reads == [1]
+    assert reads == [True]
 
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
@@ -293,35 +296,23 @@ def test_without_botocores_internals_the_client_keeps_its_defaults() -> None:
 
 SCANNED = {
     "every member of the model", "empty listing", "no namespace", "no prolog", "entities", "lists interleaved",
-    "another default namespace", "boolean spellings", "unicode", "latin-1 declared",
-}  # fmt: skip
-BY_EVENTS = {
-    "cdata and comments", "whitespace and line ends", "empty elements", "unknown tags, nested",
-    "unknown tags inside an object", "members out of model order", "a namespace prefix", "attributes",
+    "another default namespace", "boolean spellings", "unicode", "latin-1 declared", "empty elements",
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("case", list(BODIES))
 def test_each_body_is_read_by_the_reader_meant_for_it(case: str) -> None:
-    """Identity alone would pass if everything fell back to botocore: check which reader took each body."""
+    """Identity alone would pass if everything fell back to botocore: check which bodies the scan takes."""
     from airflow_ingest.storage.s3 import parse_aws_timestamp
-    from airflow_ingest.storage.s3_xml import _Plans, read_body
+    from airflow_ingest.storage.s3_xml import _Plans
 
-    plan = _Plans().get(shape_of())
-    assert plan is not None and plan[1] is not None
-    table, scan = plan
+    scan = _Plans().get(shape_of())
+    assert scan is not None
     try:
         scanned = scan.read(BODIES[case], parse_aws_timestamp) is not None
     except Exception:
         scanned = False
     assert scanned == (case in SCANNED)
-    if not scanned:
-        try:
-            read_body(table, BODIES[case], parse_aws_timestamp)
-            by_events = True
-        except Exception:
-            by_events = False
-        assert by_events == (case in BY_EVENTS or case == "not xml")
 
 
 def test_keys_are_decoded_once_even_if_botocores_decoding_is_back(s3: MotoS3, bucket: list[str]) -> None:
