@@ -120,4 +120,3 @@ def _scalar(kind: int, text: str, timestamp_parser: Callable[[str], Any]) -> Any
     if kind == _BOOLEAN:
         return text == "true"
     return float(text)
-
