@@ -24,14 +24,15 @@ from airflow_ingest.storage.base import (
 
 class AzureStorage(Storage):
     scheme = Scheme.AZURE
+    page_size = 5000
 
-    def __init__(self, conn_id: str, *, timeout: float = 60.0, page_size: int = 1000) -> None:
+    def __init__(self, conn_id: str, *, timeout: float = 60.0, page_size: int | None = None) -> None:
         from airflow.providers.microsoft.azure.hooks.wasb import WasbHook
 
         self.conn_id = conn_id
         self.where = f"Azure Blob (connection {conn_id!r})"
         self.hook = WasbHook(wasb_conn_id=conn_id)
-        self.page_size = page_size
+        self.page_size = page_size or self.page_size
         self.timeout = timeout
 
     @property

@@ -18,14 +18,14 @@ from airflow_ingest.storage.base import AlreadyExists, Conflict, ReadFailure, St
 class GCSStorage(Storage):
     scheme = Scheme.GCS
 
-    def __init__(self, conn_id: str, *, timeout: float = 60.0, page_size: int = 1000) -> None:
+    def __init__(self, conn_id: str, *, timeout: float = 60.0, page_size: int | None = None) -> None:
         from airflow.providers.google.cloud.hooks.gcs import GCSHook
         from google.api_core.retry import Retry
 
         self.conn_id = conn_id
         self.where = f"GCS (connection {conn_id!r})"
         self.hook = GCSHook(gcp_conn_id=conn_id)
-        self.page_size = page_size
+        self.page_size = page_size or self.page_size
         self.timeout = timeout
         self.retry = Retry(timeout=timeout)
 

@@ -22,7 +22,7 @@ def list_objects(
     conn_id: str | None = None,
     *,
     filters: Filters | None = None,
-    page_size: int = 1000,
+    page_size: int | None = None,
     parallel: int = 1,
     timeout: float = 60.0,
     inventory: str | None = None,

@@ -22,7 +22,9 @@ _MISSING = ("404", "NoSuchKey", "NotFound")
 class S3Storage(Storage):
     scheme = Scheme.S3
 
-    def __init__(self, conn_id: str | None, *, timeout: float = 60.0, threads: int = 1, page_size: int = 1000) -> None:
+    def __init__(
+        self, conn_id: str | None, *, timeout: float = 60.0, threads: int = 1, page_size: int | None = None
+    ) -> None:
         """:param conn_id: None takes the ambient AWS credentials, as ``S3Hook`` does (a ledger path without one)."""
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from botocore.config import Config
@@ -34,7 +36,7 @@ class S3Storage(Storage):
             pool = Config(max_pool_connections=threads)
             base = self.hook.conn_config.botocore_config
             self.hook = S3Hook(aws_conn_id=conn_id, config=base.merge(pool) if base else pool)
-        self.page_size = page_size
+        self.page_size = page_size or self.page_size
         self.client = self.hook.get_conn()
         lean_listing(self.client)
 

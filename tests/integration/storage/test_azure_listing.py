@@ -157,6 +157,25 @@ def test_a_page_the_read_does_not_vouch_for_goes_to_the_sdk(container: Any, monk
     assert len(calls) == 2
 
 
+def test_by_default_a_page_is_the_largest_azure_serves(container: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """5,000 blobs a request, as the SDK's own default: a fifth of the round trips of S3's 1,000."""
+    from airflow_ingest.core.urls import parse_source
+    from airflow_ingest.storage import azure_listing
+    from airflow_ingest.storage.base import storage_for
+
+    sent: list[dict[str, str]] = []
+    real = azure_listing.urlencode
+
+    def recorded(params: dict[str, str], **kwargs: Any) -> str:
+        sent.append(dict(params))
+        return real(params, **kwargs)
+
+    monkeypatch.setattr(azure_listing, "urlencode", recorded)
+    source = parse_source(f"az://{container.container_name}/")
+    assert list(storage_for(source, "wasb_lean").walk(source, ""))
+    assert [params["maxresults"] for params in sent] == ["5000"]
+
+
 def test_a_missing_container_is_explained_as_before(container: Any) -> None:
     from airflow_ingest.core.errors import StorageError
     from airflow_ingest.core.urls import parse_source
