@@ -8,7 +8,7 @@ import pytest
 
 from airflow_ingest.plugins.runs import RunReport, read_index, read_plan_target, retry_manifests
 from tests.harness import MotoS3
-from tests.unit.test_report_view import report_csv
+from tests.unit.core.test_report_view import report_csv
 
 BUCKET = "view-workspace"
 
