@@ -99,9 +99,9 @@ class Spool:
     """One listing parked until the merge reaches it: chunks in memory while the budget allows, then a file.
 
     Memory first because the file costs CPU, under the GIL the listing threads share: a pickled chunk is a
-    tuple built per object, pickled, unpickled and made a :class:`StoredObject` again (about 2 µs an object,
-    an eighth of a parallel listing's CPU). On disk each object is the tuple of its fields: pickling the
-    slotted dataclass itself goes through Python-level ``__getstate__``/``__setstate__``, 2.5 times slower.
+    tuple built per object, pickled, unpickled and made a :class:`StoredObject` again. On disk each object is
+    the tuple of its fields: pickling the slotted dataclass itself goes through Python-level
+    ``__getstate__``/``__setstate__``, several times slower.
     Once a chunk goes to the file the rest follow, so reading is the memory chunks, then the file's.
     """
 
