@@ -294,8 +294,14 @@ def one_kind_no_pdf(item: Item, holder: str) -> str | None:
     """Why a platform whose ``holder`` takes one data type, and no PDFs or audio, cannot take ``item``; or None."""
     if len(item.kinds) != 1:
         return f"mixes {', '.join(sorted(k.value for k in item.kinds))}; {holder} holds one data type"
-    if MediaKind.PDF in item.kinds:
+    (kind,) = item.kinds
+    if kind is _PDF:
         return f"PDF: {holder} cannot hold a PDF"
-    if MediaKind.AUDIO in item.kinds:
+    if kind is _AUDIO:
         return f"audio: {holder} cannot hold audio"
     return None
+
+
+_PDF, _AUDIO = MediaKind.PDF, MediaKind.AUDIO
+"""Compared by identity: ``MediaKind.X`` and an enum member's hash (what ``in`` asks) are Python calls on 3.11,
+and this runs once per item of a plan."""
